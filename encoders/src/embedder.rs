@@ -1,0 +1,140 @@
+//! The public entry point: a loaded model behind a batching queue.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::error::{EncodeError, Result};
+use crate::queue::{BatchLimits, BatchObserver, Queue};
+use crate::session::{Encoded, OnnxEncoder, SessionOptions};
+use crate::spec::{ModelSpec, Precision};
+use crate::tokenize::{Tokenizer, Tokens};
+
+/// How to load and run a model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbedderConfig {
+    /// The model directory (with `trawl-model.json`).
+    pub model_dir: PathBuf,
+    /// fp32 or int8 weights.
+    pub precision: Precision,
+    /// ONNX sessions, each on its own thread.
+    pub workers: usize,
+    /// Intra-op threads per session.
+    pub intra_threads: usize,
+    /// Batch bounds.
+    pub limits: BatchLimits,
+    /// Texts that may wait or run at once; more are refused with [`EncodeError::QueueFull`].
+    pub queue_capacity: usize,
+}
+
+impl EmbedderConfig {
+    /// Defaults for `model_dir`: fp32, one session using every core, batches of at most
+    /// 64 texts and 16,384 padded tokens, room for 1,024 texts.
+    pub fn new(model_dir: impl Into<PathBuf>) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self {
+            model_dir: model_dir.into(),
+            precision: Precision::Fp32,
+            workers: 1,
+            intra_threads: cores,
+            limits: BatchLimits {
+                max_batch_tokens: 16_384,
+                max_batch_size: 64,
+            },
+            queue_capacity: 1_024,
+        }
+    }
+}
+
+struct Inner {
+    spec: ModelSpec,
+    tokenizer: Tokenizer,
+    queue: Queue,
+}
+
+/// A model ready to embed text; cheap to clone and shareable across threads.
+#[derive(Clone)]
+pub struct Embedder {
+    inner: Arc<Inner>,
+}
+
+impl Embedder {
+    /// Loads the model directory and starts the queue and worker threads.
+    ///
+    /// Blocking (it reads files and builds ONNX sessions). The ONNX Runtime
+    /// library must have been loaded with [`crate::init_runtime`] first.
+    pub fn load(config: &EmbedderConfig, observer: Arc<dyn BatchObserver>) -> Result<Self> {
+        if config.workers == 0 || config.queue_capacity == 0 {
+            return Err(EncodeError::InvalidArgument {
+                field: "workers",
+                reason: "workers and queue capacity must be positive".into(),
+            });
+        }
+        let spec = ModelSpec::load(&config.model_dir)?;
+        let tokenizer = Tokenizer::load(&spec.tokenizer, spec.max_tokens)?;
+        let options = SessionOptions {
+            precision: config.precision,
+            intra_threads: config.intra_threads,
+        };
+        let encoders = (0..config.workers)
+            .map(|_| OnnxEncoder::new(&spec, options))
+            .collect::<Result<Vec<_>>>()?;
+        let queue = Queue::start(encoders, config.limits, config.queue_capacity, observer)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                spec,
+                tokenizer,
+                queue,
+            }),
+        })
+    }
+
+    /// The model's description.
+    pub fn spec(&self) -> &ModelSpec {
+        &self.inner.spec
+    }
+
+    /// Texts admitted and not yet answered.
+    pub fn queue_depth(&self) -> usize {
+        self.inner.queue.depth()
+    }
+
+    /// The queue's capacity in texts.
+    pub fn queue_capacity(&self) -> usize {
+        self.inner.queue.capacity()
+    }
+
+    /// Tokenises texts (CPU work: call it off the async workers).
+    pub fn tokenize(&self, texts: &[String]) -> Result<Vec<Tokens>> {
+        texts
+            .iter()
+            .map(|text| self.inner.tokenizer.encode(text))
+            .collect()
+    }
+
+    /// Embeds tokenised texts through the batching queue.
+    ///
+    /// With `want_tokens`, each result also carries its per-token vectors.
+    /// Dropping the future withdraws the texts that have not run yet.
+    pub async fn embed_tokens(
+        &self,
+        tokens: Vec<Tokens>,
+        want_tokens: bool,
+    ) -> Result<Vec<Encoded>> {
+        let receivers = self.inner.queue.submit(tokens, want_tokens)?;
+        let mut out = Vec::with_capacity(receivers.len());
+        for rx in receivers {
+            out.push(rx.await.map_err(|_| EncodeError::Stopped)??);
+        }
+        Ok(out)
+    }
+
+    /// Tokenises and embeds from a plain thread (never from inside an async runtime).
+    pub fn embed_blocking(&self, texts: &[String], want_tokens: bool) -> Result<Vec<Encoded>> {
+        let tokens = self.tokenize(texts)?;
+        let receivers = self.inner.queue.submit(tokens, want_tokens)?;
+        receivers
+            .into_iter()
+            .map(|rx| rx.blocking_recv().map_err(|_| EncodeError::Stopped)?)
+            .collect()
+    }
+}

@@ -1,0 +1,310 @@
+//! Dynamic batching: texts from many callers merged into padded batches.
+//!
+//! The shape follows text-embeddings-inference's queue: a cloneable handle
+//! ([`Queue`]) sends jobs to **one thread that owns the queue**; every worker
+//! thread owns one ONNX session and asks for work when idle. The batch is formed
+//! only when a worker is idle, so everything that arrived meanwhile is a
+//! candidate. A batch is bounded by a **token budget** (`padded length ×
+//! texts ≤ max_batch_tokens`) and a text count, and is grown around the oldest
+//! waiting text with the texts whose lengths are closest to it: similar lengths
+//! waste little padding, and the oldest text always goes next, so nothing starves.
+//!
+//! Admission is a semaphore over the queue's capacity in texts: a caller who
+//! cannot get permits at once gets [`EncodeError::QueueFull`] (HTTP 429), never
+//! a blocked thread or a panic. Each job answers through its own `oneshot`;
+//! jobs whose caller went away (receiver dropped) are skipped before a batch
+//! is formed.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+
+use crate::error::{EncodeError, Result};
+use crate::session::{Encoded, OnnxEncoder};
+use crate::tokenize::Tokens;
+
+/// Bounds of one batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchLimits {
+    /// Padded length × number of texts may not exceed this (a single longer text still runs alone).
+    pub max_batch_tokens: usize,
+    /// At most this many texts per batch.
+    pub max_batch_size: usize,
+}
+
+/// What one batch did, reported to the [`BatchObserver`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchStats {
+    /// Texts in the batch.
+    pub texts: usize,
+    /// Real tokens in the batch.
+    pub tokens: usize,
+    /// Tokens after padding (`texts × longest`).
+    pub padded_tokens: usize,
+    /// How long the oldest text waited before its batch ran.
+    pub queue_wait: Duration,
+    /// Time spent in the model, pooling included.
+    pub inference: Duration,
+}
+
+/// Receives per-batch statistics (for metrics). `()` ignores them.
+pub trait BatchObserver: Send + Sync + 'static {
+    /// Called by a worker after each batch.
+    fn batch_done(&self, stats: &BatchStats);
+}
+
+impl BatchObserver for () {
+    fn batch_done(&self, _stats: &BatchStats) {}
+}
+
+struct Job {
+    tokens: Tokens,
+    want_tokens: bool,
+    reply: oneshot::Sender<Result<Encoded>>,
+    enqueued: Instant,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// Handle to the batching queue; cheap to clone.
+#[derive(Clone)]
+pub struct Queue {
+    jobs: Sender<Job>,
+    permits: Arc<Semaphore>,
+    capacity: usize,
+}
+
+impl Queue {
+    /// Starts the queue thread and one thread per encoder.
+    pub fn start(
+        encoders: Vec<OnnxEncoder>,
+        limits: BatchLimits,
+        capacity: usize,
+        observer: Arc<dyn BatchObserver>,
+    ) -> Result<Self> {
+        let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded::<Job>();
+        let (idle_tx, idle_rx) = crossbeam_channel::unbounded::<usize>();
+        let mut batch_txs = Vec::with_capacity(encoders.len());
+        for (id, encoder) in encoders.into_iter().enumerate() {
+            let (batch_tx, batch_rx) = crossbeam_channel::bounded::<Vec<Job>>(1);
+            batch_txs.push(batch_tx);
+            let idle_tx = idle_tx.clone();
+            let observer = Arc::clone(&observer);
+            thread::Builder::new()
+                .name(format!("trawl-encoder-{id}"))
+                .spawn(move || worker_loop(id, encoder, &idle_tx, &batch_rx, observer.as_ref()))
+                .map_err(|e| EncodeError::Onnx(format!("cannot start an encoder thread: {e}")))?;
+        }
+        drop(idle_tx);
+        thread::Builder::new()
+            .name("trawl-batcher".into())
+            .spawn(move || batcher_loop(&jobs_rx, &idle_rx, &batch_txs, limits))
+            .map_err(|e| EncodeError::Onnx(format!("cannot start the batcher thread: {e}")))?;
+        Ok(Self {
+            jobs: jobs_tx,
+            permits: Arc::new(Semaphore::new(capacity)),
+            capacity,
+        })
+    }
+
+    /// The queue's capacity in texts.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Texts admitted and not yet answered (waiting or running).
+    pub fn depth(&self) -> usize {
+        self.capacity - self.permits.available_permits()
+    }
+
+    /// Admits all of `texts` or none, and returns one receiver per text.
+    ///
+    /// Fails at once with [`EncodeError::QueueFull`] when the queue lacks room.
+    pub(crate) fn submit(
+        &self,
+        texts: Vec<Tokens>,
+        want_tokens: bool,
+    ) -> Result<Vec<oneshot::Receiver<Result<Encoded>>>> {
+        let full = || EncodeError::QueueFull {
+            capacity: self.capacity,
+        };
+        let n = u32::try_from(texts.len()).map_err(|_| full())?;
+        let mut permits = Arc::clone(&self.permits)
+            .try_acquire_many_owned(n)
+            .map_err(|_| full())?;
+        let now = Instant::now();
+        let mut receivers = Vec::with_capacity(texts.len());
+        for tokens in texts {
+            let permit = permits.split(1).ok_or(EncodeError::Stopped)?;
+            let (reply, rx) = oneshot::channel();
+            let job = Job {
+                tokens,
+                want_tokens,
+                reply,
+                enqueued: now,
+                _permit: permit,
+            };
+            self.jobs.send(job).map_err(|_| EncodeError::Stopped)?;
+            receivers.push(rx);
+        }
+        Ok(receivers)
+    }
+}
+
+fn batcher_loop(
+    jobs: &Receiver<Job>,
+    idle: &Receiver<usize>,
+    workers: &[Sender<Vec<Job>>],
+    limits: BatchLimits,
+) {
+    let mut pending: Vec<Job> = Vec::new();
+    while let Ok(worker) = idle.recv() {
+        loop {
+            if pending.is_empty() {
+                match jobs.recv() {
+                    Ok(job) => pending.push(job),
+                    Err(_) => return,
+                }
+            }
+            pending.extend(jobs.try_iter());
+            pending.retain(|job| !job.reply.is_closed());
+            if !pending.is_empty() {
+                break;
+            }
+        }
+        let batch = take_batch(&mut pending, limits);
+        if workers[worker].send(batch).is_err() {
+            return;
+        }
+    }
+}
+
+fn worker_loop(
+    id: usize,
+    mut encoder: OnnxEncoder,
+    idle: &Sender<usize>,
+    batches: &Receiver<Vec<Job>>,
+    observer: &dyn BatchObserver,
+) {
+    while idle.send(id).is_ok() {
+        let Ok(batch) = batches.recv() else { return };
+        let started = Instant::now();
+        let queue_wait = batch
+            .iter()
+            .map(|job| started.duration_since(job.enqueued))
+            .max()
+            .unwrap_or_default();
+        let tokens: Vec<&Tokens> = batch.iter().map(|job| &job.tokens).collect();
+        let want: Vec<bool> = batch.iter().map(|job| job.want_tokens).collect();
+        let result = encoder.run(&tokens, &want);
+        let stats = BatchStats {
+            texts: batch.len(),
+            tokens: tokens.iter().map(|t| t.len()).sum(),
+            padded_tokens: batch.len() * tokens.iter().map(|t| t.len()).max().unwrap_or(0),
+            queue_wait,
+            inference: started.elapsed(),
+        };
+        match result {
+            Ok(encoded) => {
+                for (job, out) in batch.into_iter().zip(encoded) {
+                    // A closed receiver means the caller went away: nothing to do.
+                    let _ = job.reply.send(Ok(out));
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, texts = stats.texts, "encoder batch failed");
+                let message = error.to_string();
+                for job in batch {
+                    let _ = job.reply.send(Err(EncodeError::Onnx(message.clone())));
+                }
+            }
+        }
+        observer.batch_done(&stats);
+    }
+}
+
+/// Removes and returns the next batch from `pending` (arrival order, non-empty).
+///
+/// The batch holds the oldest job and grows, in order of length, towards the
+/// neighbours whose lengths are closest to it, while the token budget and the
+/// size limit allow.
+fn take_batch(pending: &mut Vec<Job>, limits: BatchLimits) -> Vec<Job> {
+    let lengths: Vec<usize> = pending.iter().map(|job| job.tokens.len()).collect();
+    let chosen = choose_batch(&lengths, limits);
+    let mut take = vec![false; pending.len()];
+    for &i in &chosen {
+        take[i] = true;
+    }
+    let mut batch = Vec::with_capacity(chosen.len());
+    let mut rest = Vec::with_capacity(pending.len() - chosen.len());
+    for (job, take) in pending.drain(..).zip(take) {
+        if take {
+            batch.push(job);
+        } else {
+            rest.push(job);
+        }
+    }
+    *pending = rest;
+    batch
+}
+
+/// Indices (into `lengths`, arrival order) of the next batch; always contains 0.
+fn choose_batch(lengths: &[usize], limits: BatchLimits) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..lengths.len()).collect();
+    order.sort_by_key(|&i| (lengths[i], i));
+    let anchor = order.iter().position(|&i| i == 0).unwrap_or(0);
+    let anchor_len = lengths[0];
+    let (mut lo, mut hi) = (anchor, anchor);
+    let fits = |count: usize, longest: usize| {
+        count <= limits.max_batch_size && count * longest <= limits.max_batch_tokens
+    };
+    loop {
+        let count = hi - lo + 1;
+        let longest = lengths[order[hi]];
+        let left =
+            (lo > 0 && fits(count + 1, longest)).then(|| anchor_len - lengths[order[lo - 1]]);
+        let right = (hi + 1 < order.len() && fits(count + 1, lengths[order[hi + 1]].max(longest)))
+            .then(|| lengths[order[hi + 1]] - anchor_len);
+        match (left, right) {
+            (Some(l), Some(r)) if l <= r => lo -= 1,
+            (Some(_), None) => lo -= 1,
+            (_, Some(_)) => hi += 1,
+            (None, None) => break,
+        }
+    }
+    order[lo..=hi].to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: BatchLimits = BatchLimits {
+        max_batch_tokens: 100,
+        max_batch_size: 4,
+    };
+
+    #[test]
+    fn batch_always_holds_the_oldest_and_groups_similar_lengths() {
+        let lengths = [20, 5, 21, 90, 19, 6, 22];
+        let mut chosen = choose_batch(&lengths, LIMITS);
+        chosen.sort_unstable();
+        // Oldest (20) plus its closest neighbours 19, 21, 22: 4 × 22 = 88 ≤ 100.
+        assert_eq!(chosen, vec![0, 2, 4, 6]);
+    }
+
+    #[test]
+    fn token_budget_bounds_the_padded_size() {
+        let lengths = [30, 30, 30, 30];
+        assert_eq!(choose_batch(&lengths, LIMITS).len(), 3);
+        // A text longer than the budget still runs, alone.
+        assert_eq!(choose_batch(&[300, 10], LIMITS), vec![0]);
+    }
+
+    #[test]
+    fn a_single_job_forms_a_batch() {
+        assert_eq!(choose_batch(&[7], LIMITS), vec![0]);
+    }
+}

@@ -1,0 +1,155 @@
+//! The router: routes, OpenAPI document, and the tower layers around them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{BoxError, Extension, Json, Router};
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, BodyLimit};
+use crate::metrics;
+use crate::routes::{embed, health, openai};
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Trawl", description = "Embed text, index it, and answer filtered similarity queries."),
+    components(schemas(trawl_proto::ErrorBody)),
+    tags(
+        (name = "ops", description = "Health, readiness, metrics"),
+        (name = "embed", description = "Text to embeddings"),
+    )
+)]
+struct ApiDoc;
+
+/// The API routes (limited by concurrency and time) and their OpenAPI document.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(embed::embed))
+        .routes(routes!(openai::embeddings))
+}
+
+/// Health, readiness and metrics: never limited, so that probes answer under load.
+fn ops_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
+}
+
+/// The OpenAPI document of every route, generated from the handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, doc) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .merge(api_routes())
+        .merge(ops_routes())
+        .split_for_parts();
+    doc
+}
+
+/// Builds the whole application for `state`.
+pub fn router(state: AppState) -> Router {
+    let config = state.config().clone();
+    let timeout = config.request_timeout();
+    let timeout_secs = config.http.request_timeout_secs;
+    let permits = Arc::new(tokio::sync::Semaphore::new(
+        config.http.max_concurrent_requests,
+    ));
+    let (api, _) = api_routes().split_for_parts();
+    let api = api.layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(move |error: BoxError| async move {
+                overload_error(&error, timeout_secs)
+            }))
+            .load_shed()
+            .layer(GlobalConcurrencyLimitLayer::with_semaphore(permits))
+            .timeout(timeout),
+    );
+    let (ops, _) = ops_routes().split_for_parts();
+    let document = Arc::new(openapi());
+    let body_limit = config.limits.max_body_bytes;
+    Router::new()
+        .merge(api)
+        .merge(ops)
+        .route(
+            "/openapi.json",
+            get(move || {
+                let document = Arc::clone(&document);
+                async move { Json(document.as_ref().clone()) }
+            }),
+        )
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(state.metrics()),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(Extension(BodyLimit(body_limit)))
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(CatchPanicLayer::custom(panic_response))
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
+}
+
+fn overload_error(error: &BoxError, timeout_secs: u64) -> ApiError {
+    if error.is::<tower::load_shed::error::Overloaded>() {
+        ApiError::Overloaded
+    } else if error.is::<tower::timeout::error::Elapsed>() {
+        ApiError::Timeout(timeout_secs)
+    } else {
+        ApiError::Internal(error.to_string())
+    }
+}
+
+fn request_span(request: &Request) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+}
+
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
+        .unwrap_or_else(|| "unknown panic".into());
+    ApiError::Internal(format!("handler panicked: {detail}")).into_response()
+}
+
+async fn route_not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::RouteNotFound {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+    }
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+    }
+}
+
+/// How long to wait for in-flight requests after a shutdown signal.
+pub fn shutdown_grace(state: &AppState) -> Duration {
+    Duration::from_secs(state.config().http.shutdown_grace_secs)
+}

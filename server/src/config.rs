@@ -1,0 +1,184 @@
+//! Command line and environment configuration: one clap struct, validated at start.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use trawl_encoders::{BatchLimits, EmbedderConfig, Precision};
+
+/// Trawl: embed text, index it, answer filtered similarity queries.
+#[derive(Debug, Parser)]
+#[command(name = "trawl", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The binary's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve(Box<Config>),
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Network.
+    #[command(flatten)]
+    pub http: HttpConfig,
+    /// Storage.
+    #[command(flatten)]
+    pub storage: StorageConfig,
+    /// The default encoder.
+    #[command(flatten)]
+    pub model: ModelConfig,
+    /// Request limits.
+    #[command(flatten)]
+    pub limits: LimitsConfig,
+}
+
+/// Network settings.
+#[derive(Debug, Clone, Args)]
+pub struct HttpConfig {
+    /// Address to listen on.
+    #[arg(long, env = "TRAWL_ADDR", default_value = "127.0.0.1:6390")]
+    pub addr: SocketAddr,
+    /// Requests running longer than this many seconds are answered 503 `timeout`.
+    #[arg(long, env = "TRAWL_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// API requests served at once; more are refused with 503 `overloaded` (health, readiness and metrics are exempt).
+    #[arg(long, env = "TRAWL_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
+    pub max_concurrent_requests: usize,
+    /// Seconds to let in-flight requests finish after SIGTERM or ctrl-c.
+    #[arg(long, env = "TRAWL_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, env = "TRAWL_LOG_JSON")]
+    pub log_json: bool,
+}
+
+/// Storage settings.
+#[derive(Debug, Clone, Args)]
+pub struct StorageConfig {
+    /// Directory for collections, write-ahead logs and snapshots (created if missing).
+    #[arg(long, env = "TRAWL_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+/// The default encoder's settings.
+#[derive(Debug, Clone, Args)]
+pub struct ModelConfig {
+    /// Model directory with `trawl-model.json`, the ONNX graph(s) and `tokenizer.json`.
+    #[arg(
+        long,
+        env = "TRAWL_MODEL_DIR",
+        default_value = "models/all-minilm-l6-v2"
+    )]
+    pub model_dir: PathBuf,
+    /// Path of the ONNX Runtime shared library (`libonnxruntime.so`).
+    #[arg(
+        long,
+        env = "TRAWL_ORT_LIB",
+        default_value = "vendor/onnxruntime/libonnxruntime.so.1.31.1"
+    )]
+    pub ort_lib: PathBuf,
+    /// Weights to run: `fp32` or `int8`.
+    #[arg(long, env = "TRAWL_PRECISION", default_value = "fp32")]
+    pub precision: Precision,
+    /// ONNX sessions, each on its own thread.
+    #[arg(long, env = "TRAWL_ENCODER_WORKERS", default_value_t = 1)]
+    pub encoder_workers: usize,
+    /// Intra-op threads per session; 0 means one per core.
+    #[arg(long, env = "TRAWL_ENCODER_THREADS", default_value_t = 0)]
+    pub encoder_threads: usize,
+    /// Token budget of one batch (padded length × texts).
+    #[arg(long, env = "TRAWL_MAX_BATCH_TOKENS", default_value_t = 16_384)]
+    pub max_batch_tokens: usize,
+    /// Texts in one batch at most.
+    #[arg(long, env = "TRAWL_MAX_BATCH_SIZE", default_value_t = 64)]
+    pub max_batch_size: usize,
+    /// Texts that may wait for the encoder at once; past that, embed requests get 429.
+    #[arg(long, env = "TRAWL_QUEUE_CAPACITY", default_value_t = 2_048)]
+    pub queue_capacity: usize,
+}
+
+/// Request limits.
+#[derive(Debug, Clone, Args)]
+pub struct LimitsConfig {
+    /// Largest request body in bytes; larger ones get 413.
+    #[arg(long, env = "TRAWL_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Most texts in one embed request; more get 413.
+    #[arg(long, env = "TRAWL_MAX_INPUTS", default_value_t = 256)]
+    pub max_inputs: usize,
+}
+
+impl Config {
+    /// Checks what clap cannot: files exist, numbers are in range.
+    pub fn validate(&self) -> Result<(), String> {
+        let spec = self.model.model_dir.join(trawl_encoders::SPEC_FILE);
+        if !spec.is_file() {
+            return Err(format!(
+                "--model-dir {}: no {} there (run `make setup` to export the default model)",
+                self.model.model_dir.display(),
+                trawl_encoders::SPEC_FILE
+            ));
+        }
+        if !self.model.ort_lib.is_file() {
+            return Err(format!(
+                "--ort-lib {}: no such file (run `make setup` to unpack ONNX Runtime)",
+                self.model.ort_lib.display()
+            ));
+        }
+        let positive = [
+            (
+                "--request-timeout-secs",
+                self.http.request_timeout_secs as usize,
+            ),
+            (
+                "--max-concurrent-requests",
+                self.http.max_concurrent_requests,
+            ),
+            ("--encoder-workers", self.model.encoder_workers),
+            ("--max-batch-tokens", self.model.max_batch_tokens),
+            ("--max-batch-size", self.model.max_batch_size),
+            ("--queue-capacity", self.model.queue_capacity),
+            ("--max-body-bytes", self.limits.max_body_bytes),
+            ("--max-inputs", self.limits.max_inputs),
+        ];
+        if let Some((flag, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(format!("{flag} must be positive"));
+        }
+        if self.model.queue_capacity < self.limits.max_inputs {
+            return Err(format!(
+                "--queue-capacity ({}) must be at least --max-inputs ({}), or a full request could never be admitted",
+                self.model.queue_capacity, self.limits.max_inputs
+            ));
+        }
+        Ok(())
+    }
+
+    /// The request timeout.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.http.request_timeout_secs)
+    }
+
+    /// The encoder's configuration.
+    pub fn embedder(&self) -> EmbedderConfig {
+        let mut config = EmbedderConfig::new(&self.model.model_dir);
+        config.precision = self.model.precision;
+        config.workers = self.model.encoder_workers;
+        if self.model.encoder_threads > 0 {
+            config.intra_threads = self.model.encoder_threads;
+        }
+        config.limits = BatchLimits {
+            max_batch_tokens: self.model.max_batch_tokens,
+            max_batch_size: self.model.max_batch_size,
+        };
+        config.queue_capacity = self.model.queue_capacity;
+        config
+    }
+}

@@ -1,0 +1,201 @@
+//! API errors: one enum, one exhaustive mapping to HTTP status and code, one JSON shape.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use trawl_encoders::EncodeError;
+use trawl_proto::ErrorBody;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not valid JSON (or not valid UTF-8).
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    /// The body is JSON of the wrong shape: unknown field, wrong type, unknown enum value.
+    #[error("{0}")]
+    InvalidBody(String),
+    /// A field has a value out of its range.
+    #[error("{field}: {reason}")]
+    InvalidValue {
+        /// The offending field.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The body is not declared as `application/json`.
+    #[error("expected a request with Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// The body exceeds the configured size.
+    #[error("the request body is larger than the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// A count in the request exceeds its configured limit.
+    #[error("{field}: {got} exceeds the limit of {limit}")]
+    LimitExceeded {
+        /// The field (e.g. `inputs`).
+        field: &'static str,
+        /// The limit.
+        limit: usize,
+        /// What the request asked for.
+        got: usize,
+    },
+    /// No route has this path.
+    #[error("no route for {method} {path}")]
+    RouteNotFound {
+        /// The request method.
+        method: String,
+        /// The request path.
+        path: String,
+    },
+    /// The route exists but not with this method.
+    #[error("method {method} is not allowed on {path}")]
+    MethodNotAllowed {
+        /// The request method.
+        method: String,
+        /// The request path.
+        path: String,
+    },
+    /// The embedding queue is full.
+    #[error("{0}")]
+    QueueFull(String),
+    /// The server is at its concurrency limit.
+    #[error("the server is at its limit of concurrent requests; retry shortly")]
+    Overloaded,
+    /// The request ran past the configured timeout.
+    #[error("the request did not finish within {0} s")]
+    Timeout(u64),
+    /// The model is still loading (or failed to load).
+    #[error("the model is not loaded yet; retry when /readyz answers 200")]
+    NotReady,
+    /// A bug or an environment failure; details go to the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// HTTP status and stable code, in one exhaustive match.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
+            Self::InvalidBody(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+            Self::InvalidValue { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_value"),
+            Self::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::LimitExceeded { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "limit_exceeded"),
+            Self::RouteNotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
+            Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::QueueFull(_) => (StatusCode::TOO_MANY_REQUESTS, "queue_full"),
+            Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
+            Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            Self::InvalidValue { field, .. } => Some(serde_json::json!({ "field": field })),
+            Self::BodyTooLarge { limit } => Some(serde_json::json!({ "limit": limit })),
+            Self::LimitExceeded { field, limit, got } => {
+                Some(serde_json::json!({ "field": field, "limit": limit, "got": got }))
+            }
+            _ => None,
+        }
+    }
+
+    /// Shorthand for [`ApiError::InvalidValue`].
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::InvalidValue {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = if let Self::Internal(detail) = &self {
+            // 5xx bodies hide internals; the log keeps them.
+            tracing::error!(error = %detail, "internal error");
+            "internal error; see the server log".to_string()
+        } else {
+            self.to_string()
+        };
+        let mut body = ErrorBody::new(code, message);
+        if let Some(details) = self.details() {
+            body = body.with_details(details);
+        }
+        let mut response = (status, axum::Json(body)).into_response();
+        if matches!(self, Self::Overloaded | Self::QueueFull(_) | Self::NotReady) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+impl From<EncodeError> for ApiError {
+    fn from(error: EncodeError) -> Self {
+        match error {
+            EncodeError::InvalidArgument { field, reason } => Self::invalid(field, reason),
+            EncodeError::QueueFull { .. } => Self::QueueFull(error.to_string()),
+            EncodeError::Stopped => Self::NotReady,
+            EncodeError::Io { .. }
+            | EncodeError::InvalidModel { .. }
+            | EncodeError::Runtime { .. }
+            | EncodeError::Onnx(_)
+            | EncodeError::Tokenizer(_) => Self::Internal(error.to_string()),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonSyntaxError(e) => Self::MalformedJson(e.body_text()),
+            JsonRejection::JsonDataError(e) => Self::InvalidBody(e.body_text()),
+            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::BodyTooLarge { limit: 0 }
+            }
+            other => Self::MalformedJson(other.body_text()),
+        }
+    }
+}
+
+/// A JSON body extractor whose rejections use the API's error shape.
+pub struct ApiJson<T>(pub T);
+
+/// The configured body limit, stored as a request extension so that 413 answers can name it.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let limit = req.extensions().get::<BodyLimit>().map(|l| l.0);
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(match ApiError::from(rejection) {
+                ApiError::BodyTooLarge { .. } => ApiError::BodyTooLarge {
+                    limit: limit.unwrap_or_default(),
+                },
+                other => other,
+            }),
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! `POST /embed`: every representation the encoder produces.
+
+use axum::Json;
+use axum::extract::State;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use trawl_encoders::{Encoded, codes};
+use trawl_proto::{
+    BinaryEncoding, EmbedKind, EmbedRequest, EmbedResponse, Embedding, ErrorBody, Usage,
+};
+
+use crate::error::{ApiError, ApiJson};
+use crate::state::AppState;
+
+/// Embed texts as float, Matryoshka, binary or multi-vector embeddings.
+#[utoipa::path(post, path = "/embed", tag = "embed", request_body = EmbedRequest,
+    responses(
+        (status = 200, description = "One embedding per input", body = EmbedResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 413, description = "Too many inputs or too large a body", body = ErrorBody),
+        (status = 422, description = "Invalid field value", body = ErrorBody),
+        (status = 429, description = "The embedding queue is full", body = ErrorBody),
+        (status = 503, description = "Not ready or overloaded", body = ErrorBody),
+    ))]
+pub async fn embed(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<EmbedRequest>,
+) -> Result<Json<EmbedResponse>, ApiError> {
+    let dims = state.embedder()?.spec().dims;
+    let output = Output::from_request(&request, dims)?;
+    let encoded = run_encoder(&state, request.inputs, output.wants_tokens()).await?;
+    let model = state.embedder()?.spec().name.clone();
+    Ok(Json(output.respond(model, encoded)?))
+}
+
+/// Checks the input count, tokenises off the async workers, and embeds through the queue.
+pub async fn run_encoder(
+    state: &AppState,
+    inputs: Vec<String>,
+    want_tokens: bool,
+) -> Result<Vec<Encoded>, ApiError> {
+    let embedder = state.embedder()?.clone();
+    if inputs.is_empty() {
+        return Err(ApiError::invalid("inputs", "must hold at least one text"));
+    }
+    let limit = state.config().limits.max_inputs;
+    if inputs.len() > limit {
+        return Err(ApiError::LimitExceeded {
+            field: "inputs",
+            limit,
+            got: inputs.len(),
+        });
+    }
+    let tokenizer = embedder.clone();
+    let tokens = tokio::task::spawn_blocking(move || tokenizer.tokenize(&inputs))
+        .await
+        .map_err(|e| ApiError::Internal(format!("tokenizer task: {e}")))??;
+    Ok(embedder.embed_tokens(tokens, want_tokens).await?)
+}
+
+/// A validated output request: which representation, with which parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Pooled vector.
+    Float,
+    /// First `k` dims, renormalised.
+    Matryoshka(usize),
+    /// `bits` residual planes.
+    Binary(u8, BinaryEncoding),
+    /// Per-token vectors.
+    Multivector,
+}
+
+impl Output {
+    fn from_request(request: &EmbedRequest, model_dims: usize) -> Result<Self, ApiError> {
+        let only_for = |field: &str, kind: &str| {
+            ApiError::invalid(field, format!("only applies to kind \"{kind}\""))
+        };
+        if request.dims.is_some() && request.kind != EmbedKind::Matryoshka {
+            return Err(only_for("dims", "matryoshka"));
+        }
+        if (request.bits.is_some() || request.binary_encoding.is_some())
+            && request.kind != EmbedKind::Binary
+        {
+            let field = if request.bits.is_some() {
+                "bits"
+            } else {
+                "binary_encoding"
+            };
+            return Err(only_for(field, "binary"));
+        }
+        Ok(match request.kind {
+            EmbedKind::Float => Self::Float,
+            EmbedKind::Multivector => Self::Multivector,
+            EmbedKind::Matryoshka => {
+                let k = request
+                    .dims
+                    .ok_or_else(|| ApiError::invalid("dims", "required for kind \"matryoshka\""))?;
+                Self::matryoshka(k, model_dims)?
+            }
+            EmbedKind::Binary => {
+                let bits = request.bits.unwrap_or(1);
+                if !codes::ALLOWED_BITS.contains(&bits) {
+                    return Err(ApiError::invalid(
+                        "bits",
+                        format!("must be 1, 2 or 4, got {bits}"),
+                    ));
+                }
+                Self::Binary(bits, request.binary_encoding.unwrap_or_default())
+            }
+        })
+    }
+
+    /// A Matryoshka output, or the full vector when `k` is the model's dimension.
+    pub fn matryoshka(k: usize, model_dims: usize) -> Result<Self, ApiError> {
+        if k == 0 || k > model_dims {
+            return Err(ApiError::invalid(
+                "dims",
+                format!("must be between 1 and {model_dims} (the model's dimension), got {k}"),
+            ));
+        }
+        Ok(Self::Matryoshka(k))
+    }
+
+    fn wants_tokens(self) -> bool {
+        self == Self::Multivector
+    }
+
+    fn kind(self) -> EmbedKind {
+        match self {
+            Self::Float => EmbedKind::Float,
+            Self::Matryoshka(_) => EmbedKind::Matryoshka,
+            Self::Binary(..) => EmbedKind::Binary,
+            Self::Multivector => EmbedKind::Multivector,
+        }
+    }
+
+    /// The dense vector for float and Matryoshka outputs.
+    pub fn dense(self, encoded: &Encoded) -> Result<Vec<f32>, ApiError> {
+        match self {
+            Self::Matryoshka(k) if k < encoded.pooled.len() => {
+                Ok(codes::matryoshka(&encoded.pooled, k)?)
+            }
+            _ => Ok(encoded.pooled.clone()),
+        }
+    }
+
+    fn respond(self, model: String, encoded: Vec<Encoded>) -> Result<EmbedResponse, ApiError> {
+        let truncated = encoded.iter().map(|e| e.truncated).collect();
+        let tokens = encoded.iter().map(|e| e.n_tokens as u64).sum();
+        let mut scales = Vec::new();
+        let embeddings = encoded
+            .into_iter()
+            .map(|e| {
+                Ok(match self {
+                    Self::Float | Self::Matryoshka(_) => Embedding::Dense(self.dense(&e)?),
+                    Self::Multivector => Embedding::Multi(e.tokens.unwrap_or_default()),
+                    Self::Binary(bits, encoding) => {
+                        let code = codes::binarize(&e.pooled, bits)?;
+                        scales.push(code.scales.clone());
+                        match encoding {
+                            BinaryEncoding::Base64 => {
+                                Embedding::Packed(BASE64.encode(code.to_bytes()))
+                            }
+                            BinaryEncoding::U64 => Embedding::Words(code.to_words()),
+                        }
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        Ok(EmbedResponse {
+            model,
+            kind: self.kind(),
+            embeddings,
+            truncated,
+            scales: matches!(self, Self::Binary(..)).then_some(scales),
+            usage: Usage { tokens },
+        })
+    }
+}

@@ -1,0 +1,72 @@
+//! Shared application state.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use trawl_encoders::Embedder;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+
+/// What every handler can reach; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    metrics: Arc<Metrics>,
+    embedder: OnceLock<Embedder>,
+    storage_open: AtomicBool,
+}
+
+impl AppState {
+    /// State with no model loaded yet and storage closed.
+    pub fn new(config: Config) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                metrics: Arc::new(Metrics::new()),
+                embedder: OnceLock::new(),
+                storage_open: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The metrics registry.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// The default encoder, or 503 `not_ready` while it loads.
+    pub fn embedder(&self) -> Result<&Embedder, ApiError> {
+        self.inner.embedder.get().ok_or(ApiError::NotReady)
+    }
+
+    /// The default encoder if loaded.
+    pub fn try_embedder(&self) -> Option<&Embedder> {
+        self.inner.embedder.get()
+    }
+
+    /// Installs the loaded encoder (once).
+    pub fn set_embedder(&self, embedder: Embedder) {
+        let _ = self.inner.embedder.set(embedder);
+    }
+
+    /// Whether the data directory is open.
+    pub fn storage_open(&self) -> bool {
+        self.inner.storage_open.load(Ordering::Acquire)
+    }
+
+    /// Marks the data directory as open.
+    pub fn set_storage_open(&self) {
+        self.inner.storage_open.store(true, Ordering::Release);
+    }
+}
