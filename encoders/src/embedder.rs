@@ -129,12 +129,32 @@ impl Embedder {
     }
 
     /// Tokenises and embeds from a plain thread (never from inside an async runtime).
+    ///
+    /// Any number of texts: they enter the queue in chunks of half its capacity,
+    /// two chunks in flight, so the queue stays fed without refusing them.
     pub fn embed_blocking(&self, texts: &[String], want_tokens: bool) -> Result<Vec<Encoded>> {
-        let tokens = self.tokenize(texts)?;
-        let receivers = self.inner.queue.submit(tokens, want_tokens)?;
-        receivers
-            .into_iter()
-            .map(|rx| rx.blocking_recv().map_err(|_| EncodeError::Stopped)?)
-            .collect()
+        type Pending = Vec<tokio::sync::oneshot::Receiver<Result<Encoded>>>;
+        let collect = |chunk: Pending, out: &mut Vec<Encoded>| -> Result<()> {
+            for rx in chunk {
+                out.push(rx.blocking_recv().map_err(|_| EncodeError::Stopped)??);
+            }
+            Ok(())
+        };
+        let chunk_size = (self.inner.queue.capacity() / 2).max(1);
+        let mut out = Vec::with_capacity(texts.len());
+        let mut in_flight: std::collections::VecDeque<Pending> = std::collections::VecDeque::new();
+        for chunk in texts.chunks(chunk_size) {
+            if in_flight.len() == 2
+                && let Some(oldest) = in_flight.pop_front()
+            {
+                collect(oldest, &mut out)?;
+            }
+            let tokens = self.tokenize(chunk)?;
+            in_flight.push_back(self.inner.queue.submit(tokens, want_tokens)?);
+        }
+        for chunk in in_flight {
+            collect(chunk, &mut out)?;
+        }
+        Ok(out)
     }
 }

@@ -1,0 +1,46 @@
+# Trawl: the two commands a new user needs are `make run` and `make test`.
+SHELL := /bin/bash
+ADDR ?= 127.0.0.1:6390
+DATA_DIR ?= data
+
+.PHONY: run setup build test test-rust test-python lint fmt bench-encode clean
+
+## run: set up (offline model export, ONNX Runtime), build release, serve on $(ADDR)
+run: setup
+	cargo build --release -p trawl-server
+	./target/release/trawl serve --addr $(ADDR) --data-dir $(DATA_DIR)
+
+## setup: Python venv, libonnxruntime, default model export + numpy cross-check (idempotent)
+setup:
+	./scripts/setup
+
+## build: release build of every binary
+build:
+	cargo build --release --workspace
+
+## test: every test: Rust (unit, integration, end-to-end on the real binary) and the exporter's Python checks
+test: setup test-rust test-python
+
+test-rust:
+	cargo test --workspace --all-targets
+	cargo test --workspace --doc
+
+test-python:
+	.venv/bin/python -m pytest -q tests/python
+
+## lint: formatting and clippy, warnings as errors
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+## bench-encode: encoder throughput, in-process and over HTTP (writes bench-out/encode.json)
+bench-encode: setup
+	cargo build --release -p trawl-server -p trawl-client
+	./target/release/trawl-bench encode
+
+clean:
+	cargo clean
+	rm -rf .venv vendor/onnxruntime models
