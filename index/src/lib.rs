@@ -2,5 +2,24 @@
 //! rerank, MUVERA fixed-dimensional encodings, write-ahead log and snapshots.
 //!
 //! The crate knows nothing of HTTP: it takes and returns plain vectors, codes
-//! and JSON payloads. Its modules arrive with the index issues; see
-//! `ARCHITECTURE.md` at the repository root.
+//! and JSON payloads. See `ARCHITECTURE.md` at the repository root.
+
+pub mod collection;
+pub mod distance;
+mod error;
+pub mod filter;
+pub mod graph;
+pub mod payload_index;
+pub mod planner;
+pub mod storage;
+pub mod store;
+mod types;
+
+pub use collection::{
+    Collection, CollectionConfig, CollectionStats, Layout, PointWrite, ScoredPoint, SearchQuery,
+};
+pub use distance::Metric;
+pub use error::{IndexError, Result};
+pub use graph::HnswParams;
+pub use store::Store;
+pub use types::{Offset, Payload, PayloadType, PointId};

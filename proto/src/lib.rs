@@ -12,15 +12,29 @@
 //! assert_eq!(req.inputs, vec!["hello".to_string()]);
 //! ```
 
+mod collections;
 mod embed;
 mod error;
+mod filter;
 mod health;
+mod ids;
 mod openai;
+mod points;
 
+pub use collections::{
+    CollectionAck, CollectionInfo, CollectionList, CollectionSummary, CreateCollection, HnswConfig,
+    Metric, PayloadIndexType, VectorConfig,
+};
 pub use embed::{BinaryEncoding, EmbedKind, EmbedRequest, EmbedResponse, Embedding, Usage};
 pub use error::{ErrorBody, ErrorDetail};
+pub use filter::{Condition, Filter, Match, MatchValue, Range};
 pub use health::{Health, Readiness};
+pub use ids::PointId;
 pub use openai::{
     EncodingFormat, OpenAiEmbedding, OpenAiEmbeddingData, OpenAiEmbeddingsRequest,
     OpenAiEmbeddingsResponse, OpenAiInput, OpenAiUsage,
+};
+pub use points::{
+    BatchSearchRequest, BatchSearchResponse, DeletePoints, DeleteResult, Hit, Payload, PointInput,
+    PointRecord, SearchParams, SearchRequest, SearchResponse, UpsertPoints, UpsertResult,
 };

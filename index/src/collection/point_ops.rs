@@ -1,0 +1,223 @@
+//! Writes and reads of points: upsert, delete (by ids or filter), get.
+//!
+//! A write is validated completely first (nothing is written when any point is
+//! bad), then logged and synced, then applied in memory, all under the writer
+//! lock so that the log's order is the order of application.
+
+use super::record::{LoggedPoint, Record};
+use super::{Collection, CollectionConfig, Points};
+use crate::distance::Metric;
+use crate::error::{IndexError, Result};
+use crate::filter::{Filter, FilterLimits};
+use crate::types::{Offset, Payload, PayloadType, PointId};
+
+/// A point to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointWrite {
+    /// Its id.
+    pub id: PointId,
+    /// Its vector, with the collection's dimension.
+    pub vector: Vec<f32>,
+    /// Its payload.
+    pub payload: Option<Payload>,
+}
+
+/// Checks a vector's dimension and values; normalises it for cosine.
+pub(crate) fn prepare_vector(
+    field: &str,
+    mut v: Vec<f32>,
+    dims: usize,
+    metric: Metric,
+) -> Result<Vec<f32>> {
+    if v.len() != dims {
+        return Err(IndexError::DimensionMismatch {
+            field: field.to_string(),
+            expected: dims,
+            got: v.len(),
+        });
+    }
+    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+        return Err(IndexError::InvalidVector {
+            field: field.to_string(),
+            reason: format!(
+                "component {i} is {} (only finite numbers are allowed)",
+                v[i]
+            ),
+        });
+    }
+    if metric == Metric::Cosine {
+        let norm = v
+            .iter()
+            .map(|x| f64::from(*x) * f64::from(*x))
+            .sum::<f64>()
+            .sqrt();
+        if norm == 0.0 {
+            return Err(IndexError::InvalidVector {
+                field: field.to_string(),
+                reason: "a zero vector has no direction for cosine similarity".into(),
+            });
+        }
+        v.iter_mut()
+            .for_each(|x| *x = (f64::from(*x) / norm) as f32);
+    }
+    Ok(v)
+}
+
+impl Collection {
+    /// Inserts or replaces points; durable when it returns.
+    pub fn upsert(&self, points: Vec<PointWrite>) -> Result<usize> {
+        let (dims, metric) = {
+            let config = self.inner.config.read();
+            (config.dims, config.metric)
+        };
+        let logged = points
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                Ok(LoggedPoint {
+                    vector: prepare_vector(&format!("points[{i}].vector"), p.vector, dims, metric)?,
+                    id: p.id,
+                    payload: p.payload,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let n = logged.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        self.write(Record::Upsert(logged))?;
+        Ok(n)
+    }
+
+    /// Deletes points by id; returns how many existed.
+    pub fn delete(&self, ids: &[PointId]) -> Result<usize> {
+        let _writer = self.inner.write_lock.lock();
+        let existing: Vec<PointId> = {
+            let points = self.inner.points.read();
+            ids.iter()
+                .filter(|id| points.ids.contains_key(id))
+                .copied()
+                .collect()
+        };
+        self.write_locked(Record::Delete(existing.clone()))?;
+        Ok(existing.len())
+    }
+
+    /// Deletes every point matching `filter`; returns how many.
+    pub fn delete_by_filter(&self, filter: &Filter, limits: &FilterLimits) -> Result<usize> {
+        let _writer = self.inner.write_lock.lock();
+        let matching = self.matching_ids(filter, limits)?;
+        self.write_locked(Record::Delete(matching.clone()))?;
+        Ok(matching.len())
+    }
+
+    /// Indexes a payload field from now on (existing points included).
+    pub fn create_payload_index(&self, key: &str, ty: PayloadType) -> Result<()> {
+        if key.is_empty() {
+            return Err(IndexError::InvalidParameter {
+                field: "key".into(),
+                reason: "must not be empty".into(),
+            });
+        }
+        if let Some(existing) = self.inner.config.read().payload_schema.get(key) {
+            if *existing == ty {
+                return Ok(());
+            }
+            return Err(IndexError::InvalidParameter {
+                field: key.to_string(),
+                reason: format!("already indexed as {}", existing.as_str()),
+            });
+        }
+        self.write(Record::CreateIndex(key.to_string(), ty))
+    }
+
+    /// The stored id, vector (normalised for cosine) and payload of a point.
+    pub fn get(&self, id: &PointId) -> Result<(Vec<f32>, Option<Payload>)> {
+        let dims = self.inner.config.read().dims;
+        let points = self.inner.points.read();
+        let offset = *points
+            .ids
+            .get(id)
+            .ok_or_else(|| IndexError::PointNotFound(id.to_string()))?;
+        Ok((
+            points.vector(offset, dims).to_vec(),
+            points.payloads[offset as usize].clone(),
+        ))
+    }
+
+    fn write(&self, record: Record) -> Result<()> {
+        let _writer = self.inner.write_lock.lock();
+        self.write_locked(record)
+    }
+
+    /// Logs (synced) then applies; the caller holds the writer lock.
+    fn write_locked(&self, record: Record) -> Result<()> {
+        if matches!(&record, Record::Delete(ids) if ids.is_empty()) {
+            return Ok(());
+        }
+        self.inner.wal.append(&record.encode())?;
+        {
+            let mut points = self.inner.points.write();
+            let mut config = self.inner.config.write();
+            apply(&mut points, &mut config, record);
+        }
+        self.inner.signal.notify();
+        Ok(())
+    }
+}
+
+/// Applies a logged record to memory (live writes and replay share this).
+pub(crate) fn apply(points: &mut Points, config: &mut CollectionConfig, record: Record) {
+    let dims = config.dims;
+    match record {
+        Record::Upsert(batch) => {
+            for p in batch {
+                if p.vector.len() != dims {
+                    continue;
+                }
+                remove(points, &p.id);
+                let Ok(offset) = Offset::try_from(points.len()) else {
+                    tracing::error!("collection is full: 2^32 offsets used");
+                    return;
+                };
+                points.vectors.extend_from_slice(&p.vector);
+                points.by_offset.push(p.id);
+                if let Some(payload) = &p.payload {
+                    points.payload_index.insert(offset, payload);
+                    points.payload_bytes += payload_size(payload);
+                }
+                points.payloads.push(p.payload);
+                points.live.insert(offset);
+                points.ids.insert(p.id, offset);
+            }
+        }
+        Record::Delete(ids) => ids.iter().for_each(|id| remove(points, id)),
+        Record::CreateIndex(key, ty) => {
+            let existing = points
+                .live
+                .iter()
+                .filter_map(|o| points.payloads[o as usize].as_ref().map(|p| (o, p)));
+            match points.payload_index.add_field(&key, ty, existing) {
+                Ok(()) => {
+                    config.payload_schema.insert(key, ty);
+                }
+                Err(error) => tracing::error!(%error, key, "cannot index payload field"),
+            }
+        }
+    }
+}
+
+fn remove(points: &mut Points, id: &PointId) {
+    if let Some(offset) = points.ids.remove(id) {
+        points.live.remove(offset);
+        if let Some(payload) = points.payloads[offset as usize].take() {
+            points.payload_index.remove(offset, &payload);
+            points.payload_bytes = points.payload_bytes.saturating_sub(payload_size(&payload));
+        }
+    }
+}
+
+/// Rough heap size of a payload (its JSON length plus map overhead).
+pub(crate) fn payload_size(payload: &Payload) -> usize {
+    serde_json::to_string(payload).map_or(0, |s| s.len()) + 48 * payload.len()
+}

@@ -1,0 +1,232 @@
+//! Write-ahead log records: the mutations of a collection, in a compact binary form.
+//!
+//! ```text
+//! record  := op:u8 body
+//! upsert  := 1 count:u32 { id dims:u32 f32*dims payload_len:u32 payload_json }*
+//! delete  := 2 count:u32 id*
+//! index   := 3 key_len:u32 key type:u8
+//! id      := 0 u64 | 1 uuid[16]
+//! ```
+//! Little-endian throughout; a payload length of `u32::MAX` means "no payload".
+//! Vectors are stored as the collection keeps them (normalised for cosine), so
+//! replay needs no recomputation.
+
+use crate::types::{Payload, PayloadType, PointId};
+
+/// One point as logged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedPoint {
+    /// Its id.
+    pub id: PointId,
+    /// Its stored vector.
+    pub vector: Vec<f32>,
+    /// Its payload.
+    pub payload: Option<Payload>,
+}
+
+/// A logged mutation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// Insert or replace points.
+    Upsert(Vec<LoggedPoint>),
+    /// Delete points (ids resolved at write time, so replay is deterministic).
+    Delete(Vec<PointId>),
+    /// Index a payload field.
+    CreateIndex(String, PayloadType),
+}
+
+const UPSERT: u8 = 1;
+const DELETE: u8 = 2;
+const CREATE_INDEX: u8 = 3;
+const NO_PAYLOAD: u32 = u32::MAX;
+
+impl Record {
+    /// Encodes the record.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self {
+            Self::Upsert(points) => {
+                out.push(UPSERT);
+                put_u32(&mut out, points.len());
+                for p in points {
+                    put_id(&mut out, &p.id);
+                    put_u32(&mut out, p.vector.len());
+                    for x in &p.vector {
+                        out.extend_from_slice(&x.to_le_bytes());
+                    }
+                    match &p.payload {
+                        Some(payload) => {
+                            let json = serde_json::to_vec(payload).unwrap_or_default();
+                            put_u32(&mut out, json.len());
+                            out.extend_from_slice(&json);
+                        }
+                        None => out.extend_from_slice(&NO_PAYLOAD.to_le_bytes()),
+                    }
+                }
+            }
+            Self::Delete(ids) => {
+                out.push(DELETE);
+                put_u32(&mut out, ids.len());
+                ids.iter().for_each(|id| put_id(&mut out, id));
+            }
+            Self::CreateIndex(key, ty) => {
+                out.push(CREATE_INDEX);
+                put_u32(&mut out, key.len());
+                out.extend_from_slice(key.as_bytes());
+                out.push(type_code(*ty));
+            }
+        }
+        out
+    }
+
+    /// Decodes a record; `None` when the bytes are not a well-formed record.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut r = Reader { bytes, at: 0 };
+        let record = match r.u8()? {
+            UPSERT => {
+                let n = r.u32()? as usize;
+                let mut points = Vec::with_capacity(n.min(1 << 16));
+                for _ in 0..n {
+                    let id = r.id()?;
+                    let dims = r.u32()? as usize;
+                    let raw = r.take(dims.checked_mul(4)?)?;
+                    let vector = raw
+                        .chunks_exact(4)
+                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                        .collect();
+                    let len = r.u32()?;
+                    let payload = if len == NO_PAYLOAD {
+                        None
+                    } else {
+                        Some(serde_json::from_slice(r.take(len as usize)?).ok()?)
+                    };
+                    points.push(LoggedPoint {
+                        id,
+                        vector,
+                        payload,
+                    });
+                }
+                Self::Upsert(points)
+            }
+            DELETE => {
+                let n = r.u32()? as usize;
+                let ids = (0..n).map(|_| r.id()).collect::<Option<Vec<_>>>()?;
+                Self::Delete(ids)
+            }
+            CREATE_INDEX => {
+                let len = r.u32()? as usize;
+                let key = String::from_utf8(r.take(len)?.to_vec()).ok()?;
+                let ty = match r.u8()? {
+                    0 => PayloadType::Keyword,
+                    1 => PayloadType::Integer,
+                    2 => PayloadType::Float,
+                    3 => PayloadType::Bool,
+                    _ => return None,
+                };
+                Self::CreateIndex(key, ty)
+            }
+            _ => return None,
+        };
+        (r.at == bytes.len()).then_some(record)
+    }
+}
+
+fn type_code(ty: PayloadType) -> u8 {
+    match ty {
+        PayloadType::Keyword => 0,
+        PayloadType::Integer => 1,
+        PayloadType::Float => 2,
+        PayloadType::Bool => 3,
+    }
+}
+
+fn put_u32(out: &mut Vec<u8>, n: usize) {
+    out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+}
+
+/// Writes an id (shared with the snapshot format).
+pub(crate) fn put_id(out: &mut Vec<u8>, id: &PointId) {
+    match id {
+        PointId::Num(n) => {
+            out.push(0);
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        PointId::Uuid(u) => {
+            out.push(1);
+            out.extend_from_slice(u.as_bytes());
+        }
+    }
+}
+
+/// A cursor over bytes (shared with the snapshot format).
+pub(crate) struct Reader<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) at: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.at.checked_add(n)?;
+        let slice = self.bytes.get(self.at..end)?;
+        self.at = end;
+        Some(slice)
+    }
+
+    pub(crate) fn u8(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+
+    pub(crate) fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    pub(crate) fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    pub(crate) fn id(&mut self) -> Option<PointId> {
+        match self.u8()? {
+            0 => Some(PointId::Num(self.u64()?)),
+            1 => Some(PointId::Uuid(uuid::Uuid::from_slice(self.take(16)?).ok()?)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_and_reject_garbage() {
+        let mut payload = Payload::new();
+        payload.insert("pos".into(), "verb".into());
+        let records = [
+            Record::Upsert(vec![
+                LoggedPoint {
+                    id: PointId::Num(7),
+                    vector: vec![0.5, -1.25],
+                    payload: Some(payload),
+                },
+                LoggedPoint {
+                    id: PointId::Uuid(uuid::Uuid::from_u128(42)),
+                    vector: vec![1.0, 2.0],
+                    payload: None,
+                },
+            ]),
+            Record::Delete(vec![
+                PointId::Num(1),
+                PointId::Uuid(uuid::Uuid::from_u128(9)),
+            ]),
+            Record::CreateIndex("len_words".into(), PayloadType::Integer),
+        ];
+        for record in records {
+            let bytes = record.encode();
+            assert_eq!(Record::decode(&bytes), Some(record));
+            for cut in 0..bytes.len() {
+                assert_eq!(Record::decode(&bytes[..cut]), None, "truncated at {cut}");
+            }
+        }
+        assert_eq!(Record::decode(&[9, 0, 0]), None);
+    }
+}

@@ -1,0 +1,488 @@
+//! Per-collection write-ahead log of opaque byte records with group commit.
+//!
+//! # On-disk format (version 1)
+//!
+//! ```text
+//! header:  [magic "TRWLWAL\0"][version: u16 LE][reserved: u16 = 0][base lsn: u64 LE][crc32 of the previous 20 bytes: u32 LE]
+//! record:  [len: u32 LE][lsn: u64 LE][crc32 of (lsn bytes + payload): u32 LE][payload: len bytes]
+//! ```
+//!
+//! The first record has lsn `base + 1` and each next record the previous lsn
+//! plus one. A fresh log has base 0, so lsns start at 1.
+//!
+//! # Recovery
+//!
+//! [`Wal::open`] reads records in order and stops at the first one whose
+//! header is incomplete, whose length runs past the end of the file, whose lsn
+//! is not the previous plus one, or whose checksum does not match. Everything
+//! from there on is cut off (`set_len` + fsync) and reported as
+//! [`Recovered::truncated_bytes`]; a record that fails its checksum is never
+//! returned. A damaged record in the middle of the log therefore also drops the
+//! intact records after it: they may depend on it. A record longer than
+//! [`WalOptions::max_record_bytes`] is treated as damage unless its checksum
+//! is valid, in which case `open` fails rather than discard acknowledged data
+//! (reopen with a larger limit). A corrupt file header is an error, never
+//! silently reset, because the base lsn would be lost.
+//!
+//! # Truncation
+//!
+//! [`Wal::truncate_through`] rewrites the log: a new header carrying the new
+//! base lsn plus the frames after it (copied verbatim, so lsns and checksums
+//! are unchanged) go to `<path>.tmp`, which is fsync'd, renamed over the log,
+//! and the directory fsync'd. A crash at any point leaves either the old or
+//! the new log; `open` removes a stale `<path>.tmp`. The copy is proportional
+//! to the records kept, which is small right after a snapshot.
+//!
+//! # Failures
+//!
+//! If a write or fsync of the log fails, the state of the file is unknown, so
+//! the log is poisoned: that append and every later one fail, and the log must
+//! be reopened (which recovers whatever reached the disk intact). An append
+//! that returned an error may therefore still reappear on replay.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::{Condvar, Mutex, MutexGuard};
+
+use super::{StorageError, parent_dir, sync_dir, tmp_path};
+use format::{HEADER_LEN, READ_BUF, encode_frame, encode_header, scan, skip_records};
+
+mod format;
+
+/// Options for [`Wal::open`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalOptions {
+    /// Fsync appends (and the log's creation, truncation and recovery) before
+    /// returning. Default `true`; `false` only for benchmarks and tests, where
+    /// an acknowledged record may be lost in a power failure.
+    pub sync: bool,
+    /// Largest accepted record payload in bytes (default 64 MiB, capped at
+    /// `u32::MAX`). Must not be lowered below the size of records already in
+    /// a log: `open` refuses such a log instead of truncating it.
+    pub max_record_bytes: usize,
+}
+
+impl Default for WalOptions {
+    fn default() -> Self {
+        WalOptions {
+            sync: true,
+            max_record_bytes: 64 << 20,
+        }
+    }
+}
+
+/// What [`Wal::open`] found in an existing log.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// Every intact record as `(lsn, payload)`, in lsn order, lsns consecutive.
+    pub records: Vec<(u64, Vec<u8>)>,
+    /// Bytes cut off the end of the file (a torn write or corruption); 0 after
+    /// a clean shutdown.
+    pub truncated_bytes: u64,
+}
+
+/// A write-ahead log; `Send + Sync`, appends take `&self`.
+///
+/// An append encodes its record into a shared buffer and waits until the
+/// record is durable. One waiting thread at a time becomes the leader: it
+/// takes the whole buffer, writes it with one `write` and one fsync, and wakes
+/// the others; records appended meanwhile are covered by the next fsync
+/// (group commit).
+pub struct Wal {
+    path: PathBuf,
+    sync: bool,
+    max_record_bytes: usize,
+    state: Mutex<State>,
+    flushed: Condvar,
+    file: Mutex<LogFile>,
+    disk_bytes: AtomicU64,
+    sync_count: AtomicU64,
+}
+
+struct State {
+    /// Lsn the next appended record gets.
+    next_lsn: u64,
+    /// Encoded frames of records `durable_lsn + 1 ..` not yet handed to a leader.
+    pending: Vec<u8>,
+    /// An empty buffer kept to avoid reallocating `pending`.
+    spare: Vec<u8>,
+    /// Every record with lsn <= this is on disk (and fsync'd when syncing).
+    durable_lsn: u64,
+    /// A thread is writing to the file (leader or `truncate_through`).
+    busy: bool,
+    /// Set when a write or fsync failed; the log must be reopened.
+    failed: Option<(std::io::ErrorKind, String)>,
+}
+
+struct LogFile {
+    file: File,
+    base_lsn: u64,
+    len: u64,
+}
+
+impl Wal {
+    /// Opens (creating if absent) the log at `path`, replays every intact
+    /// record, and truncates a torn or corrupt tail.
+    ///
+    /// The parent directory must exist. The file is locked against a second
+    /// `open` while this `Wal` is alive.
+    pub fn open(path: &Path, options: WalOptions) -> Result<(Wal, Recovered), StorageError> {
+        let max_record_bytes = options.max_record_bytes.min(u32::MAX as usize);
+        let tmp = tmp_path(path);
+        match std::fs::remove_file(&tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(StorageError::io(&tmp, e));
+            }
+            _ => {}
+        }
+        let exists = path.try_exists().map_err(|e| StorageError::io(path, e))?;
+        let file = if exists {
+            let file = OpenOptions::new()
+                .read(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| StorageError::io(path, e))?;
+            lock(&file, path)?;
+            file
+        } else {
+            install(path, 0, std::io::empty(), options.sync).map_err(|(e, _)| e)?
+        };
+
+        let scan = scan(&file, path, max_record_bytes)?;
+        let truncated_bytes = scan.file_len - scan.valid_end;
+        if truncated_bytes > 0 {
+            file.set_len(scan.valid_end)
+                .map_err(|e| StorageError::io(path, e))?;
+            if options.sync {
+                file.sync_all().map_err(|e| StorageError::io(path, e))?;
+            }
+            tracing::warn!(
+                path = %path.display(),
+                truncated_bytes,
+                kept_records = scan.records.len(),
+                "cut a torn or corrupt tail off the write-ahead log"
+            );
+        }
+        let last_lsn = scan.base_lsn + scan.records.len() as u64;
+        let wal = Wal {
+            path: path.to_path_buf(),
+            sync: options.sync,
+            max_record_bytes,
+            state: Mutex::new(State {
+                next_lsn: last_lsn + 1,
+                pending: Vec::new(),
+                spare: Vec::new(),
+                durable_lsn: last_lsn,
+                busy: false,
+                failed: None,
+            }),
+            flushed: Condvar::new(),
+            file: Mutex::new(LogFile {
+                file,
+                base_lsn: scan.base_lsn,
+                len: scan.valid_end,
+            }),
+            disk_bytes: AtomicU64::new(scan.valid_end),
+            sync_count: AtomicU64::new(0),
+        };
+        let recovered = Recovered {
+            records: scan.records,
+            truncated_bytes,
+        };
+        Ok((wal, recovered))
+    }
+
+    /// Appends one record and returns its log sequence number once it is
+    /// durable (fsync'd). Concurrent appenders share fsyncs (group commit):
+    /// while one thread syncs, others queue their records, and the next sync
+    /// covers them all.
+    pub fn append(&self, record: &[u8]) -> Result<u64, StorageError> {
+        self.append_batch(&[record])
+    }
+
+    /// Appends several records with a single sync; returns the lsn of the
+    /// last (the records get consecutive lsns). An empty batch writes nothing
+    /// and returns [`last_lsn`](Wal::last_lsn).
+    pub fn append_batch(&self, records: &[&[u8]]) -> Result<u64, StorageError> {
+        for record in records {
+            if record.len() > self.max_record_bytes {
+                return Err(StorageError::RecordTooLarge {
+                    len: record.len(),
+                    max: self.max_record_bytes,
+                });
+            }
+        }
+        let mut st = self.state.lock();
+        self.check_failed(&st)?;
+        if records.is_empty() {
+            return Ok(st.durable_lsn);
+        }
+        for record in records {
+            let lsn = st.next_lsn;
+            encode_frame(&mut st.pending, lsn, record);
+            st.next_lsn += 1;
+        }
+        let mine = st.next_lsn - 1;
+        loop {
+            if st.durable_lsn >= mine {
+                return Ok(mine);
+            }
+            self.check_failed(&st)?;
+            if st.busy {
+                self.flushed.wait(&mut st);
+                continue;
+            }
+            // Lead: write everything queued so far with one fsync.
+            st.busy = true;
+            let batch_last = st.next_lsn - 1;
+            let spare = std::mem::take(&mut st.spare);
+            let mut batch = std::mem::replace(&mut st.pending, spare);
+            let result = MutexGuard::unlocked(&mut st, || self.write_batch(&batch));
+            batch.clear();
+            st.spare = batch;
+            st.busy = false;
+            let outcome = self.settle(&mut st, result, batch_last);
+            self.flushed.notify_all();
+            outcome?;
+        }
+    }
+
+    /// Drops every record with lsn <= `lsn`; call it once a snapshot covering
+    /// them is durable. Lsns are unchanged: later records keep theirs and the
+    /// next append continues after [`last_lsn`](Wal::last_lsn).
+    ///
+    /// Implemented by rewriting the log atomically (see the module docs);
+    /// appends issued meanwhile queue and are acknowledged after it. `lsn` is
+    /// clamped to the last appended record; an `lsn` at or below the current
+    /// base is a no-op.
+    pub fn truncate_through(&self, lsn: u64) -> Result<(), StorageError> {
+        let mut st = self.state.lock();
+        loop {
+            self.check_failed(&st)?;
+            if !st.busy {
+                break;
+            }
+            self.flushed.wait(&mut st);
+        }
+        st.busy = true;
+        let batch_last = st.next_lsn - 1;
+        let spare = std::mem::take(&mut st.spare);
+        let mut batch = std::mem::replace(&mut st.pending, spare);
+        let (flushed, rewritten) = MutexGuard::unlocked(&mut st, || {
+            let flushed = if batch.is_empty() {
+                Ok(())
+            } else {
+                self.write_batch(&batch)
+            };
+            let rewritten = match flushed {
+                Ok(()) => self.rewrite(lsn.min(batch_last)),
+                Err(_) => Ok(()),
+            };
+            (flushed, rewritten)
+        });
+        batch.clear();
+        st.spare = batch;
+        st.busy = false;
+        let outcome = self.settle(&mut st, flushed, batch_last).and_then(|()| {
+            rewritten.map_err(|(err, poisoned)| {
+                if poisoned {
+                    st.failed = Some(describe(&err));
+                }
+                err
+            })
+        });
+        self.flushed.notify_all();
+        outcome
+    }
+
+    /// Lsn of the last durable record (the base lsn if the log holds none;
+    /// 0 for a log that never held a record).
+    pub fn last_lsn(&self) -> u64 {
+        self.state.lock().durable_lsn
+    }
+
+    /// Current size of the log file in bytes, header included.
+    pub fn disk_bytes(&self) -> u64 {
+        self.disk_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Number of fsyncs of appended data since `open` (0 when
+    /// [`WalOptions::sync`] is off); with group commit it grows more slowly
+    /// than the number of appends under concurrency.
+    pub fn sync_count(&self) -> u64 {
+        self.sync_count.load(Ordering::Relaxed)
+    }
+
+    /// Path of the log file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn check_failed(&self, st: &State) -> Result<(), StorageError> {
+        match &st.failed {
+            None => Ok(()),
+            Some((kind, msg)) => Err(StorageError::io(
+                &self.path,
+                std::io::Error::new(
+                    *kind,
+                    format!("write-ahead log failed earlier and must be reopened: {msg}"),
+                ),
+            )),
+        }
+    }
+
+    /// Records the outcome of writing records through `batch_last`.
+    fn settle(
+        &self,
+        st: &mut State,
+        result: Result<(), StorageError>,
+        batch_last: u64,
+    ) -> Result<(), StorageError> {
+        match result {
+            Ok(()) => {
+                st.durable_lsn = st.durable_lsn.max(batch_last);
+                Ok(())
+            }
+            Err(err) => {
+                st.failed = Some(describe(&err));
+                Err(err)
+            }
+        }
+    }
+
+    /// Writes encoded frames at the end of the log and fsyncs them.
+    fn write_batch(&self, batch: &[u8]) -> Result<(), StorageError> {
+        let mut f = self.file.lock();
+        f.file
+            .write_all(batch)
+            .map_err(|e| StorageError::io(&self.path, e))?;
+        f.len += batch.len() as u64;
+        self.disk_bytes.store(f.len, Ordering::Relaxed);
+        if self.sync {
+            f.file
+                .sync_data()
+                .map_err(|e| StorageError::io(&self.path, e))?;
+            self.sync_count.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Replaces the log by one with base `through` holding the records after
+    /// it. Every record up to the last assigned lsn is on disk. The flag in
+    /// the error says whether the log is left in an unknown state.
+    fn rewrite(&self, through: u64) -> Result<(), (StorageError, bool)> {
+        let mut f = self.file.lock();
+        if through <= f.base_lsn {
+            return Ok(());
+        }
+        let offset = skip_records(&f.file, &self.path, f.base_lsn, through, f.len)
+            .map_err(|e| (e, false))?;
+        let kept = f.len - offset;
+        (&f.file)
+            .seek(SeekFrom::Start(offset))
+            .map_err(|e| (StorageError::io(&self.path, e), false))?;
+        let tail = (&f.file).take(kept);
+        let file = install(&self.path, through, tail, self.sync)?;
+        f.file = file;
+        f.base_lsn = through;
+        f.len = HEADER_LEN as u64 + kept;
+        self.disk_bytes.store(f.len, Ordering::Relaxed);
+        tracing::debug!(path = %self.path.display(), through, kept_bytes = kept, "truncated write-ahead log");
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Wal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wal")
+            .field("path", &self.path)
+            .field("last_lsn", &self.last_lsn())
+            .field("disk_bytes", &self.disk_bytes())
+            .finish()
+    }
+}
+
+fn describe(err: &StorageError) -> (std::io::ErrorKind, String) {
+    match err {
+        StorageError::Io { source, .. } => (source.kind(), err.to_string()),
+        _ => (std::io::ErrorKind::Other, err.to_string()),
+    }
+}
+
+/// Takes an exclusive advisory lock on the log file.
+fn lock(file: &File, path: &Path) -> Result<(), StorageError> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StorageError::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                "write-ahead log is already open elsewhere",
+            ),
+        )),
+        Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+            Ok(())
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(StorageError::io(path, e)),
+    }
+}
+
+/// Writes a header with `base_lsn` followed by `tail` to `<path>.tmp`, syncs,
+/// renames it over `path` and syncs the directory; returns the new file, open
+/// for appending and locked. The flag in the error is true once the rename
+/// happened (the directory sync failed).
+fn install(
+    path: &Path,
+    base_lsn: u64,
+    mut tail: impl Read,
+    sync: bool,
+) -> Result<File, (StorageError, bool)> {
+    let tmp = tmp_path(path);
+    let written = (|| {
+        match std::fs::remove_file(&tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create_new(true)
+            .open(&tmp)?;
+        let mut out = BufWriter::with_capacity(READ_BUF, &file);
+        out.write_all(&encode_header(base_lsn))?;
+        std::io::copy(&mut tail, &mut out)?;
+        out.flush()?;
+        drop(out);
+        if sync {
+            file.sync_all()?;
+        }
+        Ok(file)
+    })();
+    let file = match written {
+        Ok(file) => file,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err((StorageError::io(&tmp, e), false));
+        }
+    };
+    if let Err(e) = lock(&file, &tmp) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err((e, false));
+    }
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err((StorageError::io(path, e), false));
+    }
+    if sync {
+        sync_dir(parent_dir(path)).map_err(|e| (e, true))?;
+    }
+    Ok(file)
+}
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;

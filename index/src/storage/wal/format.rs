@@ -1,0 +1,206 @@
+//! On-disk format of the write-ahead log: file header, record frames, and
+//! the sequential scan that recovery and truncation use. See the parent
+//! module for the layout.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use crate::storage::StorageError;
+
+const MAGIC: [u8; 8] = *b"TRWLWAL\0";
+const FORMAT_VERSION: u16 = 1;
+/// Length of the file header in bytes.
+pub(super) const HEADER_LEN: usize = 24;
+/// Length of a record's frame header (len, lsn, crc) in bytes.
+pub(super) const FRAME_HEADER_LEN: usize = 16;
+pub(super) const READ_BUF: usize = 1 << 20;
+
+pub(super) fn encode_header(base_lsn: u64) -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[0..8].copy_from_slice(&MAGIC);
+    h[8..10].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    // h[10..12] reserved, zero.
+    h[12..20].copy_from_slice(&base_lsn.to_le_bytes());
+    let crc = crc32fast::hash(&h[0..20]);
+    h[20..24].copy_from_slice(&crc.to_le_bytes());
+    h
+}
+
+/// Appends one frame to `buf`. `payload.len()` fits in a u32 (checked by the caller).
+pub(super) fn encode_frame(buf: &mut Vec<u8>, lsn: u64, payload: &[u8]) {
+    let lsn_bytes = lsn.to_le_bytes();
+    buf.reserve(FRAME_HEADER_LEN + payload.len());
+    buf.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    buf.extend_from_slice(&lsn_bytes);
+    buf.extend_from_slice(&frame_crc(&lsn_bytes, payload).to_le_bytes());
+    buf.extend_from_slice(payload);
+}
+
+fn frame_crc(lsn_bytes: &[u8; 8], payload: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(lsn_bytes);
+    h.update(payload);
+    h.finalize()
+}
+
+struct FrameHeader {
+    len: u64,
+    lsn: u64,
+    crc: u32,
+}
+
+fn decode_frame_header(b: &[u8; FRAME_HEADER_LEN]) -> FrameHeader {
+    let mut len = [0u8; 4];
+    let mut lsn = [0u8; 8];
+    let mut crc = [0u8; 4];
+    len.copy_from_slice(&b[0..4]);
+    lsn.copy_from_slice(&b[4..12]);
+    crc.copy_from_slice(&b[12..16]);
+    FrameHeader {
+        len: u64::from(u32::from_le_bytes(len)),
+        lsn: u64::from_le_bytes(lsn),
+        crc: u32::from_le_bytes(crc),
+    }
+}
+
+/// Result of [`scan`].
+pub(super) struct Scan {
+    /// Lsn before the first record.
+    pub(super) base_lsn: u64,
+    /// Intact records in order.
+    pub(super) records: Vec<(u64, Vec<u8>)>,
+    /// Offset just past the last intact record.
+    pub(super) valid_end: u64,
+    /// Size of the file when scanned.
+    pub(super) file_len: u64,
+}
+
+/// Reads the header and every intact record; stops at the first damaged one.
+pub(super) fn scan(
+    file: &File,
+    path: &Path,
+    max_record_bytes: usize,
+) -> Result<Scan, StorageError> {
+    let io = |e| StorageError::io(path, e);
+    let file_len = file.metadata().map_err(io)?.len();
+    if file_len < HEADER_LEN as u64 {
+        return Err(StorageError::corrupt(
+            path,
+            format!(
+                "write-ahead log is {file_len} bytes, shorter than its {HEADER_LEN}-byte header"
+            ),
+        ));
+    }
+    let mut r = BufReader::with_capacity(READ_BUF, file);
+    r.seek(SeekFrom::Start(0)).map_err(io)?;
+    let mut header = [0u8; HEADER_LEN];
+    r.read_exact(&mut header).map_err(io)?;
+    let base_lsn = decode_header(&header).map_err(|reason| StorageError::corrupt(path, reason))?;
+
+    let mut records = Vec::new();
+    let mut pos = HEADER_LEN as u64;
+    let mut expected = base_lsn + 1;
+    let mut fh = [0u8; FRAME_HEADER_LEN];
+    while file_len - pos >= FRAME_HEADER_LEN as u64 {
+        r.read_exact(&mut fh).map_err(io)?;
+        let frame = decode_frame_header(&fh);
+        let end = pos + FRAME_HEADER_LEN as u64 + frame.len;
+        if end > file_len || frame.lsn != expected {
+            break;
+        }
+        let lsn_bytes = frame.lsn.to_le_bytes();
+        if frame.len > max_record_bytes as u64 {
+            // Damage, unless the record is intact: then refuse to discard it.
+            let mut h = crc32fast::Hasher::new();
+            h.update(&lsn_bytes);
+            let mut chunk = vec![0u8; 64 << 10];
+            let mut left = frame.len;
+            while left > 0 {
+                let n = left.min(chunk.len() as u64) as usize;
+                r.read_exact(&mut chunk[..n]).map_err(io)?;
+                h.update(&chunk[..n]);
+                left -= n as u64;
+            }
+            if h.finalize() == frame.crc {
+                return Err(StorageError::corrupt(
+                    path,
+                    format!(
+                        "intact record lsn {} at offset {pos} is {} bytes, above max_record_bytes {max_record_bytes}; reopen with a larger limit",
+                        frame.lsn, frame.len
+                    ),
+                ));
+            }
+            break;
+        }
+        let mut payload = vec![0u8; frame.len as usize];
+        r.read_exact(&mut payload).map_err(io)?;
+        if frame_crc(&lsn_bytes, &payload) != frame.crc {
+            break;
+        }
+        records.push((frame.lsn, payload));
+        pos = end;
+        expected += 1;
+    }
+    Ok(Scan {
+        base_lsn,
+        records,
+        valid_end: pos,
+        file_len,
+    })
+}
+
+fn decode_header(h: &[u8; HEADER_LEN]) -> Result<u64, String> {
+    if h[0..8] != MAGIC {
+        return Err("bad magic: not a trawl write-ahead log".to_owned());
+    }
+    let mut crc = [0u8; 4];
+    crc.copy_from_slice(&h[20..24]);
+    if crc32fast::hash(&h[0..20]) != u32::from_le_bytes(crc) {
+        return Err("header checksum mismatch".to_owned());
+    }
+    let version = u16::from_le_bytes([h[8], h[9]]);
+    if version > FORMAT_VERSION {
+        return Err(format!(
+            "unsupported write-ahead log version {version} (this build reads up to {FORMAT_VERSION})"
+        ));
+    }
+    let mut base = [0u8; 8];
+    base.copy_from_slice(&h[12..20]);
+    Ok(u64::from_le_bytes(base))
+}
+
+/// Byte offset of the first record with lsn > `through` (or `len` if none),
+/// walking frame headers of a log already known to be intact.
+pub(super) fn skip_records(
+    file: &File,
+    path: &Path,
+    base_lsn: u64,
+    through: u64,
+    len: u64,
+) -> Result<u64, StorageError> {
+    let io = |e| StorageError::io(path, e);
+    let mut r = BufReader::with_capacity(64 << 10, file);
+    r.seek(SeekFrom::Start(HEADER_LEN as u64)).map_err(io)?;
+    let mut pos = HEADER_LEN as u64;
+    let mut fh = [0u8; FRAME_HEADER_LEN];
+    for expected in base_lsn + 1..=through {
+        if pos >= len {
+            break;
+        }
+        r.read_exact(&mut fh).map_err(io)?;
+        let frame = decode_frame_header(&fh);
+        if frame.lsn != expected {
+            return Err(StorageError::corrupt(
+                path,
+                format!(
+                    "expected lsn {expected} at offset {pos}, found {}",
+                    frame.lsn
+                ),
+            ));
+        }
+        r.seek_relative(frame.len as i64).map_err(io)?;
+        pos += FRAME_HEADER_LEN as u64 + frame.len;
+    }
+    Ok(pos)
+}

@@ -1,0 +1,56 @@
+//! Plain domain types shared by the index's modules.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A point's external id: an unsigned integer or a UUID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum PointId {
+    /// An unsigned integer id.
+    Num(u64),
+    /// A UUID id.
+    Uuid(uuid::Uuid),
+}
+
+impl fmt::Display for PointId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Num(n) => write!(f, "{n}"),
+            Self::Uuid(u) => write!(f, "{u}"),
+        }
+    }
+}
+
+/// A point's payload: a JSON object.
+pub type Payload = serde_json::Map<String, serde_json::Value>;
+
+/// Internal, dense position of a point inside a collection (index into its arrays
+/// and id in its bitmaps). Never exposed outside the crate's API.
+pub type Offset = u32;
+
+/// How a payload field is indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PayloadType {
+    /// Exact string values; `match` by value or any-of.
+    Keyword,
+    /// Signed 64-bit integers; `match` and `range`.
+    Integer,
+    /// 64-bit floats; `range`.
+    Float,
+    /// Booleans; `match`.
+    Bool,
+}
+
+impl PayloadType {
+    /// The name used in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Keyword => "keyword",
+            Self::Integer => "integer",
+            Self::Float => "float",
+            Self::Bool => "bool",
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! Collections on real files: durability across reopen, a torn log, deletes,
+//! tombstones and rebuilds, filters against brute force.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::json;
+use trawl_index::filter::{Condition, Filter, FilterLimits, MatchValue, Range};
+use trawl_index::storage::WalOptions;
+use trawl_index::{
+    Collection, CollectionConfig, HnswParams, Layout, Metric, Payload, PayloadType, PointId,
+    PointWrite, SearchQuery, Store,
+};
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("trawl-index-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const DIMS: usize = 32;
+
+/// xorshift, printed seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn unit(&mut self) -> f32 {
+        (self.next() % 2_000_001) as f32 / 1_000_000.0 - 1.0
+    }
+}
+
+fn config() -> CollectionConfig {
+    let mut payload_schema = BTreeMap::new();
+    payload_schema.insert("bucket".to_string(), PayloadType::Integer);
+    payload_schema.insert("colour".to_string(), PayloadType::Keyword);
+    CollectionConfig {
+        dims: DIMS,
+        metric: Metric::Cosine,
+        layout: Layout::Float,
+        hnsw: HnswParams::default(),
+        payload_schema,
+    }
+}
+
+fn points(n: usize, rng: &mut Rng) -> Vec<PointWrite> {
+    let colours = ["red", "green", "blue", "black"];
+    (0..n)
+        .map(|i| {
+            let vector = (0..DIMS).map(|_| rng.unit()).collect();
+            let mut payload = Payload::new();
+            payload.insert("bucket".into(), json!(i % 1000));
+            payload.insert("colour".into(), json!(colours[i % 4]));
+            payload.insert("note".into(), json!(format!("point {i}")));
+            PointWrite {
+                id: PointId::Num(i as u64),
+                vector,
+                payload: Some(payload),
+            }
+        })
+        .collect()
+}
+
+fn query<'a>(
+    v: &'a [f32],
+    filter: Option<&'a Filter>,
+    limit: usize,
+    exact: bool,
+) -> SearchQuery<'a> {
+    SearchQuery {
+        vector: v,
+        filter,
+        filter_limits: FilterLimits::default(),
+        limit,
+        ef: None,
+        exact,
+        with_payload: true,
+        with_vector: false,
+    }
+}
+
+fn wal() -> WalOptions {
+    WalOptions::default()
+}
+
+#[test]
+fn writes_survive_reopen_with_snapshot_and_log_tail() {
+    let seed = 0x5eed_0001;
+    println!("seed {seed:#x}");
+    let mut rng = Rng(seed);
+    let dir = TempDir::new("reopen");
+    let store = Store::open(&dir.0, wal()).unwrap();
+    let c = store.create("docs", config()).unwrap();
+    let batch = points(3_000, &mut rng);
+    c.upsert(batch[..2_000].to_vec()).unwrap();
+    let snap = c.snapshot().unwrap();
+    assert_eq!(snap.points, 2_000);
+    c.upsert(batch[2_000..].to_vec()).unwrap();
+    assert_eq!(
+        c.delete(&[PointId::Num(5), PointId::Num(2_500), PointId::Num(999_999)])
+            .unwrap(),
+        2
+    );
+    c.create_payload_index("note", PayloadType::Keyword)
+        .unwrap();
+    let q: Vec<f32> = (0..DIMS).map(|_| rng.unit()).collect();
+    let before = c.search(&query(&q, None, 10, true)).unwrap();
+    c.close();
+    drop(c);
+    drop(store);
+
+    let store = Store::open(&dir.0, wal()).unwrap();
+    let c = store.get("docs").unwrap();
+    assert_eq!(c.len(), 2_998);
+    assert!(c.get(&PointId::Num(5)).is_err());
+    let (_, payload) = c.get(&PointId::Num(2_999)).unwrap();
+    assert_eq!(payload.unwrap()["note"], "point 2999");
+    assert_eq!(
+        c.config().payload_schema.get("note"),
+        Some(&PayloadType::Keyword)
+    );
+    let after = c.search(&query(&q, None, 10, true)).unwrap();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn a_torn_log_tail_recovers_every_complete_write() {
+    let mut rng = Rng(0x5eed_0002);
+    let dir = TempDir::new("torn");
+    let store = Store::open(&dir.0, wal()).unwrap();
+    let c = store.create("docs", config()).unwrap();
+    for chunk in points(50, &mut rng).chunks(10) {
+        c.upsert(chunk.to_vec()).unwrap();
+    }
+    c.close();
+    drop(c);
+    drop(store);
+    let log = dir.0.join("collections/docs/wal.log");
+    let len = std::fs::metadata(&log).unwrap().len();
+    // Cut into the last record, as a crash mid-write would.
+    let file = std::fs::OpenOptions::new().write(true).open(&log).unwrap();
+    file.set_len(len - 17).unwrap();
+    drop(file);
+    let store = Store::open(&dir.0, wal()).unwrap();
+    let c = store.get("docs").unwrap();
+    assert_eq!(c.len(), 40, "the four complete batches, not the torn fifth");
+    c.upsert(points(1, &mut rng)).unwrap();
+    assert_eq!(
+        c.len(),
+        40,
+        "id 0 replaced, the log still appends after recovery"
+    );
+}
+
+#[test]
+fn filtered_and_unfiltered_search_agree_with_brute_force() {
+    let seed = 0x5eed_0003;
+    println!("seed {seed:#x}");
+    let mut rng = Rng(seed);
+    let dir = TempDir::new("filters");
+    let store = Store::open(&dir.0, wal()).unwrap();
+    let c = store.create("docs", config()).unwrap();
+    c.upsert(points(20_000, &mut rng)).unwrap();
+    c.wait_indexed();
+    let range = |lt: f64| Filter {
+        must: vec![Condition::Range {
+            key: "bucket".into(),
+            range: Range {
+                lt: Some(lt),
+                ..Range::default()
+            },
+        }],
+        ..Filter::default()
+    };
+    let colour = Filter {
+        must: vec![Condition::Match {
+            key: "colour".into(),
+            value: MatchValue::Keyword("red".into()),
+        }],
+        must_not: vec![Condition::Range {
+            key: "bucket".into(),
+            range: Range {
+                gte: Some(900.0),
+                ..Range::default()
+            },
+        }],
+        ..Filter::default()
+    };
+    let unindexed = Filter {
+        must: vec![Condition::Match {
+            key: "note".into(),
+            value: MatchValue::Keyword("point 17".into()),
+        }],
+        ..Filter::default()
+    };
+    let filters: Vec<(&str, Option<Filter>)> = vec![
+        ("none", None),
+        ("50%", Some(range(500.0))),
+        ("22.5% keyword+not", Some(colour)),
+        ("10%", Some(range(100.0))),
+        ("1%", Some(range(10.0))),
+        ("0.1%", Some(range(1.0))),
+        ("unindexed, 1 point", Some(unindexed)),
+    ];
+    for (name, filter) in &filters {
+        let mut hits = 0;
+        let mut wanted = 0;
+        for _ in 0..50 {
+            let q: Vec<f32> = (0..DIMS).map(|_| rng.unit()).collect();
+            let truth = c.search(&query(&q, filter.as_ref(), 10, true)).unwrap();
+            let got = c.search(&query(&q, filter.as_ref(), 10, false)).unwrap();
+            assert_eq!(got.len(), truth.len(), "{name}: never short");
+            wanted += truth.len();
+            hits += got
+                .iter()
+                .filter(|h| truth.iter().any(|t| t.id == h.id))
+                .count();
+            if let Some(f) = filter {
+                assert!(
+                    got.iter().all(|h| f.matches(&h.id, h.payload.as_ref())),
+                    "{name}: only matching points"
+                );
+            }
+        }
+        let recall = hits as f64 / wanted.max(1) as f64;
+        println!("filter {name:>20}: recall@10 {recall:.3}");
+        assert!(recall >= 0.95, "{name}: recall@10 {recall}");
+    }
+}
+
+#[test]
+fn deletes_leave_tombstones_until_the_graph_is_rebuilt() {
+    let mut rng = Rng(0x5eed_0004);
+    let dir = TempDir::new("tombstones");
+    let c = Collection::create("docs", &dir.0.join("docs"), config(), wal()).unwrap();
+    let batch = points(5_000, &mut rng);
+    c.upsert(batch.clone()).unwrap();
+    c.wait_indexed();
+    let ids: Vec<PointId> = (0..2_000).map(PointId::Num).collect();
+    assert_eq!(c.delete(&ids).unwrap(), 2_000);
+    c.wait_indexed();
+    let stats = c.stats();
+    assert_eq!(stats.points, 3_000);
+    for p in batch.iter().take(50) {
+        let hits = c.search(&query(&p.vector, None, 5, false)).unwrap();
+        assert!(
+            hits.iter().all(|h| !ids.contains(&h.id)),
+            "deleted points never come back"
+        );
+    }
+    let survivor = &batch[4_321];
+    let hits = c.search(&query(&survivor.vector, None, 1, false)).unwrap();
+    assert_eq!(hits[0].id, survivor.id);
+}
+
+#[test]
+fn bad_vectors_are_refused_and_nothing_is_written() {
+    let dir = TempDir::new("bad");
+    let c = Collection::create("docs", &dir.0.join("docs"), config(), wal()).unwrap();
+    let good = PointWrite {
+        id: PointId::Num(1),
+        vector: vec![0.5; DIMS],
+        payload: None,
+    };
+    let short = PointWrite {
+        id: PointId::Num(2),
+        vector: vec![0.5; DIMS - 1],
+        payload: None,
+    };
+    let nan = PointWrite {
+        id: PointId::Num(3),
+        vector: vec![f32::NAN; DIMS],
+        payload: None,
+    };
+    let zero = PointWrite {
+        id: PointId::Num(4),
+        vector: vec![0.0; DIMS],
+        payload: None,
+    };
+    for bad in [short, nan, zero] {
+        let err = c.upsert(vec![good.clone(), bad]).unwrap_err().to_string();
+        assert!(err.contains("points[1].vector"), "{err}");
+    }
+    assert_eq!(c.len(), 0);
+}

@@ -1,0 +1,141 @@
+//! Collections: create, list, describe.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Similarity metric. Scores are "higher is better" for each (l2 answers the negated distance).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// Cosine similarity (vectors are normalised on the way in).
+    #[default]
+    Cosine,
+    /// Dot product.
+    Dot,
+    /// Euclidean distance.
+    L2,
+}
+
+/// Type of a payload index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PayloadIndexType {
+    /// Exact strings.
+    Keyword,
+    /// Signed integers.
+    Integer,
+    /// Floats.
+    Float,
+    /// Booleans.
+    Bool,
+}
+
+/// HNSW construction parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HnswConfig {
+    /// `M`, links per node (default 16).
+    #[serde(default = "default_m")]
+    pub m: usize,
+    /// `ef_construction` (default 200).
+    #[serde(default = "default_ef_construction")]
+    pub ef_construction: usize,
+}
+
+fn default_m() -> usize {
+    16
+}
+
+fn default_ef_construction() -> usize {
+    200
+}
+
+impl Default for HnswConfig {
+    fn default() -> Self {
+        Self {
+            m: default_m(),
+            ef_construction: default_ef_construction(),
+        }
+    }
+}
+
+/// The vector schema of a collection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VectorConfig {
+    /// Dimension; the default encoder's when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dims: Option<usize>,
+    /// Metric (default cosine).
+    #[serde(default)]
+    pub metric: Metric,
+    /// Storage layout: `float` (default), `binary`, `binary:2`, `binary:4`, `matryoshka:K`, `multivector`.
+    #[serde(default = "default_layout")]
+    pub layout: String,
+    /// HNSW parameters.
+    #[serde(default)]
+    pub hnsw: HnswConfig,
+}
+
+fn default_layout() -> String {
+    "float".into()
+}
+
+/// Body of `PUT /collections/{name}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCollection {
+    /// The vector schema.
+    pub vector: VectorConfig,
+    /// Payload fields to index, with their types.
+    #[serde(default)]
+    pub payload_indexes: BTreeMap<String, PayloadIndexType>,
+}
+
+/// Answer of `PUT /collections/{name}` and `DELETE /collections/{name}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CollectionAck {
+    /// The collection's name.
+    pub name: String,
+    /// `created` or `deleted`.
+    pub status: String,
+}
+
+/// Answer of `GET /collections/{name}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CollectionInfo {
+    /// The collection's name.
+    pub name: String,
+    /// The vector schema (with `dims` filled in).
+    pub vector: VectorConfig,
+    /// Indexed payload fields.
+    pub payload_indexes: BTreeMap<String, PayloadIndexType>,
+    /// Live points.
+    pub points: u64,
+    /// Deleted or replaced points still held in the graph until a rebuild.
+    pub tombstones: u64,
+    /// Points inserted into the HNSW graph so far (the rest are searched exactly).
+    pub indexed_points: u64,
+    /// Bytes held in memory: vectors, graph, payloads, payload index.
+    pub ram_bytes: u64,
+    /// Bytes on disk: write-ahead log and snapshots.
+    pub disk_bytes: u64,
+}
+
+/// One entry of `GET /collections`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CollectionSummary {
+    /// The collection's name.
+    pub name: String,
+    /// Live points.
+    pub points: u64,
+}
+
+/// Answer of `GET /collections`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CollectionList {
+    /// Every collection, by name.
+    pub collections: Vec<CollectionSummary>,
+}

@@ -1,0 +1,241 @@
+//! The filter language of search and delete requests.
+//!
+//! ```json
+//! {"must": [{"key": "pos", "match": {"any": ["verb", "adj"]}},
+//!           {"key": "len_words", "range": {"gte": 5, "lt": 40}}],
+//!  "must_not": [{"key": "source", "match": {"value": "gcide"}}],
+//!  "should": [{"has_id": [1, 2, 3]}, {"key": "lang", "exists": true}]}
+//! ```
+//!
+//! Conditions are parsed by hand so that an error names the condition and the
+//! operator that is wrong, rather than "did not match any variant".
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::ids::PointId;
+
+/// A boolean combination of conditions. Every list may be empty or absent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    /// All must hold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub must: Vec<Condition>,
+    /// At least one must hold (when non-empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub should: Vec<Condition>,
+    /// None may hold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub must_not: Vec<Condition>,
+}
+
+/// A value to match: a keyword, an integer or a boolean.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum MatchValue {
+    /// A keyword.
+    Keyword(String),
+    /// An integer.
+    Integer(i64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// `{"value": v}` or `{"any": [v, ...]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Match {
+    /// Equality.
+    Value {
+        /// The value.
+        value: MatchValue,
+    },
+    /// Membership.
+    Any {
+        /// The accepted values.
+        any: Vec<MatchValue>,
+    },
+}
+
+/// Numeric bounds; at least one must be given.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    /// Greater than.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gt: Option<f64>,
+    /// Greater than or equal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gte: Option<f64>,
+    /// Less than.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lt: Option<f64>,
+    /// Less than or equal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lte: Option<f64>,
+}
+
+/// One condition of a filter.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Condition {
+    /// `{"key": k, "match": {...}}`.
+    Match {
+        /// Payload field (dotted path).
+        key: String,
+        /// What to match.
+        #[serde(rename = "match")]
+        matches: Match,
+    },
+    /// `{"key": k, "range": {...}}`.
+    Range {
+        /// Payload field (dotted path).
+        key: String,
+        /// The bounds.
+        range: Range,
+    },
+    /// `{"key": k, "exists": bool}`.
+    Exists {
+        /// Payload field (dotted path).
+        key: String,
+        /// Whether the field must be present (non-null).
+        exists: bool,
+    },
+    /// `{"has_id": [...]}`.
+    HasId {
+        /// The accepted ids.
+        has_id: Vec<PointId>,
+    },
+    /// A nested filter.
+    Nested(Filter),
+}
+
+impl<'de> Deserialize<'de> for Match {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        let Value::Object(mut map) = value else {
+            return Err(D::Error::custom(
+                "match must be an object: {\"value\": v} or {\"any\": [v, ...]}",
+            ));
+        };
+        let parse = |v: Value| {
+            serde_json::from_value::<MatchValue>(v.clone()).map_err(|_| {
+                D::Error::custom(format!(
+                    "match value {v} must be a string, an integer or a boolean"
+                ))
+            })
+        };
+        match (map.remove("value"), map.remove("any"), map.keys().next()) {
+            (_, _, Some(other)) => Err(D::Error::custom(format!(
+                "unknown field `{other}` in match: expected `value` or `any`"
+            ))),
+            (Some(v), None, None) => Ok(Self::Value { value: parse(v)? }),
+            (None, Some(Value::Array(items)), None) => Ok(Self::Any {
+                any: items.into_iter().map(parse).collect::<Result<_, _>>()?,
+            }),
+            (None, Some(_), None) => Err(D::Error::custom("match.any must be an array")),
+            _ => Err(D::Error::custom(
+                "match needs exactly one of `value` or `any`",
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Condition {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        let Value::Object(mut map) = value else {
+            return Err(D::Error::custom("a condition must be an object"));
+        };
+        let nested_keys = ["must", "should", "must_not"];
+        if map.contains_key("has_id") {
+            if map.len() > 1 {
+                return Err(D::Error::custom("has_id must stand alone in its condition"));
+            }
+            let ids = map.remove("has_id").unwrap_or_default();
+            let has_id = serde_json::from_value(ids)
+                .map_err(|e| D::Error::custom(format!("has_id: {e}")))?;
+            return Ok(Self::HasId { has_id });
+        }
+        if map.keys().any(|k| nested_keys.contains(&k.as_str())) {
+            let filter = serde_json::from_value(Value::Object(map))
+                .map_err(|e| D::Error::custom(format!("nested filter: {e}")))?;
+            return Ok(Self::Nested(filter));
+        }
+        let key = match map.remove("key") {
+            Some(Value::String(key)) => key,
+            Some(_) => return Err(D::Error::custom("key must be a string")),
+            None => {
+                return Err(D::Error::custom(
+                    "a condition needs `key` with one of `match`, `range`, `exists`; or `has_id`; or a nested must/should/must_not",
+                ));
+            }
+        };
+        let operator = map.keys().next().cloned();
+        if map.len() != 1 {
+            return Err(D::Error::custom(format!(
+                "condition on `{key}` needs exactly one operator (`match`, `range` or `exists`)"
+            )));
+        }
+        let (op, arg) = map.into_iter().next().unwrap_or_default();
+        let wrap =
+            |e: serde_json::Error| D::Error::custom(format!("condition on `{key}`: {op}: {e}"));
+        match operator.as_deref() {
+            Some("match") => Ok(Self::Match {
+                matches: serde_json::from_value(arg).map_err(wrap)?,
+                key,
+            }),
+            Some("range") => Ok(Self::Range {
+                range: serde_json::from_value(arg).map_err(wrap)?,
+                key,
+            }),
+            Some("exists") => match arg {
+                Value::Bool(exists) => Ok(Self::Exists { key, exists }),
+                _ => Err(D::Error::custom(format!(
+                    "condition on `{key}`: exists must be true or false"
+                ))),
+            },
+            _ => Err(D::Error::custom(format!(
+                "unknown operator `{op}` in condition on `{key}`: expected `match`, `range` or `exists`"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_design_example() {
+        let f: Filter = serde_json::from_str(
+            r#"{"must": [{"key": "pos", "match": {"any": ["verb", "adj"]}},
+                         {"key": "len_words", "range": {"gte": 5, "lt": 40}}],
+                "must_not": [{"key": "source", "match": {"value": "gcide"}}],
+                "should": [{"has_id": [1, "5f0c2f3e-1111-4222-8333-444455556666"]}, {"key": "lang", "exists": true},
+                           {"must": [{"key": "n", "match": {"value": 3}}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(f.must.len(), 2);
+        assert!(matches!(&f.should[2], Condition::Nested(n) if n.must.len() == 1));
+        assert!(
+            matches!(&f.must_not[0], Condition::Match { matches: Match::Value { value: MatchValue::Keyword(v) }, .. } if v == "gcide")
+        );
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let err = |s: &str| serde_json::from_str::<Filter>(s).unwrap_err().to_string();
+        assert!(
+            err(r#"{"must": [{"key": "pos", "regex": "v.*"}]}"#)
+                .contains("unknown operator `regex`")
+        );
+        assert!(err(r#"{"must": [{"key": "pos", "match": {"valu": 1}}]}"#).contains("valu"));
+        assert!(err(r#"{"must": [{"key": "n", "range": {"gte": "a"}}]}"#).contains("range"));
+        assert!(err(r#"{"must": [{"has_id": [-1]}]}"#).contains("negative"));
+        assert!(err(r#"{"mustnt": []}"#).contains("mustnt"));
+    }
+}

@@ -1,0 +1,174 @@
+//! Points: upsert, get, delete; and search.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::filter::Filter;
+use crate::ids::PointId;
+
+/// A JSON object attached to a point.
+pub type Payload = serde_json::Map<String, serde_json::Value>;
+
+/// One point to upsert: an id, exactly one of `vector`, `text` or `multivector`, and an optional payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PointInput {
+    /// The id.
+    pub id: PointId,
+    /// The vector, with the collection's dimension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector: Option<Vec<f32>>,
+    /// Text, embedded by the server with the collection's encoder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Token vectors, for multi-vector collections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multivector: Option<Vec<Vec<f32>>>,
+    /// The payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub payload: Option<Payload>,
+}
+
+/// Body of `PUT /collections/{name}/points`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpsertPoints {
+    /// Points to insert or replace.
+    pub points: Vec<PointInput>,
+}
+
+/// Answer of an upsert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UpsertResult {
+    /// Points written (durably, before this answer).
+    pub upserted: usize,
+}
+
+/// Body of `POST /collections/{name}/points/delete`: ids or a filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeletePoints {
+    /// Ids to delete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<PointId>>,
+    /// Delete every point matching this filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
+}
+
+/// Answer of a delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DeleteResult {
+    /// Points that existed and were deleted.
+    pub deleted: usize,
+}
+
+/// Answer of `GET /collections/{name}/points/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PointRecord {
+    /// The id.
+    pub id: PointId,
+    /// The payload.
+    #[schema(value_type = Option<Object>)]
+    pub payload: Option<Payload>,
+    /// The stored vector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector: Option<Vec<f32>>,
+}
+
+/// Search tuning.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    /// HNSW `ef` (default: chosen by the planner from `limit` and the filter's selectivity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ef: Option<usize>,
+    /// Candidates per result to rerank, for compact layouts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oversample: Option<f32>,
+    /// Rerank candidates with full-precision vectors (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerank: Option<bool>,
+    /// Brute force over every matching point (perfect recall).
+    #[serde(default)]
+    pub exact: bool,
+}
+
+/// Body of `POST /collections/{name}/search`: exactly one of `vector`, `text`, `multivector`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchRequest {
+    /// Query vector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector: Option<Vec<f32>>,
+    /// Query text, embedded with the collection's encoder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Query token vectors, for multi-vector collections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multivector: Option<Vec<Vec<f32>>>,
+    /// Only points matching this filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
+    /// Results to return (default 10).
+    #[serde(default = "default_limit")]
+    pub limit: usize,
+    /// Return payloads (default true).
+    #[serde(default = "default_true")]
+    pub with_payload: bool,
+    /// Return stored vectors (default false).
+    #[serde(default)]
+    pub with_vector: bool,
+    /// Tuning.
+    #[serde(default)]
+    pub params: SearchParams,
+}
+
+fn default_limit() -> usize {
+    10
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// One result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Hit {
+    /// The point's id.
+    pub id: PointId,
+    /// Similarity, higher is better.
+    pub score: f32,
+    /// The payload, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub payload: Option<Payload>,
+    /// The vector, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector: Option<Vec<f32>>,
+}
+
+/// Answer of a search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SearchResponse {
+    /// Results, best first.
+    pub hits: Vec<Hit>,
+    /// Server-side time in milliseconds.
+    pub took_ms: f64,
+}
+
+/// Body of `POST /collections/{name}/search/batch`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchSearchRequest {
+    /// The searches, run in order.
+    pub searches: Vec<SearchRequest>,
+}
+
+/// Answer of a batch search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BatchSearchResponse {
+    /// One answer per search, in order.
+    pub results: Vec<SearchResponse>,
+}
