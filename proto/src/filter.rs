@@ -110,6 +110,7 @@ pub enum Condition {
         has_id: Vec<PointId>,
     },
     /// A nested filter.
+    #[schema(no_recursion)]
     Nested(Filter),
 }
 

@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, BodyLimit};
 use crate::metrics;
-use crate::routes::{embed, health, openai};
+use crate::routes::{collections, embed, health, openai, points, search};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -30,6 +30,9 @@ use crate::state::AppState;
     tags(
         (name = "ops", description = "Health, readiness, metrics"),
         (name = "embed", description = "Text to embeddings"),
+        (name = "collections", description = "Create, list, describe, delete, snapshot"),
+        (name = "points", description = "Upsert, get, delete"),
+        (name = "search", description = "Filtered similarity search"),
     )
 )]
 struct ApiDoc;
@@ -39,6 +42,18 @@ fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(embed::embed))
         .routes(routes!(openai::embeddings))
+        .routes(routes!(collections::list))
+        .routes(routes!(
+            collections::create,
+            collections::info,
+            collections::delete
+        ))
+        .routes(routes!(collections::snapshot))
+        .routes(routes!(points::upsert))
+        .routes(routes!(points::delete))
+        .routes(routes!(points::get))
+        .routes(routes!(search::search))
+        .routes(routes!(search::batch))
 }
 
 /// Health, readiness and metrics: never limited, so that probes answer under load.

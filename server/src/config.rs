@@ -66,6 +66,9 @@ pub struct StorageConfig {
     /// Directory for collections, write-ahead logs and snapshots (created if missing).
     #[arg(long, env = "TRAWL_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+    /// Fsync the write-ahead log before acknowledging writes (turning it off loses acknowledged writes on a crash).
+    #[arg(long, env = "TRAWL_WAL_SYNC", default_value_t = true, action = clap::ArgAction::Set)]
+    pub wal_sync: bool,
 }
 
 /// The default encoder's settings.
@@ -114,6 +117,21 @@ pub struct LimitsConfig {
     /// Most texts in one embed request; more get 413.
     #[arg(long, env = "TRAWL_MAX_INPUTS", default_value_t = 256)]
     pub max_inputs: usize,
+    /// Most points in one upsert; more get 413.
+    #[arg(long, env = "TRAWL_MAX_UPSERT_POINTS", default_value_t = 10_000)]
+    pub max_upsert_points: usize,
+    /// Largest `limit` of a search.
+    #[arg(long, env = "TRAWL_MAX_LIMIT", default_value_t = 1_000)]
+    pub max_limit: usize,
+    /// Most searches in one batch request.
+    #[arg(long, env = "TRAWL_MAX_BATCH_SEARCHES", default_value_t = 256)]
+    pub max_batch_searches: usize,
+    /// Deepest nesting of a filter.
+    #[arg(long, env = "TRAWL_MAX_FILTER_DEPTH", default_value_t = 8)]
+    pub max_filter_depth: usize,
+    /// Most conditions in one filter.
+    #[arg(long, env = "TRAWL_MAX_FILTER_CONDITIONS", default_value_t = 256)]
+    pub max_filter_conditions: usize,
 }
 
 impl Config {
@@ -148,6 +166,11 @@ impl Config {
             ("--queue-capacity", self.model.queue_capacity),
             ("--max-body-bytes", self.limits.max_body_bytes),
             ("--max-inputs", self.limits.max_inputs),
+            ("--max-upsert-points", self.limits.max_upsert_points),
+            ("--max-limit", self.limits.max_limit),
+            ("--max-batch-searches", self.limits.max_batch_searches),
+            ("--max-filter-depth", self.limits.max_filter_depth),
+            ("--max-filter-conditions", self.limits.max_filter_conditions),
         ];
         if let Some((flag, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(format!("{flag} must be positive"));
@@ -180,5 +203,15 @@ impl Config {
         };
         config.queue_capacity = self.model.queue_capacity;
         config
+    }
+}
+
+impl Config {
+    /// Filter limits for the index.
+    pub fn filter_limits(&self) -> trawl_index::filter::FilterLimits {
+        trawl_index::filter::FilterLimits {
+            max_depth: self.limits.max_filter_depth,
+            max_conditions: self.limits.max_filter_conditions,
+        }
     }
 }

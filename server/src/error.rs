@@ -38,7 +38,7 @@ pub enum ApiError {
     #[error("{field}: {got} exceeds the limit of {limit}")]
     LimitExceeded {
         /// The field (e.g. `inputs`).
-        field: &'static str,
+        field: String,
         /// The limit.
         limit: usize,
         /// What the request asked for.
@@ -72,6 +72,28 @@ pub enum ApiError {
     /// The model is still loading (or failed to load).
     #[error("the model is not loaded yet; retry when /readyz answers 200")]
     NotReady,
+    /// A vector has the wrong dimension.
+    #[error("{field}: expected {expected} dimensions, got {got}")]
+    DimensionMismatch {
+        /// Where.
+        field: String,
+        /// The collection's dimension.
+        expected: usize,
+        /// What was sent.
+        got: usize,
+    },
+    /// A filter is invalid.
+    #[error("{0}")]
+    InvalidFilter(String),
+    /// No such collection.
+    #[error("collection {0:?} does not exist")]
+    CollectionNotFound(String),
+    /// The collection exists already.
+    #[error("collection {0:?} already exists")]
+    CollectionExists(String),
+    /// No such point.
+    #[error("point {0} does not exist")]
+    PointNotFound(String),
     /// A bug or an environment failure; details go to the log only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -91,6 +113,13 @@ impl ApiError {
             Self::LimitExceeded { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "limit_exceeded"),
             Self::RouteNotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::DimensionMismatch { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "dimension_mismatch")
+            }
+            Self::InvalidFilter(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_filter"),
+            Self::CollectionNotFound(_) => (StatusCode::NOT_FOUND, "collection_not_found"),
+            Self::CollectionExists(_) => (StatusCode::CONFLICT, "collection_exists"),
+            Self::PointNotFound(_) => (StatusCode::NOT_FOUND, "point_not_found"),
             Self::QueueFull(_) => (StatusCode::TOO_MANY_REQUESTS, "queue_full"),
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
@@ -106,6 +135,11 @@ impl ApiError {
             Self::LimitExceeded { field, limit, got } => {
                 Some(serde_json::json!({ "field": field, "limit": limit, "got": got }))
             }
+            Self::DimensionMismatch {
+                field,
+                expected,
+                got,
+            } => Some(serde_json::json!({ "field": field, "expected": expected, "got": got })),
             _ => None,
         }
     }
@@ -196,6 +230,32 @@ where
                 },
                 other => other,
             }),
+        }
+    }
+}
+
+impl From<trawl_index::IndexError> for ApiError {
+    fn from(error: trawl_index::IndexError) -> Self {
+        use trawl_index::IndexError as E;
+        match error {
+            E::DimensionMismatch {
+                field,
+                expected,
+                got,
+            } => Self::DimensionMismatch {
+                field,
+                expected,
+                got,
+            },
+            E::InvalidVector { field, reason } | E::InvalidParameter { field, reason } => {
+                Self::InvalidValue { field, reason }
+            }
+            E::Filter(e) => Self::InvalidFilter(e.to_string()),
+            E::CollectionNotFound(name) => Self::CollectionNotFound(name),
+            E::CollectionExists(name) => Self::CollectionExists(name),
+            E::PointNotFound(id) => Self::PointNotFound(id),
+            E::LimitExceeded { field, limit, got } => Self::LimitExceeded { field, limit, got },
+            E::Storage(e) => Self::Internal(e.to_string()),
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod config;
+pub mod convert;
 pub mod error;
 pub mod metrics;
 pub mod routes;
@@ -39,7 +40,6 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.http.addr))?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
     let state = AppState::new(config);
-    state.set_storage_open();
     let grace = app::shutdown_grace(&state);
 
     let load_failure = Arc::new(std::sync::Mutex::new(None::<anyhow::Error>));
@@ -48,7 +48,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         let (state, load_failure, stop) =
             (state.clone(), Arc::clone(&load_failure), Arc::clone(&stop));
         async move {
-            let outcome = tokio::task::spawn_blocking(move || load_model(&state)).await;
+            let outcome = tokio::task::spawn_blocking(move || {
+                open_store(&state).and_then(|()| load_model(&state))
+            })
+            .await;
             let error = match outcome {
                 Ok(Ok(())) => return,
                 Ok(Err(error)) => error,
@@ -93,6 +96,28 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn open_store(state: &AppState) -> anyhow::Result<()> {
+    let config = state.config();
+    let started = std::time::Instant::now();
+    let wal = trawl_index::storage::WalOptions {
+        sync: config.storage.wal_sync,
+        ..trawl_index::storage::WalOptions::default()
+    };
+    let store = trawl_index::Store::open(&config.storage.data_dir, wal).with_context(|| {
+        format!(
+            "cannot open the data directory {}",
+            config.storage.data_dir.display()
+        )
+    })?;
+    tracing::info!(
+        collections = store.list().len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "storage open"
+    );
+    state.set_store(store);
+    Ok(())
 }
 
 fn load_model(state: &AppState) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use trawl_encoders::Embedder;
+use trawl_index::Store;
 
 use crate::config::Config;
 use crate::error::ApiError;
@@ -19,6 +20,7 @@ struct Inner {
     config: Config,
     metrics: Arc<Metrics>,
     embedder: OnceLock<Embedder>,
+    store: OnceLock<Arc<Store>>,
     storage_open: AtomicBool,
 }
 
@@ -30,6 +32,7 @@ impl AppState {
                 config,
                 metrics: Arc::new(Metrics::new()),
                 embedder: OnceLock::new(),
+                store: OnceLock::new(),
                 storage_open: AtomicBool::new(false),
             }),
         }
@@ -65,8 +68,14 @@ impl AppState {
         self.inner.storage_open.load(Ordering::Acquire)
     }
 
-    /// Marks the data directory as open.
-    pub fn set_storage_open(&self) {
+    /// The collections, or 503 `not_ready` while they are being opened.
+    pub fn store(&self) -> Result<&Arc<Store>, ApiError> {
+        self.inner.store.get().ok_or(ApiError::NotReady)
+    }
+
+    /// Installs the opened store and marks storage open.
+    pub fn set_store(&self, store: Store) {
+        let _ = self.inner.store.set(Arc::new(store));
         self.inner.storage_open.store(true, Ordering::Release);
     }
 }

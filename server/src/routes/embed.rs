@@ -46,7 +46,7 @@ pub async fn run_encoder(
     let limit = state.config().limits.max_inputs;
     if inputs.len() > limit {
         return Err(ApiError::LimitExceeded {
-            field: "inputs",
+            field: "inputs".into(),
             limit,
             got: inputs.len(),
         });

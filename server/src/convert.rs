@@ -1,0 +1,131 @@
+//! Where API types become domain types and back: ids, filters, metrics, payload types.
+
+use trawl_index::filter as domain;
+use trawl_index::{Metric, PayloadType, PointId};
+use trawl_proto as api;
+
+use crate::error::ApiError;
+
+/// An API id to a domain id (UUID strings are parsed here).
+pub fn point_id(id: &api::PointId, field: &str) -> Result<PointId, ApiError> {
+    match id {
+        api::PointId::Num(n) => Ok(PointId::Num(*n)),
+        api::PointId::Uuid(s) => uuid::Uuid::parse_str(s).map(PointId::Uuid).map_err(|_| {
+            ApiError::invalid(
+                field,
+                format!("{s:?} is neither an unsigned integer nor a UUID"),
+            )
+        }),
+    }
+}
+
+/// A domain id to an API id.
+pub fn api_id(id: &PointId) -> api::PointId {
+    match id {
+        PointId::Num(n) => api::PointId::Num(*n),
+        PointId::Uuid(u) => api::PointId::Uuid(u.hyphenated().to_string()),
+    }
+}
+
+/// Metric names.
+pub fn metric(m: api::Metric) -> Metric {
+    match m {
+        api::Metric::Cosine => Metric::Cosine,
+        api::Metric::Dot => Metric::Dot,
+        api::Metric::L2 => Metric::L2,
+    }
+}
+
+/// Metric names, back.
+pub fn api_metric(m: Metric) -> api::Metric {
+    match m {
+        Metric::Cosine => api::Metric::Cosine,
+        Metric::Dot => api::Metric::Dot,
+        Metric::L2 => api::Metric::L2,
+    }
+}
+
+/// Payload index types.
+pub fn payload_type(t: api::PayloadIndexType) -> PayloadType {
+    match t {
+        api::PayloadIndexType::Keyword => PayloadType::Keyword,
+        api::PayloadIndexType::Integer => PayloadType::Integer,
+        api::PayloadIndexType::Float => PayloadType::Float,
+        api::PayloadIndexType::Bool => PayloadType::Bool,
+    }
+}
+
+/// Payload index types, back.
+pub fn api_payload_type(t: PayloadType) -> api::PayloadIndexType {
+    match t {
+        PayloadType::Keyword => api::PayloadIndexType::Keyword,
+        PayloadType::Integer => api::PayloadIndexType::Integer,
+        PayloadType::Float => api::PayloadIndexType::Float,
+        PayloadType::Bool => api::PayloadIndexType::Bool,
+    }
+}
+
+/// An API filter to the domain filter.
+pub fn filter(f: &api::Filter) -> Result<domain::Filter, ApiError> {
+    let list =
+        |conditions: &[api::Condition], name: &str| -> Result<Vec<domain::Condition>, ApiError> {
+            conditions
+                .iter()
+                .enumerate()
+                .map(|(i, c)| condition(c, &format!("filter.{name}[{i}]")))
+                .collect()
+        };
+    Ok(domain::Filter {
+        must: list(&f.must, "must")?,
+        should: list(&f.should, "should")?,
+        must_not: list(&f.must_not, "must_not")?,
+    })
+}
+
+fn match_value(v: &api::MatchValue) -> domain::MatchValue {
+    match v {
+        api::MatchValue::Keyword(s) => domain::MatchValue::Keyword(s.clone()),
+        api::MatchValue::Integer(n) => domain::MatchValue::Integer(*n),
+        api::MatchValue::Bool(b) => domain::MatchValue::Bool(*b),
+    }
+}
+
+fn condition(c: &api::Condition, path: &str) -> Result<domain::Condition, ApiError> {
+    Ok(match c {
+        api::Condition::Match {
+            key,
+            matches: api::Match::Value { value },
+        } => domain::Condition::Match {
+            key: key.clone(),
+            value: match_value(value),
+        },
+        api::Condition::Match {
+            key,
+            matches: api::Match::Any { any },
+        } => domain::Condition::MatchAny {
+            key: key.clone(),
+            any: any.iter().map(match_value).collect(),
+        },
+        api::Condition::Range { key, range } => domain::Condition::Range {
+            key: key.clone(),
+            range: domain::Range {
+                gt: range.gt,
+                gte: range.gte,
+                lt: range.lt,
+                lte: range.lte,
+            },
+        },
+        api::Condition::Exists { key, exists } => domain::Condition::Exists {
+            key: key.clone(),
+            exists: *exists,
+        },
+        api::Condition::HasId { has_id } => domain::Condition::HasId(
+            has_id
+                .iter()
+                .enumerate()
+                .map(|(i, id)| point_id(id, &format!("{path}.has_id[{i}]")))
+                .collect::<Result<_, _>>()?,
+        ),
+        api::Condition::Nested(inner) => domain::Condition::Nested(filter(inner)?),
+    })
+}

@@ -1,0 +1,158 @@
+//! Collections: create, list, describe, delete, snapshot.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use trawl_index::{CollectionConfig, HnswParams, Layout};
+use trawl_proto::{
+    CollectionAck, CollectionInfo, CollectionList, CollectionSummary, CreateCollection, ErrorBody,
+    HnswConfig, VectorConfig,
+};
+
+use crate::convert;
+use crate::error::{ApiError, ApiJson};
+use crate::routes::blocking;
+use crate::state::AppState;
+
+/// Create a collection.
+#[utoipa::path(put, path = "/collections/{name}", tag = "collections", request_body = CreateCollection,
+    params(("name" = String, Path, description = "1 to 64 of [A-Za-z0-9_-], starting with a letter or digit")),
+    responses(
+        (status = 200, description = "Created", body = CollectionAck),
+        (status = 409, description = "Exists already", body = ErrorBody),
+        (status = 422, description = "Invalid name or schema", body = ErrorBody),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    ApiJson(request): ApiJson<CreateCollection>,
+) -> Result<Json<CollectionAck>, ApiError> {
+    let dims = match request.vector.dims {
+        Some(dims) => dims,
+        None => state.embedder()?.spec().dims,
+    };
+    let config = CollectionConfig {
+        dims,
+        metric: convert::metric(request.vector.metric),
+        layout: Layout::parse(&request.vector.layout)?,
+        hnsw: HnswParams {
+            m: request.vector.hnsw.m,
+            ef_construction: request.vector.hnsw.ef_construction,
+        },
+        payload_schema: request
+            .payload_indexes
+            .iter()
+            .map(|(k, t)| (k.clone(), convert::payload_type(*t)))
+            .collect(),
+    };
+    let store = state.store()?.clone();
+    let created = name.clone();
+    blocking(move || Ok(store.create(&created, config)?)).await?;
+    Ok(Json(CollectionAck {
+        name,
+        status: "created".into(),
+    }))
+}
+
+/// List collections.
+#[utoipa::path(get, path = "/collections", tag = "collections",
+    responses((status = 200, description = "Every collection", body = CollectionList)))]
+pub async fn list(State(state): State<AppState>) -> Result<Json<CollectionList>, ApiError> {
+    let collections = state
+        .store()?
+        .list()
+        .into_iter()
+        .map(|c| CollectionSummary {
+            name: c.name().to_string(),
+            points: c.len() as u64,
+        })
+        .collect();
+    Ok(Json(CollectionList { collections }))
+}
+
+/// Describe a collection: schema, counts, memory and disk.
+#[utoipa::path(get, path = "/collections/{name}", tag = "collections",
+    params(("name" = String, Path, description = "Collection name")),
+    responses(
+        (status = 200, description = "The collection", body = CollectionInfo),
+        (status = 404, description = "No such collection", body = ErrorBody),
+    ))]
+pub async fn info(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<CollectionInfo>, ApiError> {
+    let collection = state.store()?.get(&name)?;
+    let (config, stats) = blocking(move || Ok((collection.config(), collection.stats()))).await?;
+    Ok(Json(CollectionInfo {
+        name,
+        vector: VectorConfig {
+            dims: Some(config.dims),
+            metric: convert::api_metric(config.metric),
+            layout: config.layout.as_str().to_string(),
+            hnsw: HnswConfig {
+                m: config.hnsw.m,
+                ef_construction: config.hnsw.ef_construction,
+            },
+        },
+        payload_indexes: config
+            .payload_schema
+            .iter()
+            .map(|(k, t)| (k.clone(), convert::api_payload_type(*t)))
+            .collect(),
+        points: stats.points,
+        tombstones: stats.tombstones,
+        indexed_points: stats.indexed,
+        ram_bytes: stats.ram_bytes,
+        disk_bytes: stats.disk_bytes,
+    }))
+}
+
+/// Delete a collection and its files.
+#[utoipa::path(delete, path = "/collections/{name}", tag = "collections",
+    params(("name" = String, Path, description = "Collection name")),
+    responses(
+        (status = 200, description = "Deleted", body = CollectionAck),
+        (status = 404, description = "No such collection", body = ErrorBody),
+    ))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<CollectionAck>, ApiError> {
+    let store = state.store()?.clone();
+    let deleted = name.clone();
+    blocking(move || Ok(store.delete(&deleted)?)).await?;
+    Ok(Json(CollectionAck {
+        name,
+        status: "deleted".into(),
+    }))
+}
+
+/// Answer of a snapshot.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SnapshotAck {
+    /// Points written.
+    pub points: usize,
+    /// The last log record it covers.
+    pub lsn: u64,
+    /// Size of the snapshot file.
+    pub bytes: u64,
+}
+
+/// Write a snapshot and truncate the write-ahead log it covers.
+#[utoipa::path(post, path = "/collections/{name}/snapshots", tag = "collections",
+    params(("name" = String, Path, description = "Collection name")),
+    responses(
+        (status = 200, description = "Snapshot written", body = SnapshotAck),
+        (status = 404, description = "No such collection", body = ErrorBody),
+    ))]
+pub async fn snapshot(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<SnapshotAck>, ApiError> {
+    let collection = state.store()?.get(&name)?;
+    let info = blocking(move || Ok(collection.snapshot()?)).await?;
+    Ok(Json(SnapshotAck {
+        points: info.points,
+        lsn: info.lsn,
+        bytes: info.bytes,
+    }))
+}

@@ -1,0 +1,137 @@
+//! Points: upsert (vectors or text), get, delete by ids or filter.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use trawl_index::PointWrite;
+use trawl_proto::{DeletePoints, DeleteResult, ErrorBody, PointRecord, UpsertPoints, UpsertResult};
+
+use crate::convert;
+use crate::error::{ApiError, ApiJson};
+use crate::routes::{blocking, embed_texts};
+use crate::state::AppState;
+
+/// Insert or replace points. Acknowledged writes are durable (fsynced) and searchable.
+#[utoipa::path(put, path = "/collections/{name}/points", tag = "points", request_body = UpsertPoints,
+    params(("name" = String, Path, description = "Collection name")),
+    responses(
+        (status = 200, description = "Written", body = UpsertResult),
+        (status = 404, description = "No such collection", body = ErrorBody),
+        (status = 413, description = "Too many points", body = ErrorBody),
+        (status = 422, description = "Bad vector, id or field", body = ErrorBody),
+    ))]
+pub async fn upsert(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    ApiJson(request): ApiJson<UpsertPoints>,
+) -> Result<Json<UpsertResult>, ApiError> {
+    let collection = state.store()?.get(&name)?;
+    let limit = state.config().limits.max_upsert_points;
+    if request.points.len() > limit {
+        return Err(ApiError::LimitExceeded {
+            field: "points".into(),
+            limit,
+            got: request.points.len(),
+        });
+    }
+    let mut writes = Vec::with_capacity(request.points.len());
+    let mut texts = Vec::new();
+    for (i, p) in request.points.into_iter().enumerate() {
+        let id = convert::point_id(&p.id, &format!("points[{i}].id"))?;
+        if p.multivector.is_some() {
+            return Err(ApiError::invalid(
+                format!("points[{i}].multivector"),
+                "this collection stores single vectors; send `vector` or `text`",
+            ));
+        }
+        let vector = match (p.vector, p.text) {
+            (Some(v), None) => v,
+            (None, Some(text)) => {
+                texts.push((i, text));
+                Vec::new()
+            }
+            _ => {
+                return Err(ApiError::invalid(
+                    format!("points[{i}]"),
+                    "needs exactly one of `vector` or `text`",
+                ));
+            }
+        };
+        writes.push(PointWrite {
+            id,
+            vector,
+            payload: p.payload,
+        });
+    }
+    if !texts.is_empty() {
+        let (positions, texts): (Vec<usize>, Vec<String>) = texts.into_iter().unzip();
+        for (i, v) in positions.into_iter().zip(embed_texts(&state, texts).await?) {
+            writes[i].vector = v;
+        }
+    }
+    let upserted = blocking(move || Ok(collection.upsert(writes)?)).await?;
+    Ok(Json(UpsertResult { upserted }))
+}
+
+/// Delete points by ids or by filter.
+#[utoipa::path(post, path = "/collections/{name}/points/delete", tag = "points", request_body = DeletePoints,
+    params(("name" = String, Path, description = "Collection name")),
+    responses(
+        (status = 200, description = "Deleted", body = DeleteResult),
+        (status = 404, description = "No such collection", body = ErrorBody),
+        (status = 422, description = "Neither or both of ids and filter, or a bad filter", body = ErrorBody),
+    ))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    ApiJson(request): ApiJson<DeletePoints>,
+) -> Result<Json<DeleteResult>, ApiError> {
+    let collection = state.store()?.get(&name)?;
+    let limits = state.config().filter_limits();
+    let deleted = match (request.ids, request.filter) {
+        (Some(ids), None) => {
+            let ids = ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| convert::point_id(id, &format!("ids[{i}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            blocking(move || Ok(collection.delete(&ids)?)).await?
+        }
+        (None, Some(filter)) => {
+            let filter = convert::filter(&filter)?;
+            blocking(move || Ok(collection.delete_by_filter(&filter, &limits)?)).await?
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "ids",
+                "send exactly one of `ids` or `filter`",
+            ));
+        }
+    };
+    Ok(Json(DeleteResult { deleted }))
+}
+
+/// Get one point.
+#[utoipa::path(get, path = "/collections/{name}/points/{id}", tag = "points",
+    params(("name" = String, Path, description = "Collection name"), ("id" = String, Path, description = "Integer or UUID")),
+    responses(
+        (status = 200, description = "The point", body = PointRecord),
+        (status = 404, description = "No such collection or point", body = ErrorBody),
+        (status = 422, description = "Malformed id", body = ErrorBody),
+    ))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Json<PointRecord>, ApiError> {
+    let collection = state.store()?.get(&name)?;
+    let api_id = match id.parse::<u64>() {
+        Ok(n) => trawl_proto::PointId::Num(n),
+        Err(_) => trawl_proto::PointId::Uuid(id),
+    };
+    let domain_id = convert::point_id(&api_id, "id")?;
+    let (vector, payload) = blocking(move || Ok(collection.get(&domain_id)?)).await?;
+    Ok(Json(PointRecord {
+        id: convert::api_id(&domain_id),
+        payload,
+        vector: Some(vector),
+    }))
+}

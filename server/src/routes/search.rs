@@ -1,0 +1,157 @@
+//! Search and batch search.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use trawl_index::{Collection, SearchQuery};
+use trawl_proto::{
+    BatchSearchRequest, BatchSearchResponse, ErrorBody, Hit, SearchRequest, SearchResponse,
+};
+
+use crate::convert;
+use crate::error::{ApiError, ApiJson};
+use crate::routes::{blocking, embed_texts};
+use crate::state::AppState;
+
+/// Find the nearest points to a vector or a text, optionally filtered.
+#[utoipa::path(post, path = "/collections/{name}/search", tag = "search", request_body = SearchRequest,
+    params(("name" = String, Path, description = "Collection name")),
+    responses(
+        (status = 200, description = "Hits, best first", body = SearchResponse),
+        (status = 404, description = "No such collection", body = ErrorBody),
+        (status = 422, description = "Bad vector, filter or parameter", body = ErrorBody),
+    ))]
+pub async fn search(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    ApiJson(request): ApiJson<SearchRequest>,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let collection = state.store()?.get(&name)?;
+    let mut answers = run(&state, collection, vec![request], "").await?;
+    Ok(Json(answers.remove(0)))
+}
+
+/// Run several searches in one request.
+#[utoipa::path(post, path = "/collections/{name}/search/batch", tag = "search", request_body = BatchSearchRequest,
+    params(("name" = String, Path, description = "Collection name")),
+    responses(
+        (status = 200, description = "One answer per search", body = BatchSearchResponse),
+        (status = 404, description = "No such collection", body = ErrorBody),
+        (status = 413, description = "Too many searches", body = ErrorBody),
+        (status = 422, description = "Bad vector, filter or parameter", body = ErrorBody),
+    ))]
+pub async fn batch(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    ApiJson(request): ApiJson<BatchSearchRequest>,
+) -> Result<Json<BatchSearchResponse>, ApiError> {
+    let collection = state.store()?.get(&name)?;
+    let limit = state.config().limits.max_batch_searches;
+    if request.searches.len() > limit {
+        return Err(ApiError::LimitExceeded {
+            field: "searches".into(),
+            limit,
+            got: request.searches.len(),
+        });
+    }
+    let results = run(&state, collection, request.searches, "searches").await?;
+    Ok(Json(BatchSearchResponse { results }))
+}
+
+struct Prepared {
+    vector: Vec<f32>,
+    filter: Option<trawl_index::filter::Filter>,
+    request: SearchRequest,
+}
+
+async fn run(
+    state: &AppState,
+    collection: Collection,
+    requests: Vec<SearchRequest>,
+    prefix: &str,
+) -> Result<Vec<SearchResponse>, ApiError> {
+    let started = Instant::now();
+    let max_limit = state.config().limits.max_limit;
+    let field = |i: usize, name: &str| {
+        if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}[{i}].{name}")
+        }
+    };
+    let mut prepared = Vec::with_capacity(requests.len());
+    let mut texts = Vec::new();
+    for (i, mut request) in requests.into_iter().enumerate() {
+        if request.limit == 0 || request.limit > max_limit {
+            return Err(ApiError::invalid(
+                field(i, "limit"),
+                format!("must be between 1 and {max_limit}, got {}", request.limit),
+            ));
+        }
+        if request.multivector.is_some() {
+            return Err(ApiError::invalid(
+                field(i, "multivector"),
+                "this collection stores single vectors; send `vector` or `text`",
+            ));
+        }
+        let vector = match (request.vector.take(), request.text.take()) {
+            (Some(v), None) => v,
+            (None, Some(text)) => {
+                texts.push((i, text));
+                Vec::new()
+            }
+            _ => {
+                return Err(ApiError::invalid(
+                    field(i, "vector"),
+                    "send exactly one of `vector` or `text`",
+                ));
+            }
+        };
+        let filter = request.filter.as_ref().map(convert::filter).transpose()?;
+        prepared.push(Prepared {
+            vector,
+            filter,
+            request,
+        });
+    }
+    if !texts.is_empty() {
+        let (positions, texts): (Vec<usize>, Vec<String>) = texts.into_iter().unzip();
+        for (i, v) in positions.into_iter().zip(embed_texts(state, texts).await?) {
+            prepared[i].vector = v;
+        }
+    }
+    let limits = state.config().filter_limits();
+    blocking(move || {
+        prepared
+            .iter()
+            .map(|p| {
+                let query = SearchQuery {
+                    vector: &p.vector,
+                    filter: p.filter.as_ref(),
+                    filter_limits: limits,
+                    limit: p.request.limit,
+                    ef: p.request.params.ef,
+                    exact: p.request.params.exact,
+                    with_payload: p.request.with_payload,
+                    with_vector: p.request.with_vector,
+                };
+                let hits = collection
+                    .search(&query)?
+                    .into_iter()
+                    .map(|h| Hit {
+                        id: convert::api_id(&h.id),
+                        score: h.score,
+                        payload: h.payload,
+                        vector: h.vector,
+                    })
+                    .collect();
+                Ok(SearchResponse {
+                    hits,
+                    took_ms: started.elapsed().as_secs_f64() * 1e3,
+                })
+            })
+            .collect()
+    })
+    .await
+}
