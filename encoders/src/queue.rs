@@ -206,6 +206,9 @@ fn worker_loop(
             queue_wait,
             inference: started.elapsed(),
         };
+        // Count the batch before answering, so a caller that reads metrics right after its
+        // answer sees its batch.
+        observer.batch_done(&stats);
         match result {
             Ok(encoded) => {
                 for (job, out) in batch.into_iter().zip(encoded) {
@@ -221,7 +224,6 @@ fn worker_loop(
                 }
             }
         }
-        observer.batch_done(&stats);
     }
 }
 

@@ -1,6 +1,8 @@
 //! End-to-end tests: each starts the real `trawl` binary on a loopback port and
 //! talks HTTP to it.
 
+mod collections;
+mod crash;
 mod embed;
 mod foundation;
 mod support;

@@ -19,7 +19,8 @@ pub struct Server {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
     log: Arc<Mutex<Vec<String>>>,
-    _data: TempDir,
+    /// The data directory (kept when the server is killed, for a restart).
+    pub data: Arc<TempDir>,
     /// The HTTP client to use.
     pub http: reqwest::Client,
 }
@@ -48,7 +49,11 @@ impl Drop for TempDir {
 impl Server {
     /// Starts a server with the default model and extra flags; waits until `/readyz` is 200.
     pub async fn start(extra: &[&str]) -> Self {
-        let data = TempDir::new("data");
+        Self::start_on(Arc::new(TempDir::new("data")), extra).await
+    }
+
+    /// Starts a server on an existing data directory.
+    pub async fn start_on(data: Arc<TempDir>, extra: &[&str]) -> Self {
         let model_dir = std::env::var_os("TRAWL_MODEL_DIR")
             .map_or_else(|| root().join("models/all-minilm-l6-v2"), PathBuf::from);
         let ort_lib = std::env::var_os("TRAWL_ORT_LIB").map_or_else(
@@ -103,7 +108,7 @@ impl Server {
             child,
             url: format!("http://{addr}"),
             log,
-            _data: data,
+            data,
             http: reqwest::Client::new(),
         };
         server.wait_ready().await;
@@ -167,6 +172,31 @@ impl Server {
             response.status().as_u16(),
             response.text().await.expect("body"),
         )
+    }
+
+    /// PUTs a JSON value; returns status and parsed body.
+    pub async fn put(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .put(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("PUT");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// GETs a path and parses the JSON answer.
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let (status, body) = self.get(path).await;
+        (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+    }
+
+    /// Sends SIGKILL and waits for the process to die.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Whether the process is still running.

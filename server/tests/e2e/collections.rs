@@ -1,0 +1,316 @@
+//! Collections, points and search over HTTP, and bad input against them.
+
+use serde_json::{Value, json};
+
+use crate::support::{Server, assert_error};
+
+fn unit(i: usize, dims: usize) -> Vec<f32> {
+    let mut v: Vec<f32> = (0..dims)
+        .map(|j| (((i * 7919 + j * 104_729) % 1_000) as f32) / 500.0 - 1.0)
+        .collect();
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.iter_mut().for_each(|x| *x /= n);
+    v
+}
+
+#[tokio::test]
+async fn collection_lifecycle_with_text_vectors_and_filters() {
+    let server = Server::start(&[]).await;
+    let (status, body) = server
+        .put(
+            "/collections/docs",
+            &json!({"vector": {"metric": "cosine"}, "payload_indexes": {"pos": "keyword", "len": "integer"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let points = json!({"points": [
+        {"id": 1, "text": "A man is eating food.", "payload": {"pos": "noun", "len": 5}},
+        {"id": 2, "text": "A man is eating a piece of bread.", "payload": {"pos": "noun", "len": 8}},
+        {"id": "5f0c2f3e-1111-4222-8333-444455556666", "text": "A monkey is playing drums.", "payload": {"pos": "verb", "len": 5}},
+        {"id": 4, "vector": unit(4, 384), "payload": {"pos": "adj", "len": 1, "tags": ["x", "y"]}},
+    ]});
+    let (status, body) = server.put("/collections/docs/points", &points).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["upserted"], 4);
+
+    let (status, body) = server
+        .post(
+            "/collections/docs/search",
+            &json!({"text": "someone eats bread", "limit": 2}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["hits"][0]["id"], 2);
+    assert_eq!(body["hits"][1]["id"], 1);
+    assert!(
+        body["hits"][0]["score"].as_f64().unwrap() > body["hits"][1]["score"].as_f64().unwrap()
+    );
+    assert_eq!(body["hits"][0]["payload"]["len"], 8);
+
+    let filtered = json!({"text": "someone eats bread",
+        "filter": {"must": [{"key": "len", "range": {"lt": 6}}], "must_not": [{"key": "pos", "match": {"value": "adj"}}]}});
+    let (_, body) = server.post("/collections/docs/search", &filtered).await;
+    let ids: Vec<&Value> = body["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| &h["id"])
+        .collect();
+    assert_eq!(
+        ids,
+        vec![&json!(1), &json!("5f0c2f3e-1111-4222-8333-444455556666")]
+    );
+
+    let (status, body) = server
+        .post(
+            "/collections/docs/search/batch",
+            &json!({"searches": [{"vector": unit(4, 384), "limit": 1, "with_payload": false},
+                                 {"text": "drums", "limit": 1, "filter": {"should": [{"has_id": ["5f0c2f3e-1111-4222-8333-444455556666"]}]}}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][0]["hits"][0]["id"], 4);
+    assert!((body["results"][0]["hits"][0]["score"].as_f64().unwrap() - 1.0).abs() < 1e-5);
+    assert!(body["results"][0]["hits"][0].get("payload").is_none());
+    assert_eq!(
+        body["results"][1]["hits"][0]["id"],
+        "5f0c2f3e-1111-4222-8333-444455556666"
+    );
+
+    let (status, body) = server
+        .get_json("/collections/docs/points/5f0c2f3e-1111-4222-8333-444455556666")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["payload"]["pos"], "verb");
+    assert_eq!(body["vector"].as_array().unwrap().len(), 384);
+
+    let (status, body) = server.get_json("/collections/docs").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["points"], 4);
+    assert_eq!(body["vector"]["dims"], 384);
+    assert!(body["ram_bytes"].as_u64().unwrap() > 4 * 384 * 4);
+    assert!(body["disk_bytes"].as_u64().unwrap() > 0);
+
+    let (_, body) = server
+        .post(
+            "/collections/docs/points/delete",
+            &json!({"filter": {"must": [{"key": "tags", "match": {"any": ["y"]}}]}}),
+        )
+        .await;
+    assert_eq!(body["deleted"], 1);
+    let (_, body) = server
+        .post("/collections/docs/points/delete", &json!({"ids": [1, 999]}))
+        .await;
+    assert_eq!(body["deleted"], 1);
+    let (status, body) = server.get_json("/collections/docs/points/1").await;
+    assert_error(status, &body, 404, "point_not_found");
+    let (status, body) = server.post("/collections/docs/snapshots", &json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["points"], 2);
+
+    let (_, body) = server.get_json("/collections").await;
+    assert_eq!(body["collections"], json!([{"name": "docs", "points": 2}]));
+    let response = server
+        .http
+        .delete(server.url("/collections/docs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, body) = server.get_json("/collections/docs").await;
+    assert_error(status, &body, 404, "collection_not_found");
+}
+
+#[tokio::test]
+async fn bad_collection_requests_are_refused_and_nothing_is_written() {
+    let server = Server::start(&["--max-upsert-points", "3", "--max-limit", "100"]).await;
+    let (status, _) = server
+        .put(
+            "/collections/c",
+            &json!({"vector": {"dims": 4, "metric": "l2"}, "payload_indexes": {"k": "keyword"}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = server
+        .put("/collections/c", &json!({"vector": {"dims": 4}}))
+        .await;
+    assert_error(status, &body, 409, "collection_exists");
+
+    for (name, code) in [
+        ("..%2F..%2Fetc", 422),
+        ("a%20b", 422),
+        (&"x".repeat(65), 422),
+        ("_hidden", 422),
+    ] {
+        let (status, body) = server
+            .put(
+                &format!("/collections/{name}"),
+                &json!({"vector": {"dims": 4}}),
+            )
+            .await;
+        assert_error(status, &body, code, "invalid_value");
+    }
+    let creates = [
+        (json!({"vector": {"dims": 0}}), "invalid_value", "dims"),
+        (
+            json!({"vector": {"dims": 4, "layout": "sparse"}}),
+            "invalid_value",
+            "layout",
+        ),
+        (
+            json!({"vector": {"dims": 4, "hnsw": {"m": 1000}}}),
+            "invalid_value",
+            "hnsw.m",
+        ),
+        (
+            json!({"vector": {"dims": 4, "metric": "hamming"}}),
+            "invalid_body",
+            "metric",
+        ),
+        (
+            json!({"vector": {"dims": 4}, "payload_indexes": {"k": "text"}}),
+            "invalid_body",
+            "payload_indexes",
+        ),
+    ];
+    for (body, code, field) in creates {
+        let (status, answer) = server.put("/collections/new", &body).await;
+        let message = assert_error(status, &answer, 422, code);
+        assert!(message.contains(field), "{body} → {message}");
+    }
+
+    let upserts = [
+        (
+            json!({"points": [{"id": 1, "vector": [1, 2, 3]}]}),
+            422,
+            "dimension_mismatch",
+            "points[0].vector",
+        ),
+        (
+            json!({"points": [{"id": 1, "vector": [1, 2, 3, 1e39]}]}),
+            422,
+            "invalid_value",
+            "points[0].vector",
+        ),
+        (
+            json!({"points": [{"id": -1, "vector": [1, 2, 3, 4]}]}),
+            422,
+            "invalid_body",
+            "negative",
+        ),
+        (
+            json!({"points": [{"id": 1.5, "vector": [1, 2, 3, 4]}]}),
+            422,
+            "invalid_body",
+            "not an integer",
+        ),
+        (
+            json!({"points": [{"id": "not-a-uuid", "vector": [1, 2, 3, 4]}]}),
+            422,
+            "invalid_value",
+            "points[0].id",
+        ),
+        (
+            json!({"points": [{"id": 1}]}),
+            422,
+            "invalid_value",
+            "points[0]",
+        ),
+        (
+            json!({"points": [{"id": 1, "vector": [1, 2, 3, 4], "payload": [1]}]}),
+            422,
+            "invalid_body",
+            "payload",
+        ),
+        (
+            json!({"points": [{"id": 1, "vector": [1, 2, 3, 4]}, {"id": 2, "vector": [1, 2, 3, 4]}, {"id": 3, "vector": [1, 2, 3, 4]}, {"id": 4, "vector": [1, 2, 3, 4]}]}),
+            413,
+            "limit_exceeded",
+            "points",
+        ),
+    ];
+    for (body, status_want, code, needle) in upserts {
+        let (status, answer) = server.put("/collections/c/points", &body).await;
+        let message = assert_error(status, &answer, status_want, code);
+        assert!(message.contains(needle), "{body} → {message}");
+    }
+    // A good point next to a bad one: nothing is written.
+    let (status, _) = server
+        .put(
+            "/collections/c/points",
+            &json!({"points": [{"id": 1, "vector": [1, 2, 3, 4]}, {"id": 2, "vector": [1, 2]}]}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (_, info) = server.get_json("/collections/c").await;
+    assert_eq!(info["points"], 0);
+
+    let (status, _) = server
+        .put(
+            "/collections/c/points",
+            &json!({"points": [{"id": 1, "vector": [1, 2, 3, 4], "payload": {"k": "a"}}]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let searches = [
+        (
+            json!({"vector": [1, 2, 3, 4], "limit": 0}),
+            "invalid_value",
+            "limit",
+        ),
+        (
+            json!({"vector": [1, 2, 3, 4], "limit": 101}),
+            "invalid_value",
+            "limit",
+        ),
+        (
+            json!({"vector": [1, 2, 3, 4], "params": {"ef": 0}}),
+            "invalid_value",
+            "ef",
+        ),
+        (json!({"vector": [1, 2, 3]}), "dimension_mismatch", "vector"),
+        (
+            json!({"vector": [1, 2, 3, 4], "text": "both"}),
+            "invalid_value",
+            "vector",
+        ),
+        (
+            json!({"vector": [1, 2, 3, 4], "filter": {"must": [{"key": "k", "range": {"gt": 1}}]}}),
+            "invalid_filter",
+            "must[0]",
+        ),
+        (
+            json!({"vector": [1, 2, 3, 4], "filter": {"must": [{"key": "k", "regex": "a"}]}}),
+            "invalid_body",
+            "regex",
+        ),
+        (
+            json!({"vector": [1, 2, 3, 4], "filter": {"must": [{"key": "k", "range": {}}]}}),
+            "invalid_filter",
+            "range",
+        ),
+        (
+            json!({"vector": [1, 2, 3, 4], "filter": {"must": [{"key": "k", "match": {"value": 3}}]}}),
+            "invalid_filter",
+            "must[0]",
+        ),
+    ];
+    for (body, code, needle) in searches {
+        let (status, answer) = server.post("/collections/c/search", &body).await;
+        let message = assert_error(status, &answer, 422, code);
+        assert!(message.contains(needle), "{body} → {message}");
+    }
+    let (status, body) = server
+        .post("/collections/nope/search", &json!({"vector": [1, 2, 3, 4]}))
+        .await;
+    assert_error(status, &body, 404, "collection_not_found");
+    let (status, body) = server
+        .post("/collections/c/search", &json!({"vector": [1, 2, 3, 4]}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["hits"][0]["id"], 1);
+    assert!(
+        (body["hits"][0]["score"].as_f64().unwrap()).abs() < 1e-6,
+        "l2: the negated distance, 0 for itself"
+    );
+}
