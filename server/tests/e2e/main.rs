@@ -5,4 +5,5 @@ mod collections;
 mod crash;
 mod embed;
 mod foundation;
+mod recall;
 mod support;
