@@ -138,6 +138,16 @@ fn live_below(live: &roaring::RoaringBitmap, end: usize) -> usize {
 
 /// One unit of work; false when there was none.
 fn step(inner: &Inner) -> bool {
+    if inner.wal.disk_bytes() > super::snapshot::AUTO_SNAPSHOT_WAL_BYTES {
+        match super::snapshot::take(inner) {
+            Ok(info) => {
+                tracing::info!(collection = %inner.name, points = info.points, lsn = info.lsn, "automatic snapshot")
+            }
+            Err(error) => {
+                tracing::error!(%error, collection = %inner.name, "automatic snapshot failed")
+            }
+        }
+    }
     if needs_rebuild(inner) {
         rebuild(inner);
         return true;

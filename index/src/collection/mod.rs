@@ -39,6 +39,7 @@ use crate::types::{Offset, Payload, PayloadType, PointId};
 
 pub use point_ops::PointWrite;
 pub use search::{ScoredPoint, SearchQuery};
+pub use snapshot::{AUTO_SNAPSHOT_WAL_BYTES, SnapshotInfo};
 
 /// How vectors are stored and searched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use super::record::{LoggedPoint, Reader, Record, put_id};
-use super::{Collection, CollectionConfig, Points, point_ops};
+use super::{Collection, CollectionConfig, Inner, Points, point_ops};
 use crate::error::Result;
 use crate::storage::{StorageError, read_file, write_file};
 
@@ -31,25 +31,35 @@ pub struct SnapshotInfo {
     pub bytes: u64,
 }
 
+/// The log size past which the indexer thread takes a snapshot on its own, so
+/// that start-up replays a bounded log.
+pub const AUTO_SNAPSHOT_WAL_BYTES: u64 = 256 << 20;
+
 impl Collection {
     /// Writes a snapshot of every live point and truncates the log it covers.
     pub fn snapshot(&self) -> Result<SnapshotInfo> {
-        let (body, lsn, count) = {
-            let _writer = self.inner.write_lock.lock();
-            let dims = self.inner.config.read().dims;
-            let points = self.inner.points.read();
-            let lsn = self.inner.wal.last_lsn();
-            (encode(&points, dims, lsn), lsn, points.live.len() as usize)
-        };
-        let path = self.inner.dir.join(FILE);
-        write_file(&path, KIND, VERSION, &body)?;
-        self.inner.wal.truncate_through(lsn)?;
-        Ok(SnapshotInfo {
-            points: count,
-            lsn,
-            bytes: disk_bytes(&self.inner.dir),
-        })
+        take(&self.inner)
     }
+}
+
+/// Writes a snapshot: the points are copied under the writer lock (so the log
+/// position is exact), then written without blocking writers.
+pub(crate) fn take(inner: &Inner) -> Result<SnapshotInfo> {
+    let (body, lsn, count) = {
+        let _writer = inner.write_lock.lock();
+        let dims = inner.config.read().dims;
+        let points = inner.points.read();
+        let lsn = inner.wal.last_lsn();
+        (encode(&points, dims, lsn), lsn, points.live.len() as usize)
+    };
+    let path = inner.dir.join(FILE);
+    write_file(&path, KIND, VERSION, &body)?;
+    inner.wal.truncate_through(lsn)?;
+    Ok(SnapshotInfo {
+        points: count,
+        lsn,
+        bytes: disk_bytes(&inner.dir),
+    })
 }
 
 fn encode(points: &Points, dims: usize, lsn: u64) -> Vec<u8> {
