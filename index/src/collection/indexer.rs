@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Duration;
 
-use super::Inner;
+use super::{Inner, live_below};
 use crate::graph::Graph;
 use crate::types::Offset;
 
@@ -127,13 +127,6 @@ fn needs_rebuild(inner: &Inner) -> bool {
     let live_in_graph = live_below(&inner.points.read().live, indexed);
     let dead = graph_len.saturating_sub(live_in_graph);
     dead as f64 > REBUILD_RATIO * graph_len as f64
-}
-
-fn live_below(live: &roaring::RoaringBitmap, end: usize) -> usize {
-    if end == 0 {
-        return 0;
-    }
-    live.rank(u32::try_from(end - 1).unwrap_or(u32::MAX)) as usize
 }
 
 /// One unit of work; false when there was none.

@@ -338,6 +338,15 @@ impl Collection {
     }
 }
 
+/// Live offsets below `end`.
+pub(crate) fn live_below(live: &RoaringBitmap, end: usize) -> usize {
+    if end == 0 {
+        0
+    } else {
+        live.rank(u32::try_from(end - 1).unwrap_or(u32::MAX)) as usize
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
         self.signal.stop();

@@ -51,17 +51,8 @@ impl Record {
                 for p in points {
                     put_id(&mut out, &p.id);
                     put_u32(&mut out, p.vector.len());
-                    for x in &p.vector {
-                        out.extend_from_slice(&x.to_le_bytes());
-                    }
-                    match &p.payload {
-                        Some(payload) => {
-                            let json = serde_json::to_vec(payload).unwrap_or_default();
-                            put_u32(&mut out, json.len());
-                            out.extend_from_slice(&json);
-                        }
-                        None => out.extend_from_slice(&NO_PAYLOAD.to_le_bytes()),
-                    }
+                    put_vector(&mut out, &p.vector);
+                    put_payload(&mut out, p.payload.as_ref());
                 }
             }
             Self::Delete(ids) => {
@@ -89,17 +80,8 @@ impl Record {
                 for _ in 0..n {
                     let id = r.id()?;
                     let dims = r.u32()? as usize;
-                    let raw = r.take(dims.checked_mul(4)?)?;
-                    let vector = raw
-                        .chunks_exact(4)
-                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                        .collect();
-                    let len = r.u32()?;
-                    let payload = if len == NO_PAYLOAD {
-                        None
-                    } else {
-                        Some(serde_json::from_slice(r.take(len as usize)?).ok()?)
-                    };
+                    let vector = r.f32s(dims)?;
+                    let payload = r.payload()?;
                     points.push(LoggedPoint {
                         id,
                         vector,
@@ -140,8 +122,27 @@ fn type_code(ty: PayloadType) -> u8 {
     }
 }
 
-fn put_u32(out: &mut Vec<u8>, n: usize) {
+pub(crate) fn put_u32(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+}
+
+/// Writes raw little-endian `f32`s (shared with the snapshot format).
+pub(crate) fn put_vector(out: &mut Vec<u8>, v: &[f32]) {
+    for x in v {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+}
+
+/// Writes a payload as length-prefixed JSON, or the "no payload" marker.
+pub(crate) fn put_payload(out: &mut Vec<u8>, payload: Option<&Payload>) {
+    match payload {
+        Some(payload) => {
+            let json = serde_json::to_vec(payload).unwrap_or_default();
+            put_u32(out, json.len());
+            out.extend_from_slice(&json);
+        }
+        None => out.extend_from_slice(&NO_PAYLOAD.to_le_bytes()),
+    }
 }
 
 /// Writes an id (shared with the snapshot format).
@@ -182,6 +183,25 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn u64(&mut self) -> Option<u64> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    pub(crate) fn f32s(&mut self, n: usize) -> Option<Vec<f32>> {
+        let raw = self.take(n.checked_mul(4)?)?;
+        Some(
+            raw.chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+        )
+    }
+
+    pub(crate) fn payload(&mut self) -> Option<Option<Payload>> {
+        let len = self.u32()?;
+        if len == NO_PAYLOAD {
+            return Some(None);
+        }
+        serde_json::from_slice(self.take(len as usize)?)
+            .ok()
+            .map(Some)
     }
 
     pub(crate) fn id(&mut self) -> Option<PointId> {

@@ -18,7 +18,7 @@ use std::sync::atomic::Ordering;
 use roaring::RoaringBitmap;
 
 use super::point_ops::prepare_vector;
-use super::{Collection, Points};
+use super::{Collection, Points, live_below};
 use crate::distance::Metric;
 use crate::error::{IndexError, Result};
 use crate::filter::{Filter, FilterLimits};
@@ -185,8 +185,8 @@ impl Collection {
             )
         };
 
-        let best = match strategy {
-            Strategy::Exact => exact_scan(
+        let scan = || {
+            exact_scan(
                 &points,
                 &vector,
                 dims,
@@ -194,7 +194,10 @@ impl Collection {
                 k,
                 exact_set.as_ref(),
                 &matches,
-            ),
+            )
+        };
+        let best = match strategy {
+            Strategy::Exact => scan(),
             Strategy::Graph { ef } => {
                 let ef = query.ef.unwrap_or(ef);
                 let unfiltered =
@@ -215,15 +218,7 @@ impl Collection {
                 let found = top.into_sorted();
                 if found.len() < k.min(estimation.min.max(1)) && found.len() < total {
                     // The walk came back short although more points match: scan.
-                    exact_scan(
-                        &points,
-                        &vector,
-                        dims,
-                        metric,
-                        k,
-                        exact_set.as_ref(),
-                        &matches,
-                    )
+                    scan()
                 } else {
                     found
                 }
@@ -273,14 +268,6 @@ impl Collection {
             .into_iter()
             .map(|o| points.by_offset[o as usize])
             .collect())
-    }
-}
-
-fn live_below(live: &RoaringBitmap, end: usize) -> usize {
-    if end == 0 {
-        0
-    } else {
-        live.rank(u32::try_from(end - 1).unwrap_or(u32::MAX)) as usize
     }
 }
 

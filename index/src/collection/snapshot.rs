@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use super::record::{LoggedPoint, Reader, Record, put_id};
+use super::record::{LoggedPoint, Reader, Record, put_id, put_payload, put_u32, put_vector};
 use super::{Collection, CollectionConfig, Inner, Points, point_ops};
 use crate::error::Result;
 use crate::storage::{StorageError, read_file, write_file};
@@ -18,7 +18,6 @@ use crate::storage::{StorageError, read_file, write_file};
 const FILE: &str = "points.snap";
 const KIND: [u8; 4] = *b"PNTS";
 const VERSION: u16 = 1;
-const NO_PAYLOAD: u32 = u32::MAX;
 
 /// What a snapshot covered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,21 +64,12 @@ pub(crate) fn take(inner: &Inner) -> Result<SnapshotInfo> {
 fn encode(points: &Points, dims: usize, lsn: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(points.live.len() as usize * (dims * 4 + 64) + 20);
     out.extend_from_slice(&lsn.to_le_bytes());
-    out.extend_from_slice(&u32::try_from(dims).unwrap_or(u32::MAX).to_le_bytes());
+    put_u32(&mut out, dims);
     out.extend_from_slice(&points.live.len().to_le_bytes());
     for offset in points.live.iter() {
         put_id(&mut out, &points.by_offset[offset as usize]);
-        for x in points.vector(offset, dims) {
-            out.extend_from_slice(&x.to_le_bytes());
-        }
-        match &points.payloads[offset as usize] {
-            Some(payload) => {
-                let json = serde_json::to_vec(payload).unwrap_or_default();
-                out.extend_from_slice(&u32::try_from(json.len()).unwrap_or(u32::MAX).to_le_bytes());
-                out.extend_from_slice(&json);
-            }
-            None => out.extend_from_slice(&NO_PAYLOAD.to_le_bytes()),
-        }
+        put_vector(&mut out, points.vector(offset, dims));
+        put_payload(&mut out, points.payloads[offset as usize].as_ref());
     }
     out
 }
@@ -112,22 +102,10 @@ pub(crate) fn load(dir: &Path, config: &CollectionConfig, points: &mut Points) -
     let mut batch = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(1 << 20));
     for i in 0..count {
         let point = (|| {
-            let id = r.id()?;
-            let raw = r.take(dims * 4)?;
-            let vector = raw
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            let len = r.u32()?;
-            let payload = if len == NO_PAYLOAD {
-                None
-            } else {
-                Some(serde_json::from_slice(r.take(len as usize)?).ok()?)
-            };
             Some(LoggedPoint {
-                id,
-                vector,
-                payload,
+                id: r.id()?,
+                vector: r.f32s(dims)?,
+                payload: r.payload()?,
             })
         })()
         .ok_or_else(|| corrupt(&format!("point {i} of {count} does not decode")))?;

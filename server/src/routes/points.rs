@@ -7,7 +7,7 @@ use trawl_proto::{DeletePoints, DeleteResult, ErrorBody, PointRecord, UpsertPoin
 
 use crate::convert;
 use crate::error::{ApiError, ApiJson};
-use crate::routes::{blocking, embed_texts};
+use crate::routes::{Vectors, blocking};
 use crate::state::AppState;
 
 /// Insert or replace points. Acknowledged writes are durable (fsynced) and searchable.
@@ -33,41 +33,30 @@ pub async fn upsert(
             got: request.points.len(),
         });
     }
-    let mut writes = Vec::with_capacity(request.points.len());
-    let mut texts = Vec::new();
+    let mut ids = Vec::with_capacity(request.points.len());
+    let mut payloads = Vec::with_capacity(request.points.len());
+    let mut vectors = Vectors::default();
     for (i, p) in request.points.into_iter().enumerate() {
-        let id = convert::point_id(&p.id, &format!("points[{i}].id"))?;
+        ids.push(convert::point_id(&p.id, &format!("points[{i}].id"))?);
         if p.multivector.is_some() {
             return Err(ApiError::invalid(
                 format!("points[{i}].multivector"),
                 "this collection stores single vectors; send `vector` or `text`",
             ));
         }
-        let vector = match (p.vector, p.text) {
-            (Some(v), None) => v,
-            (None, Some(text)) => {
-                texts.push((i, text));
-                Vec::new()
-            }
-            _ => {
-                return Err(ApiError::invalid(
-                    format!("points[{i}]"),
-                    "needs exactly one of `vector` or `text`",
-                ));
-            }
-        };
-        writes.push(PointWrite {
+        vectors.take(p.vector, p.text, || format!("points[{i}]"))?;
+        payloads.push(p.payload);
+    }
+    let writes: Vec<PointWrite> = ids
+        .into_iter()
+        .zip(vectors.resolve(&state).await?)
+        .zip(payloads)
+        .map(|((id, vector), payload)| PointWrite {
             id,
             vector,
-            payload: p.payload,
-        });
-    }
-    if !texts.is_empty() {
-        let (positions, texts): (Vec<usize>, Vec<String>) = texts.into_iter().unzip();
-        for (i, v) in positions.into_iter().zip(embed_texts(&state, texts).await?) {
-            writes[i].vector = v;
-        }
-    }
+            payload,
+        })
+        .collect();
     let upserted = blocking(move || Ok(collection.upsert(writes)?)).await?;
     Ok(Json(UpsertResult { upserted }))
 }

@@ -11,7 +11,7 @@ use trawl_proto::{
 
 use crate::convert;
 use crate::error::{ApiError, ApiJson};
-use crate::routes::{blocking, embed_texts};
+use crate::routes::{Vectors, blocking};
 use crate::state::AppState;
 
 /// Find the nearest points to a vector or a text, optionally filtered.
@@ -60,7 +60,6 @@ pub async fn batch(
 }
 
 struct Prepared {
-    vector: Vec<f32>,
     filter: Option<trawl_index::filter::Filter>,
     request: SearchRequest,
 }
@@ -81,7 +80,7 @@ async fn run(
         }
     };
     let mut prepared = Vec::with_capacity(requests.len());
-    let mut texts = Vec::new();
+    let mut vectors = Vectors::default();
     for (i, mut request) in requests.into_iter().enumerate() {
         if request.limit == 0 || request.limit > max_limit {
             return Err(ApiError::invalid(
@@ -95,39 +94,21 @@ async fn run(
                 "this collection stores single vectors; send `vector` or `text`",
             ));
         }
-        let vector = match (request.vector.take(), request.text.take()) {
-            (Some(v), None) => v,
-            (None, Some(text)) => {
-                texts.push((i, text));
-                Vec::new()
-            }
-            _ => {
-                return Err(ApiError::invalid(
-                    field(i, "vector"),
-                    "send exactly one of `vector` or `text`",
-                ));
-            }
-        };
+        vectors.take(request.vector.take(), request.text.take(), || {
+            field(i, "vector")
+        })?;
         let filter = request.filter.as_ref().map(convert::filter).transpose()?;
-        prepared.push(Prepared {
-            vector,
-            filter,
-            request,
-        });
+        prepared.push(Prepared { filter, request });
     }
-    if !texts.is_empty() {
-        let (positions, texts): (Vec<usize>, Vec<String>) = texts.into_iter().unzip();
-        for (i, v) in positions.into_iter().zip(embed_texts(state, texts).await?) {
-            prepared[i].vector = v;
-        }
-    }
+    let vectors = vectors.resolve(state).await?;
     let limits = state.config().filter_limits();
     blocking(move || {
         prepared
             .iter()
-            .map(|p| {
+            .zip(&vectors)
+            .map(|(p, vector)| {
                 let query = SearchQuery {
-                    vector: &p.vector,
+                    vector,
                     filter: p.filter.as_ref(),
                     filter_limits: limits,
                     limit: p.request.limit,
