@@ -20,6 +20,8 @@ pub struct EmbedderConfig {
     pub workers: usize,
     /// Intra-op threads per session.
     pub intra_threads: usize,
+    /// Whether idle intra-op threads spin (see [`SessionOptions::spin`]).
+    pub spin: bool,
     /// Batch bounds.
     pub limits: BatchLimits,
     /// Texts that may wait or run at once; more are refused with [`EncodeError::QueueFull`].
@@ -36,6 +38,7 @@ impl EmbedderConfig {
             precision: Precision::Fp32,
             workers: 1,
             intra_threads: cores,
+            spin: true,
             limits: BatchLimits {
                 max_batch_tokens: 16_384,
                 max_batch_size: 64,
@@ -74,6 +77,7 @@ impl Embedder {
         let options = SessionOptions {
             precision: config.precision,
             intra_threads: config.intra_threads,
+            spin: config.spin,
         };
         let encoders = (0..config.workers)
             .map(|_| OnnxEncoder::new(&spec, options))

@@ -30,6 +30,10 @@ pub struct SessionOptions {
     pub precision: Precision,
     /// ONNX Runtime intra-op threads for this session.
     pub intra_threads: usize,
+    /// Let idle intra-op threads spin before sleeping: lower latency when the
+    /// encoder has the machine to itself, but stolen cycles when it shares
+    /// the cores with a server's other work.
+    pub spin: bool,
 }
 
 /// A loaded graph, owned by one worker thread (running it needs `&mut`).
@@ -48,7 +52,7 @@ impl OnnxEncoder {
     /// The runtime must have been initialised with [`crate::init_runtime`].
     pub fn new(spec: &ModelSpec, options: SessionOptions) -> Result<Self> {
         let file = spec.onnx_file(options.precision)?;
-        let session = build_session(file, options.intra_threads)?;
+        let session = build_session(file, options.intra_threads, options.spin)?;
         let input_names: Vec<&str> = session.inputs().iter().map(|i| i.name()).collect();
         for required in ["input_ids", "attention_mask"] {
             if !input_names.contains(&required) {
@@ -160,7 +164,7 @@ fn encode_row(
     }
 }
 
-fn build_session(file: &Path, intra_threads: usize) -> Result<Session> {
+fn build_session(file: &Path, intra_threads: usize, spin: bool) -> Result<Session> {
     let onnx =
         |e: ort::Error<ort::session::builder::SessionBuilder>| EncodeError::Onnx(e.to_string());
     let session = Session::builder(crate::runtime::environment()?)?
@@ -169,6 +173,8 @@ fn build_session(file: &Path, intra_threads: usize) -> Result<Session> {
         .with_intra_threads(intra_threads.max(1))
         .map_err(onnx)?
         .with_inter_threads(1)
+        .map_err(onnx)?
+        .with_intra_op_spinning(spin)
         .map_err(onnx)?
         .commit_from_file(file)
         .map_err(|e| EncodeError::Onnx(format!("{}: {e}", file.display())))?;

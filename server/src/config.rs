@@ -97,6 +97,9 @@ pub struct ModelConfig {
     /// Intra-op threads per session; 0 means one per core.
     #[arg(long, env = "TRAWL_ENCODER_THREADS", default_value_t = 0)]
     pub encoder_threads: usize,
+    /// Let idle ONNX Runtime threads spin (faster alone, slower when sharing the cores with HTTP work).
+    #[arg(long, env = "TRAWL_ENCODER_SPIN", default_value_t = true, action = clap::ArgAction::Set)]
+    pub encoder_spin: bool,
     /// Token budget of one batch (padded length × texts).
     #[arg(long, env = "TRAWL_MAX_BATCH_TOKENS", default_value_t = 16_384)]
     pub max_batch_tokens: usize,
@@ -194,6 +197,7 @@ impl Config {
         let mut config = EmbedderConfig::new(&self.model.model_dir);
         config.precision = self.model.precision;
         config.workers = self.model.encoder_workers;
+        config.spin = self.model.encoder_spin;
         if self.model.encoder_threads > 0 {
             config.intra_threads = self.model.encoder_threads;
         }
