@@ -1,1 +1,6 @@
-//! placeholder
+//! Trawl's client side: benchmarks now; the typed HTTP client, the load
+//! generator and the BEIR evaluation runner as they arrive.
+//!
+//! [`bench`] holds the subcommands of the `trawl-bench` binary.
+
+pub mod bench;

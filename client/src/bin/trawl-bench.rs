@@ -1,1 +1,39 @@
-fn main() {}
+//! `trawl-bench`: Trawl's benchmarks, one subcommand each.
+//!
+//! ```text
+//! trawl-bench encode [--precision fp32,int8] [--workloads short,long] [--concurrency 1,8,64] ...
+//! ```
+//!
+//! Run from the workspace root so that the default model, runtime and data
+//! paths resolve; every subcommand prints a table and writes JSON under `--out`.
+
+use clap::{Parser, Subcommand};
+use trawl_client::bench::ann::{self, AnnArgs};
+use trawl_client::bench::encode::{self, EncodeArgs};
+use trawl_client::bench::export::{self, ExportArgs};
+
+/// Trawl's benchmarks.
+#[derive(Debug, Parser)]
+#[command(name = "trawl-bench", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Embedding throughput in-process and through HTTP, fp32 and int8, short and long texts.
+    Encode(Box<EncodeArgs>),
+    /// Embed a text corpus into a vector benchmark directory (base, queries, exact top-100, metadata).
+    Export(Box<ExportArgs>),
+    /// The index on a vector benchmark directory: build, recall@10 and queries/s over an ef sweep.
+    Ann(Box<AnnArgs>),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Encode(args) => encode::run(&args),
+        Command::Export(args) => export::run(&args),
+        Command::Ann(args) => ann::run(&args),
+    }
+}

@@ -1,1 +1,3 @@
+//! `trawl-eval`: the BEIR evaluation runner (not written yet).
+
 fn main() {}

@@ -1,1 +1,3 @@
+//! `trawl-load`: the HTTP load generator (not written yet).
+
 fn main() {}

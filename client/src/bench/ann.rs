@@ -1,0 +1,380 @@
+//! `trawl-bench ann`: Trawl's index on a vector benchmark directory, in the
+//! columns of `shared/bench/peers.py` so the tables lay side by side.
+//!
+//! Build: one collection (M = 16, ef_construction = 200), every base row upserted
+//! with its metadata as payload (keyword indexes on the filter keys), then the
+//! graph built in the background on all cores, timed until complete. Search: one
+//! thread, every query, best of 3 runs; `recall@10` against `gt.npy`. RAM is the
+//! growth of the process's resident set over the build, as the peers measure it.
+//! `--filtered` runs the filter sweep of `filters.json` on the first 300 queries,
+//! with ground truth by brute force over the matching rows.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde::Serialize;
+use serde_json::Value;
+use trawl_index::filter::{Condition, Filter, FilterLimits, MatchValue};
+use trawl_index::storage::WalOptions;
+use trawl_index::{
+    Collection, CollectionConfig, HnswParams, Layout, Metric, PayloadType, PointId, PointWrite,
+    SearchQuery,
+};
+
+use super::npy;
+use super::report::{MachineInfo, write_json};
+use super::stats::percentile;
+
+const K: usize = 10;
+const EFS: [usize; 12] = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512];
+const FILTER_EFS: [usize; 5] = [16, 32, 64, 128, 256];
+
+/// Arguments of `trawl-bench ann`.
+#[derive(Debug, Args)]
+pub struct AnnArgs {
+    /// The benchmark directory (`trawl-bench export` writes it).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Run the filter sweep instead of the unfiltered ef sweep.
+    #[arg(long)]
+    pub filtered: bool,
+    /// Queries used by `--filtered`.
+    #[arg(long, default_value_t = 300)]
+    pub filtered_queries: usize,
+    /// Storage layout of the collection.
+    #[arg(long, default_value = "float")]
+    pub layout: String,
+    /// HNSW `M`.
+    #[arg(long, default_value_t = 16)]
+    pub m: usize,
+    /// HNSW `ef_construction`.
+    #[arg(long, default_value_t = 200)]
+    pub ef_construction: usize,
+}
+
+/// One row of the table.
+#[derive(Debug, Serialize)]
+struct Row {
+    system: &'static str,
+    layout: String,
+    params: String,
+    build_s: f64,
+    ram_mb: f64,
+    ef: String,
+    #[serde(rename = "recall@10")]
+    recall: f64,
+    qps_1thread: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    selectivity: Option<f64>,
+}
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(str::to_string)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn read_meta(dir: &Path) -> Result<Vec<serde_json::Map<String, Value>>> {
+    let file = std::fs::File::open(dir.join("meta.jsonl")).context("meta.jsonl")?;
+    std::io::BufReader::new(file)
+        .lines()
+        .map(|l| {
+            Ok(serde_json::from_str::<Value>(&l?)?
+                .as_object()
+                .cloned()
+                .unwrap_or_default())
+        })
+        .collect()
+}
+
+#[derive(serde::Deserialize)]
+struct FilterSpec {
+    name: String,
+    key: String,
+    any: Vec<String>,
+}
+
+fn recall(got: &[PointId], truth: &HashSet<u64>) -> f64 {
+    let hits = got
+        .iter()
+        .filter(|id| matches!(id, PointId::Num(n) if truth.contains(n)))
+        .count();
+    hits as f64 / truth.len().clamp(1, K) as f64
+}
+
+/// Times `search` over every query (best of 3); returns qps, per-query p50/p99 and the last answers.
+fn measure(
+    queries: &npy::Array<f32>,
+    n: usize,
+    search: &dyn Fn(&[f32]) -> Vec<PointId>,
+) -> (f64, f64, f64, Vec<Vec<PointId>>) {
+    let mut best = f64::MAX;
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        answers = (0..n).map(|i| search(queries.row(i))).collect();
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    let mut lat: Vec<f64> = (0..n.min(200))
+        .map(|i| {
+            let t = Instant::now();
+            let _ = search(queries.row(i));
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    lat.sort_by(f64::total_cmp);
+    (
+        n as f64 / best,
+        percentile(&lat, 50.0),
+        percentile(&lat, 99.0),
+        answers,
+    )
+}
+
+fn round(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
+}
+
+/// Runs the benchmark.
+pub fn run(args: &AnnArgs) -> Result<()> {
+    let base = npy::read_f32(&args.dir.join("base.npy"))?;
+    let queries = npy::read_f32(&args.dir.join("queries.npy"))?;
+    let gt = npy::read_int(&args.dir.join("gt.npy"))?;
+    let meta = if args.filtered {
+        read_meta(&args.dir)?
+    } else {
+        Vec::new()
+    };
+    let filters: Vec<FilterSpec> = if args.filtered {
+        serde_json::from_str(
+            &std::fs::read_to_string(args.dir.join("filters.json")).context("filters.json")?,
+        )?
+    } else {
+        Vec::new()
+    };
+    let keys: BTreeMap<String, PayloadType> = filters
+        .iter()
+        .map(|f| (f.key.clone(), PayloadType::Keyword))
+        .collect();
+    let layout = Layout::parse(&args.layout)?;
+    let config = CollectionConfig {
+        dims: base.cols,
+        metric: Metric::Dot,
+        layout,
+        hnsw: HnswParams {
+            m: args.m,
+            ef_construction: args.ef_construction,
+        },
+        payload_schema: keys,
+    };
+    let scratch = std::env::temp_dir().join(format!("trawl-bench-ann-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let rss0 = rss_mb();
+    let t = Instant::now();
+    let collection = Collection::create(
+        "bench",
+        &scratch,
+        config,
+        WalOptions {
+            sync: false,
+            ..WalOptions::default()
+        },
+    )?;
+    for start in (0..base.rows).step_by(10_000) {
+        let end = (start + 10_000).min(base.rows);
+        let points = (start..end)
+            .map(|i| PointWrite {
+                id: PointId::Num(i as u64),
+                vector: base.row(i).to_vec(),
+                payload: meta.get(i).cloned(),
+            })
+            .collect();
+        collection.upsert(points)?;
+    }
+    collection.wait_indexed();
+    let build_s = round(t.elapsed().as_secs_f64(), 2);
+    let ram_mb = round(rss_mb() - rss0, 1);
+    eprintln!(
+        "ann: built {} points in {build_s} s, RSS +{ram_mb} MB",
+        base.rows
+    );
+    let params = format!("M={} efC={}", args.m, args.ef_construction);
+    let row =
+        |ef: String, recall: f64, qps: f64, p50: f64, p99: f64, filter: Option<(&str, f64)>| Row {
+            system: "trawl",
+            layout: args.layout.clone(),
+            params: params.clone(),
+            build_s,
+            ram_mb,
+            ef,
+            recall: round(recall, 4),
+            qps_1thread: round(qps, 1),
+            p50_ms: round(p50, 3),
+            p99_ms: round(p99, 3),
+            filter: filter.map(|(n, _)| n.to_string()),
+            selectivity: filter.map(|(_, s)| round(s, 5)),
+        };
+    let search =
+        |filter: Option<&Filter>, ef: Option<usize>, exact: bool, v: &[f32]| -> Vec<PointId> {
+            let query = SearchQuery {
+                vector: v,
+                filter,
+                filter_limits: FilterLimits::default(),
+                limit: K,
+                ef,
+                exact,
+                with_payload: false,
+                with_vector: false,
+            };
+            collection
+                .search(&query)
+                .map(|hits| hits.into_iter().map(|h| h.id).collect())
+                .unwrap_or_default()
+        };
+    let mut rows = Vec::new();
+    if args.filtered {
+        let nq = args.filtered_queries.min(queries.rows);
+        for spec in &filters {
+            let filter = Filter {
+                must: vec![Condition::MatchAny {
+                    key: spec.key.clone(),
+                    any: spec
+                        .any
+                        .iter()
+                        .map(|v| MatchValue::Keyword(v.clone()))
+                        .collect(),
+                }],
+                ..Filter::default()
+            };
+            let matching = meta
+                .iter()
+                .filter(|m| {
+                    m.get(&spec.key)
+                        .and_then(Value::as_str)
+                        .is_some_and(|v| spec.any.iter().any(|a| a == v))
+                })
+                .count();
+            let selectivity = matching as f64 / base.rows as f64;
+            let truths: Vec<HashSet<u64>> = (0..nq)
+                .map(|i| {
+                    search(Some(&filter), None, true, queries.row(i))
+                        .into_iter()
+                        .filter_map(|id| {
+                            if let PointId::Num(n) = id {
+                                Some(n)
+                            } else {
+                                None
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            let settings = std::iter::once(None).chain(FILTER_EFS.iter().map(|&e| Some(e)));
+            for ef in settings {
+                let (qps, p50, p99, answers) =
+                    measure(&queries, nq, &|v| search(Some(&filter), ef, false, v));
+                let r = answers
+                    .iter()
+                    .zip(&truths)
+                    .map(|(a, t)| recall(a, t))
+                    .sum::<f64>()
+                    / nq as f64;
+                let ef_label = ef.map_or_else(|| "auto".to_string(), |e| e.to_string());
+                rows.push(row(
+                    ef_label,
+                    r,
+                    qps,
+                    p50,
+                    p99,
+                    Some((&spec.name, selectivity)),
+                ));
+            }
+        }
+    } else {
+        let truths: Vec<HashSet<u64>> = (0..queries.rows)
+            .map(|i| gt.row(i).iter().take(K).map(|&x| x as u64).collect())
+            .collect();
+        for ef in EFS {
+            let (qps, p50, p99, answers) = measure(&queries, queries.rows, &|v| {
+                search(None, Some(ef), false, v)
+            });
+            let r = answers
+                .iter()
+                .zip(&truths)
+                .map(|(a, t)| recall(a, t))
+                .sum::<f64>()
+                / queries.rows as f64;
+            rows.push(row(ef.to_string(), r, qps, p50, p99, None));
+        }
+    }
+    collection.close();
+    drop(collection);
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    let mut columns = vec![
+        "system",
+        "layout",
+        "params",
+        "build_s",
+        "ram_mb",
+        "ef",
+        "recall@10",
+        "qps_1thread",
+        "p50_ms",
+        "p99_ms",
+    ];
+    if args.filtered {
+        columns.extend(["filter", "selectivity"]);
+    }
+    println!(
+        "{}",
+        columns
+            .iter()
+            .map(|c| format!("{c:>12}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+    );
+    for r in &rows {
+        let v = serde_json::to_value(r)?;
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| match &v[*c] {
+                Value::String(s) => format!("{s:>12}"),
+                Value::Null => format!("{:>12}", ""),
+                other => format!("{other:>12}"),
+            })
+            .collect();
+        println!("{}", cells.join("  "));
+    }
+    let file = if args.filtered {
+        "trawl_filtered.json"
+    } else {
+        "trawl.json"
+    };
+    let path = write_json(
+        &args.dir,
+        file,
+        &serde_json::json!({"benchmark": "ann", "machine": MachineInfo::collect(), "filtered": args.filtered, "rows": rows}),
+    )?;
+    eprintln!("ann: wrote {}", path.display());
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! The `trawl-bench` subcommands and what they share.
+//!
+//! Each subcommand is one module with a clap `Args` struct and a `run`
+//! function: [`encode`] measures embedding throughput in-process and through
+//! HTTP; [`export`] writes a vector benchmark directory from a text corpus;
+//! [`ann`] measures the index on such a directory, in the peers' columns. The shared pieces are the benchmark corpora ([`data`]), the model and
+//! encoder flags ([`model`]), a `trawl` server started for the run
+//! ([`server`]), latency percentiles ([`stats`]) and the machine description
+//! and JSON output ([`report`]).
+//!
+//! The in-process rows need the encoder itself, so this crate depends on
+//! `trawl-encoders` as well as `trawl-proto`; only the benchmarks use it.
+
+pub mod ann;
+pub mod data;
+pub mod encode;
+pub mod export;
+pub mod model;
+pub mod npy;
+pub mod report;
+pub mod server;
+pub mod stats;
