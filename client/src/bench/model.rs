@@ -30,6 +30,9 @@ pub struct ModelArgs {
     /// Texts in one batch at most.
     #[arg(long, default_value_t = 64)]
     pub max_batch_size: usize,
+    /// Let idle ONNX Runtime intra-op threads spin (`true` or `false`).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub spin: bool,
 }
 
 impl ModelArgs {
@@ -44,6 +47,7 @@ impl ModelArgs {
             max_batch_tokens: self.max_batch_tokens,
             max_batch_size: self.max_batch_size,
         };
+        config.spin = self.spin;
         config.queue_capacity = config.queue_capacity.max(queue_capacity);
         config
     }
@@ -66,6 +70,8 @@ impl ModelArgs {
             self.max_batch_tokens.to_string(),
             "--max-batch-size".into(),
             self.max_batch_size.to_string(),
+            "--encoder-spin".into(),
+            self.spin.to_string(),
         ]
     }
 }
