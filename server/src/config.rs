@@ -101,7 +101,7 @@ pub struct ModelConfig {
     #[arg(long, env = "TRAWL_ENCODER_SPIN", default_value_t = true, action = clap::ArgAction::Set)]
     pub encoder_spin: bool,
     /// Token budget of one batch (padded length × texts).
-    #[arg(long, env = "TRAWL_MAX_BATCH_TOKENS", default_value_t = 16_384)]
+    #[arg(long, env = "TRAWL_MAX_BATCH_TOKENS", default_value_t = 1_024)]
     pub max_batch_tokens: usize,
     /// Texts in one batch at most.
     #[arg(long, env = "TRAWL_MAX_BATCH_SIZE", default_value_t = 64)]

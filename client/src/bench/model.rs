@@ -25,7 +25,7 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = 1)]
     pub workers: usize,
     /// Token budget of one batch (padded length × texts).
-    #[arg(long, default_value_t = 16_384)]
+    #[arg(long, default_value_t = 1_024)]
     pub max_batch_tokens: usize,
     /// Texts in one batch at most.
     #[arg(long, default_value_t = 64)]
