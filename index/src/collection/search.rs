@@ -116,9 +116,12 @@ impl TopK {
 impl Collection {
     /// Runs a search; results best first.
     pub fn search(&self, query: &SearchQuery<'_>) -> Result<Vec<ScoredPoint>> {
-        let (dims, metric, schema) = {
+        let (dims, metric) = {
             let config = self.inner.config.read();
-            (config.dims, config.metric, config.payload_schema.clone())
+            if let Some(filter) = query.filter {
+                filter.validate(&config.payload_schema, &query.filter_limits)?;
+            }
+            (config.dims, config.metric)
         };
         let vector = prepare_vector("vector", query.vector.to_vec(), dims, metric)?;
         if let Some(ef) = query.ef
@@ -132,9 +135,6 @@ impl Collection {
                     EF_RANGE.end()
                 ),
             });
-        }
-        if let Some(filter) = query.filter {
-            filter.validate(&schema, &query.filter_limits)?;
         }
         let k = query.limit;
         let graph = Arc::clone(&self.inner.graph.read());
@@ -246,8 +246,7 @@ impl Collection {
         filter: &Filter,
         limits: &FilterLimits,
     ) -> Result<Vec<PointId>> {
-        let schema = self.inner.config.read().payload_schema.clone();
-        filter.validate(&schema, limits)?;
+        filter.validate(&self.inner.config.read().payload_schema, limits)?;
         let points = self.inner.points.read();
         let ids = |id: &PointId| points.ids.get(id).copied();
         let offsets: Vec<Offset> =
