@@ -115,6 +115,24 @@ pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
     (kernels().l2)(a, b)
 }
 
+/// Asks the CPU to start loading `data` into cache (a hint; no effect off x86-64).
+#[inline]
+pub fn prefetch(data: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // Two cache lines: the first 32 floats, where the kernel starts.
+        for at in [0, 16] {
+            if let Some(x) = data.get(at) {
+                // SAFETY: SSE is part of the x86-64 baseline; a prefetch never faults.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(x).cast::<i8>()) };
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
+}
+
 /// Hamming distance between packed bit strings of equal length.
 #[inline]
 pub fn hamming(a: &[u64], b: &[u64]) -> u32 {

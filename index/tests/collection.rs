@@ -299,3 +299,71 @@ fn bad_vectors_are_refused_and_nothing_is_written() {
     }
     assert_eq!(c.len(), 0);
 }
+
+#[test]
+fn the_graph_is_stored_in_snapshots_and_segments_merge() {
+    let seed = 0x5eed_0006;
+    println!("seed {seed:#x}");
+    let mut rng = Rng(seed);
+    let dir = TempDir::new("graph-snapshot");
+    let path = dir.0.join("docs");
+    let c = Collection::create("docs", &path, config(), wal()).unwrap();
+    let mut batch = points(8_000, &mut rng);
+    c.upsert(batch[..6_000].to_vec()).unwrap();
+    c.wait_indexed();
+    let gone: Vec<PointId> = (0..100).map(PointId::Num).collect();
+    c.delete(&gone).unwrap();
+    c.snapshot().unwrap();
+    let probe = |c: &Collection, batch: &[PointWrite], ids: std::ops::Range<usize>| {
+        for p in &batch[ids] {
+            let hits = c.search(&query(&p.vector, None, 5, false)).unwrap();
+            assert_eq!(hits[0].id, p.id, "a point is its own nearest neighbour");
+            assert!(hits.iter().all(|h| !gone.contains(&h.id)));
+        }
+    };
+    probe(&c, &batch, 100..150);
+    c.close();
+    drop(c);
+
+    // Open: the graph comes from the snapshot, nothing is rebuilt.
+    let c = Collection::open("docs", &path, wal()).unwrap();
+    let stats = c.stats();
+    assert_eq!(
+        (stats.points, stats.indexed, stats.segments),
+        (5_900, 5_900, 1)
+    );
+    probe(&c, &batch, 100..150);
+    probe(&c, &batch, 5_900..5_950);
+
+    // A few new points: a second segment, searched with the first.
+    c.upsert(batch[6_000..6_500].to_vec()).unwrap();
+    c.wait_indexed();
+    assert_eq!(c.stats().segments, 2);
+    probe(&c, &batch, 6_000..6_050);
+    probe(&c, &batch, 200..250);
+
+    // Past the merge ratio: one graph again, over everything.
+    c.upsert(batch[6_500..].to_vec()).unwrap();
+    c.wait_indexed();
+    let stats = c.stats();
+    assert_eq!(
+        (stats.points, stats.indexed, stats.segments),
+        (7_900, 7_900, 1)
+    );
+    probe(&c, &batch, 7_900..7_950);
+    probe(&c, &batch, 300..350);
+
+    // Replaced points move; the stored graph after a second snapshot follows them.
+    for p in &mut batch[1_000..1_100] {
+        p.vector = (0..DIMS).map(|_| rng.unit()).collect();
+    }
+    c.upsert(batch[1_000..1_100].to_vec()).unwrap();
+    c.wait_indexed();
+    c.snapshot().unwrap();
+    c.close();
+    drop(c);
+    let c = Collection::open("docs", &path, wal()).unwrap();
+    assert_eq!(c.stats().indexed, 7_900);
+    probe(&c, &batch, 1_000..1_100);
+    probe(&c, &batch, 7_000..7_050);
+}

@@ -2,7 +2,10 @@
 //!
 //! It inserts the unindexed tail into the graph in batches (in parallel, with
 //! rayon), and rebuilds the graph from the live points when tombstones pass
-//! [`REBUILD_RATIO`] of it. The thread holds only a weak reference to the
+//! [`REBUILD_RATIO`] of it, or to merge segments: a graph loaded from a
+//! snapshot is a read-only segment, and once the points added after it reach
+//! [`MERGE_RATIO`] of its size (or two snapshots' segments are loaded), one
+//! graph is built over all of them. The thread holds only a weak reference to the
 //! collection, and stops when the collection is dropped.
 
 use std::sync::atomic::Ordering;
@@ -19,6 +22,8 @@ const BATCH: usize = 4_096;
 pub const REBUILD_RATIO: f64 = 0.2;
 /// Graphs smaller than this are never rebuilt for tombstones.
 const REBUILD_MIN_POINTS: usize = 1_000;
+/// Merge the segments when the new one reaches this share of the loaded ones.
+pub const MERGE_RATIO: f64 = 0.25;
 
 #[derive(Default)]
 struct State {
@@ -119,7 +124,17 @@ fn has_work(inner: &Inner) -> bool {
 }
 
 fn needs_rebuild(inner: &Inner) -> bool {
-    let graph_len = inner.graph.read().len();
+    let graph = std::sync::Arc::clone(&inner.graph.read());
+    let graph_len = graph.len();
+    let frozen = graph.frozen_len();
+    let segments = graph.segments().len();
+    drop(graph);
+    if frozen > 0 && segments > 1 {
+        let added = graph_len - frozen;
+        if segments > 2 || added as f64 >= MERGE_RATIO * frozen as f64 {
+            return true;
+        }
+    }
     if graph_len < REBUILD_MIN_POINTS {
         return false;
     }
@@ -189,6 +204,6 @@ fn rebuild(inner: &Inner) {
         collection = %inner.name,
         points = items.len(),
         seconds = started.elapsed().as_secs_f64(),
-        "graph rebuilt without tombstones"
+        "graph rebuilt"
     );
 }

@@ -135,6 +135,9 @@ pub struct CollectionStats {
     pub tombstones: u64,
     /// Offsets covered by the graph.
     pub indexed: u64,
+    /// Graph segments searched (one, but for a graph loaded from a snapshot
+    /// and the points added since, until the background merge).
+    pub segments: u64,
     /// Bytes in memory.
     pub ram_bytes: u64,
     /// Bytes on disk.
@@ -232,7 +235,7 @@ impl Collection {
             })?;
         let mut points = Points::new(&config.payload_schema);
         let mut config = config;
-        let snapshot_lsn = snapshot::load(dir, &config, &mut points)?;
+        let (snapshot_lsn, stored_graph) = snapshot::load(dir, &config, &mut points)?;
         let (wal, recovered) = Wal::open(&dir.join(WAL_FILE), wal_options)?;
         if wal.last_lsn() < snapshot_lsn {
             // A log younger than the snapshot would number new writes below it, and
@@ -266,14 +269,29 @@ impl Collection {
             replayed,
             "collection opened"
         );
-        let graph = Graph::new(config.hnsw, config.dims, config.metric, points.len());
+        let (graph, indexed) = match stored_graph {
+            Some(stored) => (
+                Graph::with_frozen(
+                    config.hnsw,
+                    config.dims,
+                    config.metric,
+                    points.len() - stored.covered,
+                    stored.segments,
+                ),
+                stored.covered,
+            ),
+            None => (
+                Graph::new(config.hnsw, config.dims, config.metric, points.len()),
+                0,
+            ),
+        };
         let inner = Arc::new(Inner {
             name: name.to_string(),
             dir: dir.to_path_buf(),
             config: RwLock::new(config),
             points: RwLock::new(points),
             graph: RwLock::new(Arc::new(graph)),
-            indexed: AtomicUsize::new(0),
+            indexed: AtomicUsize::new(indexed),
             wal,
             write_lock: Mutex::new(()),
             signal: Arc::new(indexer::Signal::default()),
@@ -305,7 +323,10 @@ impl Collection {
 
     /// Points, tombstones, graph coverage and bytes.
     pub fn stats(&self) -> CollectionStats {
-        let graph_bytes = self.inner.graph.read().ram_bytes();
+        let (graph_bytes, segments) = {
+            let graph = self.inner.graph.read();
+            (graph.ram_bytes(), graph.segments().len() as u64)
+        };
         let points = self.inner.points.read();
         let ids_bytes = points.ids.capacity() * (std::mem::size_of::<(PointId, Offset)>() + 8)
             + points.by_offset.capacity() * std::mem::size_of::<PointId>();
@@ -319,6 +340,7 @@ impl Collection {
             points: points.live.len(),
             tombstones: (points.len() as u64).saturating_sub(points.live.len()),
             indexed: self.inner.indexed.load(Ordering::Acquire) as u64,
+            segments,
             ram_bytes: ram as u64,
             disk_bytes: self.inner.wal.disk_bytes() + snapshot::disk_bytes(&self.inner.dir),
         }

@@ -165,6 +165,16 @@ pub(crate) struct Reader<'a> {
     pub(crate) at: usize,
 }
 
+impl crate::graph::WordReader for Reader<'_> {
+    fn u32(&mut self) -> Option<u32> {
+        Reader::u32(self)
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Reader::u64(self)
+    }
+}
+
 impl<'a> Reader<'a> {
     pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let end = self.at.checked_add(n)?;

@@ -202,10 +202,16 @@ impl Collection {
                 let ef = query.ef.unwrap_or(ef);
                 let unfiltered =
                     query.filter.is_none() && live_below(&points.live, indexed) == graph.len();
-                let accept: &(dyn Fn(Offset) -> bool + Sync) = &matches;
+                let accept: &dyn Fn(Offset) -> bool = &matches;
                 let mut top = TopK::new(k);
-                for (offset, score) in graph.search(&vector, k, ef, (!unfiltered).then_some(accept))
-                {
+                let hits = graph.search(
+                    &vector,
+                    &points.vectors,
+                    k,
+                    ef,
+                    (!unfiltered).then_some(accept),
+                );
+                for (offset, score) in hits {
                     top.push(score, offset);
                 }
                 // The tail the graph does not cover yet, exactly.

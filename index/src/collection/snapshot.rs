@@ -1,23 +1,38 @@
-//! Snapshots: every live point (id, stored vector, payload) in one checksummed
-//! file, written atomically; the write-ahead log is then truncated through the
-//! snapshot's log sequence number. Loading a snapshot compacts offsets.
+//! Snapshots: every live point (id, stored vector, payload) and the HNSW graph
+//! over them in one checksummed file, written atomically; the write-ahead log is
+//! then truncated through the snapshot's log sequence number. Snapshots compact
+//! offsets: live points are renumbered in order, and the graph with them.
 //!
 //! ```text
-//! body := lsn:u64 dims:u32 count:u64 { id f32*dims payload_len:u32 payload_json }*
+//! body  := lsn:u64 dims:u32 count:u64 { id f32*dims payload_len:u32 payload_json }*
+//!          graph                                  (version 2 on)
+//! graph := covered:u64 segments:u32 { flat graph }*
 //! ```
-//! (ids and payloads encoded as in the log's records), inside the storage
-//! layer's file frame (kind `PNTS`, version, length, CRC-32).
+//! (ids and payloads encoded as in the log's records; the flat graph as
+//! [`FlatGraph::encode`] writes it), inside the storage layer's file frame (kind
+//! `PNTS`, version, length, CRC-32). `covered` counts the leading points the
+//! graph holds; start-up searches with the stored graph at once, and the
+//! background indexer inserts only the points after it. Version 1 files (no
+//! graph) still load; their graph is rebuilt.
 
 use std::path::Path;
 
 use super::record::{LoggedPoint, Reader, Record, put_id, put_payload, put_u32, put_vector};
 use super::{Collection, CollectionConfig, Inner, Points, point_ops};
 use crate::error::Result;
+use crate::graph::FlatGraph;
 use crate::storage::{StorageError, read_file, write_file};
+use crate::types::Offset;
 
 const FILE: &str = "points.snap";
 const KIND: [u8; 4] = *b"PNTS";
-const VERSION: u16 = 1;
+const VERSION: u16 = 2;
+
+/// The graph a snapshot held: its segments, over the first `covered` points.
+pub(crate) struct StoredGraph {
+    pub(crate) covered: usize,
+    pub(crate) segments: Vec<FlatGraph>,
+}
 
 /// What a snapshot covered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +64,14 @@ pub(crate) fn take(inner: &Inner) -> Result<SnapshotInfo> {
         let dims = inner.config.read().dims;
         let points = inner.points.read();
         let lsn = inner.wal.last_lsn();
-        (encode(&points, dims, lsn), lsn, points.live.len() as usize)
+        let graph = std::sync::Arc::clone(&inner.graph.read());
+        let indexed = inner
+            .indexed
+            .load(std::sync::atomic::Ordering::Acquire)
+            .min(points.len());
+        let mut body = encode(&points, dims, lsn);
+        encode_graph(&mut body, &points, &graph.segments(), indexed);
+        (body, lsn, points.live.len() as usize)
     };
     let path = inner.dir.join(FILE);
     write_file(&path, KIND, VERSION, &body)?;
@@ -74,13 +96,42 @@ fn encode(points: &Points, dims: usize, lsn: u64) -> Vec<u8> {
     out
 }
 
-/// Loads the snapshot in `dir` into `points`, if there is one; returns its lsn (0 without).
-pub(crate) fn load(dir: &Path, config: &CollectionConfig, points: &mut Points) -> Result<u64> {
+/// Appends the graph section: the segments renumbered as [`encode`] renumbers
+/// the points, keeping only nodes that are live and below `indexed`.
+fn encode_graph(
+    out: &mut Vec<u8>,
+    points: &Points,
+    segments: &[std::sync::Arc<FlatGraph>],
+    indexed: usize,
+) {
+    let mut renumber = vec![Offset::MAX; points.len()];
+    for (new, old) in points.live.iter().enumerate() {
+        renumber[old as usize] = new as Offset;
+    }
+    let map = |o: Offset| {
+        let new = *renumber.get(o as usize)?;
+        ((o as usize) < indexed && new != Offset::MAX).then_some(new)
+    };
+    let covered = super::live_below(&points.live, indexed);
+    out.extend_from_slice(&(covered as u64).to_le_bytes());
+    put_u32(out, segments.len());
+    for segment in segments {
+        segment.remap(map).encode(out);
+    }
+}
+
+/// Loads the snapshot in `dir` into `points`, if there is one; returns its lsn
+/// (0 without) and the graph it stored, if any.
+pub(crate) fn load(
+    dir: &Path,
+    config: &CollectionConfig,
+    points: &mut Points,
+) -> Result<(u64, Option<StoredGraph>)> {
     let path = dir.join(FILE);
     if !path.exists() {
-        return Ok(0);
+        return Ok((0, None));
     }
-    let (_, body) = read_file(&path, KIND, VERSION)?;
+    let (version, body) = read_file(&path, KIND, VERSION)?;
     let corrupt = |reason: &str| StorageError::Corrupt {
         path: path.clone(),
         reason: reason.to_string(),
@@ -113,7 +164,27 @@ pub(crate) fn load(dir: &Path, config: &CollectionConfig, points: &mut Points) -
     }
     let mut config = config.clone();
     point_ops::apply(points, &mut config, Record::Upsert(batch));
-    Ok(lsn)
+    if version < 2 {
+        return Ok((lsn, None));
+    }
+    let graph = (|| {
+        let covered = usize::try_from(r.u64()?).ok()?;
+        let count = r.u32()?;
+        let mut segments = Vec::new();
+        for _ in 0..count {
+            segments.push(FlatGraph::decode(&mut r)?);
+        }
+        let nodes: usize = segments.iter().map(FlatGraph::len).sum();
+        let fits = covered <= points.len()
+            && nodes == covered
+            && segments.iter().all(|g| g.span() <= covered);
+        fits.then_some(StoredGraph { covered, segments })
+    })();
+    if graph.is_none() {
+        // The points passed the checksum; the graph is derived from them.
+        tracing::warn!(path = %path.display(), "the snapshot's graph does not fit its points; rebuilding it");
+    }
+    Ok((lsn, graph))
 }
 
 /// Bytes of the snapshot file (0 without one).

@@ -5,10 +5,19 @@
 //! distance), its lifetimes are fixed to `'static`, and callers see offsets and
 //! scores only. Inserts take `&self` and may run in parallel; the graph has no
 //! delete, so callers filter deleted offsets at search time and rebuild.
+//! Searches run over flat copies of the graph ([`flat`]), never inside `hnsw_rs`.
+
+mod flat;
+
+use std::sync::Arc;
 
 use anndists::dist::Distance;
 use hnsw_rs::hnsw::Hnsw;
+use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
+
+pub use flat::FlatGraph;
+pub(crate) use flat::WordReader;
 
 use crate::distance::Metric;
 use crate::types::Offset;
@@ -79,9 +88,18 @@ impl Distance<f32> for MetricDistance {
     }
 }
 
-/// An HNSW graph over `f32` vectors, keyed by offset.
+/// An HNSW graph over `f32` vectors, keyed by offset, in segments.
+///
+/// `hnsw_rs` builds one segment as points arrive; after each batch its graph is
+/// copied into a [`FlatGraph`], which searches use. Segments loaded from a
+/// snapshot are flat only (they cannot take inserts); new points go to the
+/// `hnsw_rs` segment, and a rebuild merges everything into one.
 pub struct Graph {
     hnsw: Hnsw<'static, f32, MetricDistance>,
+    /// Loaded from a snapshot.
+    frozen: Vec<Arc<FlatGraph>>,
+    /// Flat copy of `hnsw`, refreshed after each batch.
+    view: RwLock<Arc<FlatGraph>>,
     metric: Metric,
     dims: usize,
     params: HnswParams,
@@ -93,6 +111,18 @@ const MAX_LAYERS: usize = 16;
 impl Graph {
     /// An empty graph. `params` must have passed [`HnswParams::validate`].
     pub fn new(params: HnswParams, dims: usize, metric: Metric, capacity_hint: usize) -> Self {
+        Self::with_frozen(params, dims, metric, capacity_hint, Vec::new())
+    }
+
+    /// A graph made of segments loaded from a snapshot, plus an empty `hnsw_rs`
+    /// segment for the points that come next.
+    pub fn with_frozen(
+        params: HnswParams,
+        dims: usize,
+        metric: Metric,
+        capacity_hint: usize,
+        frozen: Vec<FlatGraph>,
+    ) -> Self {
         debug_assert!(params.validate().is_ok());
         let m = params.m.clamp(*M_RANGE.start(), *M_RANGE.end());
         let hnsw = Hnsw::new(
@@ -104,6 +134,12 @@ impl Graph {
         );
         Self {
             hnsw,
+            frozen: frozen
+                .into_iter()
+                .filter(|g| !g.is_empty())
+                .map(Arc::new)
+                .collect(),
+            view: RwLock::new(Arc::new(FlatGraph::empty())),
             metric,
             dims,
             params,
@@ -115,9 +151,14 @@ impl Graph {
         self.params
     }
 
-    /// Points inserted so far.
+    /// Points inserted so far, over all segments.
     pub fn len(&self) -> usize {
-        self.hnsw.get_nb_point()
+        self.frozen.iter().map(|g| g.len()).sum::<usize>() + self.hnsw.get_nb_point()
+    }
+
+    /// Points in the segments loaded from a snapshot.
+    pub fn frozen_len(&self) -> usize {
+        self.frozen.iter().map(|g| g.len()).sum()
     }
 
     /// True when nothing has been inserted.
@@ -125,7 +166,18 @@ impl Graph {
         self.len() == 0
     }
 
-    /// Inserts points in parallel (rayon). Each vector must have the graph's dimension.
+    /// The segments searches use (for snapshots).
+    pub fn segments(&self) -> Vec<Arc<FlatGraph>> {
+        let mut all = self.frozen.clone();
+        let view = Arc::clone(&self.view.read());
+        if !view.is_empty() {
+            all.push(view);
+        }
+        all
+    }
+
+    /// Inserts points in parallel (rayon), then refreshes the flat copy that
+    /// searches use. Each vector must have the graph's dimension.
     pub fn insert_batch(&self, points: &[(&[f32], Offset)]) {
         let items: Vec<(&[f32], usize)> = points
             .iter()
@@ -137,43 +189,78 @@ impl Graph {
         } else if !items.is_empty() {
             self.hnsw.parallel_insert_slice(&items);
         }
+        if !items.is_empty() {
+            *self.view.write() = Arc::new(self.freeze());
+        }
     }
 
-    /// The `k` nearest offsets to `query` accepted by `accept`, best first, with scores.
+    /// Copies the `hnsw_rs` graph into flat arrays.
+    fn freeze(&self) -> FlatGraph {
+        if self.hnsw.get_nb_point() == 0 {
+            return FlatGraph::empty();
+        }
+        let indexation = self.hnsw.get_point_indexation();
+        let top = usize::from(self.hnsw.get_max_level_observed());
+        let entry = indexation
+            .get_layer_iterator(top)
+            .next()
+            .and_then(|p| Offset::try_from(p.get_origin_id()).ok());
+        let nodes = indexation
+            .into_iter()
+            .filter_map(|point| {
+                let offset = Offset::try_from(point.get_origin_id()).ok()?;
+                let level = usize::from(point.get_point_id().0);
+                let layers = point
+                    .get_neighborhood_id()
+                    .into_iter()
+                    .take(level + 1)
+                    .map(|layer| {
+                        layer
+                            .into_iter()
+                            .filter_map(|n| Offset::try_from(n.d_id).ok())
+                            .collect()
+                    })
+                    .collect();
+                Some((offset, layers))
+            })
+            .collect();
+        FlatGraph::from_adjacency(nodes, entry)
+    }
+
+    /// The `k` nearest offsets to `query` accepted by `accept`, best first, with
+    /// scores, over every segment. `vectors` holds the graph's vectors by offset.
     ///
     /// `ef` is clamped to at least `k`. With a very selective `accept` the walk can
     /// return fewer than `k`: the planner avoids sending such filters here.
     pub fn search(
         &self,
         query: &[f32],
+        vectors: &[f32],
         k: usize,
         ef: usize,
-        accept: Option<&(dyn Fn(Offset) -> bool + Sync)>,
+        accept: Option<&dyn Fn(Offset) -> bool>,
     ) -> Vec<(Offset, f32)> {
-        if self.is_empty() || k == 0 || query.len() != self.dims {
+        if k == 0 || query.len() != self.dims {
             return Vec::new();
         }
-        let ef = ef.max(k);
-        let neighbours = match accept {
-            Some(accept) => {
-                let filter = |id: &usize| u32::try_from(*id).is_ok_and(accept);
-                self.hnsw.search_filter(query, k, ef, Some(&filter))
-            }
-            None => self.hnsw.search(query, k, ef),
-        };
-        neighbours
-            .into_iter()
-            .filter_map(|n| {
-                let offset = Offset::try_from(n.d_id).ok()?;
-                Some((offset, self.metric.score_from_distance(n.distance)))
-            })
-            .collect()
+        let segments = self.segments();
+        let mut found: Vec<(Offset, f32)> = Vec::with_capacity(k * segments.len());
+        for segment in &segments {
+            found.extend(segment.search(query, vectors, self.metric, k, ef, accept));
+        }
+        if segments.len() > 1 {
+            found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            found.truncate(k);
+        }
+        found
     }
 
-    /// Approximate heap bytes: the stored vectors plus links.
+    /// Approximate heap bytes: `hnsw_rs`'s copy of its vectors and links, plus
+    /// the flat segments.
     pub fn ram_bytes(&self) -> usize {
         let per_point = self.dims * 4 + 2 * self.params.m * 8 + 64;
-        self.len() * per_point
+        self.hnsw.get_nb_point() * per_point
+            + self.segments().iter().map(|g| g.ram_bytes()).sum::<usize>()
     }
 }
 
@@ -217,10 +304,11 @@ mod tests {
             .collect();
         graph.insert_batch(&items);
         assert_eq!(graph.len(), 200);
-        let hits = graph.search(&vectors[42], 1, 64, None);
+        let flat: Vec<f32> = vectors.concat();
+        let hits = graph.search(&vectors[42], &flat, 1, 64, None);
         assert!((hits[0].1 - 1.0).abs() < 1e-5);
         let even = |o: Offset| o.is_multiple_of(2);
-        let hits = graph.search(&vectors[43], 10, 64, Some(&even));
+        let hits = graph.search(&vectors[43], &flat, 10, 64, Some(&even));
         assert_eq!(hits.len(), 10);
         assert!(hits.iter().all(|(o, _)| o.is_multiple_of(2)));
         assert!(hits.windows(2).all(|w| w[0].1 >= w[1].1), "best first");
