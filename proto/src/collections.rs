@@ -118,6 +118,9 @@ pub struct CollectionInfo {
     pub tombstones: u64,
     /// Points inserted into the HNSW graph so far (the rest are searched exactly).
     pub indexed_points: u64,
+    /// HNSW segments searched: 1, or 2 after a restart until the points added
+    /// since are merged into the stored graph.
+    pub graph_segments: u64,
     /// Bytes held in memory: vectors, graph, payloads, payload index.
     pub ram_bytes: u64,
     /// Bytes on disk: write-ahead log and snapshots.

@@ -4,8 +4,9 @@
 //!    exact bitmap when every condition is indexed, or estimated otherwise.
 //! 2. Few candidates (at most [`EXACT_THRESHOLD`], or `exact: true`) → exact scan
 //!    over them: perfect recall, and cheaper than a graph walk at that size.
-//! 3. Otherwise → HNSW walk with the filter inside (`ef` raised as selectivity
-//!    drops), merged with an exact scan of the offsets the graph does not cover yet.
+//! 3. Otherwise the planner weighs a scan against the HNSW walk with the filter
+//!    inside ([`planner::choose`]); the walk is merged with an exact scan of the
+//!    offsets the graph does not cover yet.
 //! 4. Safety net: if the walk found fewer than `limit` while more points match,
 //!    the search falls back to the exact scan, so a restrictive filter never
 //!    returns short or collapses recall.
@@ -28,6 +29,8 @@ use crate::types::{Offset, Payload, PointId};
 
 /// Candidate sets up to this size are scanned exactly.
 pub const EXACT_THRESHOLD: usize = 4_096;
+/// Vectors a filtered scan prefetches ahead of the one it scores.
+const SCAN_PREFETCH: usize = 4;
 /// Default `ef` before the planner scales it.
 pub const DEFAULT_EF: usize = 64;
 
@@ -182,6 +185,7 @@ impl Collection {
                 k,
                 query.ef.unwrap_or(DEFAULT_EF),
                 EXACT_THRESHOLD,
+                graph.params().m,
             )
         };
 
@@ -288,7 +292,12 @@ fn exact_scan(
     let mut top = TopK::new(k);
     match exact_set {
         Some(set) => {
+            // Matching points are scattered: fetch a few ahead of the kernel.
+            let mut ahead = set.iter().skip(SCAN_PREFETCH);
             for o in set.iter() {
+                if let Some(next) = ahead.next() {
+                    crate::distance::prefetch(points.vector(next, dims));
+                }
                 top.push(metric.score(vector, points.vector(o, dims)), o);
             }
         }

@@ -101,6 +101,7 @@ pub async fn info(
         points: stats.points,
         tombstones: stats.tombstones,
         indexed_points: stats.indexed,
+        graph_segments: stats.segments,
         ram_bytes: stats.ram_bytes,
         disk_bytes: stats.disk_bytes,
     }))

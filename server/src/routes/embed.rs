@@ -33,7 +33,10 @@ pub async fn embed(
     Ok(Json(output.respond(model, encoded)?))
 }
 
-/// Checks the input count, tokenises off the async workers, and embeds through the queue.
+/// Requests with at most this many bytes of text are tokenised on the async worker.
+const INLINE_TOKENIZE_BYTES: usize = 2_048;
+
+/// Checks the input count, tokenises, and embeds through the queue.
 pub async fn run_encoder(
     state: &AppState,
     inputs: Vec<String>,
@@ -51,10 +54,17 @@ pub async fn run_encoder(
             got: inputs.len(),
         });
     }
-    let tokenizer = embedder.clone();
-    let tokens = tokio::task::spawn_blocking(move || tokenizer.tokenize(&inputs))
-        .await
-        .map_err(|e| ApiError::Internal(format!("tokenizer task: {e}")))??;
+    // A short request tokenises in microseconds: inline, without a hop to the
+    // blocking pool; longer ones go there so they never stall the async workers.
+    let bytes: usize = inputs.iter().map(String::len).sum();
+    let tokens = if bytes <= INLINE_TOKENIZE_BYTES {
+        embedder.tokenize(&inputs)?
+    } else {
+        let tokenizer = embedder.clone();
+        tokio::task::spawn_blocking(move || tokenizer.tokenize(&inputs))
+            .await
+            .map_err(|e| ApiError::Internal(format!("tokenizer task: {e}")))??
+    };
     Ok(embedder.embed_tokens(tokens, want_tokens).await?)
 }
 
