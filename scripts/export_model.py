@@ -32,7 +32,10 @@ broadcast-adds the ``[sequence, hidden]`` slice to the ``[batch, sequence,
 hidden]`` embeddings. The graph therefore contains no ``Range`` node.
 
 Outputs in ``--out``: ``model.onnx`` (fp32), ``model_int8.onnx`` (dynamic int8,
-per-channel: per-tensor scales lose too much accuracy), ``tokenizer.json``
+per-channel: per-tensor scales lose too much accuracy; unsigned weights: with
+signed weights ONNX Runtime's u8·s8 kernel on x86 CPUs without VNNI (AVX2 only)
+saturates its 16-bit pair sums, and the mean cosine to fp32 fell to 0.988 on
+such a machine, against 0.991 with u8·u8), ``tokenizer.json``
 and the manifest ``trawl-model.json``. The tokenizer is copied unchanged, so
 its own truncation and padding settings come along (all-MiniLM-L6-v2's say 128
 tokens, fixed padding); consumers must truncate to the manifest's
@@ -301,7 +304,7 @@ def write_outputs(src: Path, out: Path, model: onnx.ModelProto, manifest: dict) 
     staged = {name: staging_path(out, name) for name in (FP32_FILE, INT8_FILE, TOKENIZER_FILE, MANIFEST_FILE)}
     try:
         onnx.save(model, staged[FP32_FILE])
-        quantize_dynamic(staged[FP32_FILE], staged[INT8_FILE], per_channel=True, weight_type=QuantType.QInt8)
+        quantize_dynamic(staged[FP32_FILE], staged[INT8_FILE], per_channel=True, weight_type=QuantType.QUInt8)
         shutil.copyfile(src / TOKENIZER_FILE, staged[TOKENIZER_FILE])
         staged[MANIFEST_FILE].write_text(json.dumps(manifest, indent=2) + "\n")
         for name, path in staged.items():

@@ -7,7 +7,9 @@
 //! thread, every query, best of 3 runs; `recall@10` against `gt.npy`. RAM is the
 //! growth of the process's resident set over the build, as the peers measure it.
 //! `--filtered` runs the filter sweep of `filters.json` on the first 300 queries,
-//! with ground truth by brute force over the matching rows.
+//! with ground truth by brute force over the matching rows. Last, a snapshot
+//! and a reopen are timed: the snapshot stores the graph, so the reopened
+//! collection searches with it at once.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::BufRead;
@@ -326,8 +328,22 @@ pub fn run(args: &AnnArgs) -> Result<()> {
             rows.push(row(ef.to_string(), r, qps, p50, p99, None));
         }
     }
+    // Restart: a snapshot stores the graph, so opening it needs no rebuild.
+    let t = Instant::now();
+    collection.snapshot()?;
+    let snapshot_s = round(t.elapsed().as_secs_f64(), 2);
     collection.close();
     drop(collection);
+    let t = Instant::now();
+    let reopened = Collection::open("bench", &scratch, WalOptions::default())?;
+    let reopen_s = round(t.elapsed().as_secs_f64(), 2);
+    let stats = reopened.stats();
+    eprintln!(
+        "ann: snapshot {snapshot_s} s; reopen {reopen_s} s with {} of {} points in the graph at once",
+        stats.indexed, stats.points
+    );
+    reopened.close();
+    drop(reopened);
     let _ = std::fs::remove_dir_all(&scratch);
 
     let mut columns = vec![
@@ -373,7 +389,15 @@ pub fn run(args: &AnnArgs) -> Result<()> {
     let path = write_json(
         &args.dir,
         file,
-        &serde_json::json!({"benchmark": "ann", "machine": MachineInfo::collect(), "filtered": args.filtered, "rows": rows}),
+        &serde_json::json!({
+            "benchmark": "ann",
+            "machine": MachineInfo::collect(),
+            "filtered": args.filtered,
+            "snapshot_s": snapshot_s,
+            "reopen_s": reopen_s,
+            "reopen_indexed": stats.indexed,
+            "rows": rows,
+        }),
     )?;
     eprintln!("ann: wrote {}", path.display());
     Ok(())

@@ -227,6 +227,7 @@ impl Collection {
 
     /// Opens an existing collection: config, latest snapshot, then the log's tail.
     pub fn open(name: &str, dir: &Path, wal_options: WalOptions) -> Result<Self> {
+        let started = std::time::Instant::now();
         let (_, json) = crate::storage::read_file(&dir.join(CONFIG_FILE), *b"CONF", 1)?;
         let config: CollectionConfig =
             serde_json::from_slice(&json).map_err(|e| crate::storage::StorageError::Corrupt {
@@ -267,6 +268,8 @@ impl Collection {
             collection = name,
             points = points.live.len(),
             replayed,
+            graph = stored_graph.as_ref().map_or(0, |g| g.covered),
+            seconds = started.elapsed().as_secs_f64(),
             "collection opened"
         );
         let (graph, indexed) = match stored_graph {
