@@ -243,12 +243,14 @@ impl Graph {
         if k == 0 || query.len() != self.dims {
             return Vec::new();
         }
-        let segments = self.segments();
-        let mut found: Vec<(Offset, f32)> = Vec::with_capacity(k * segments.len());
-        for segment in &segments {
+        let view = Arc::clone(&self.view.read());
+        let mut found: Vec<(Offset, f32)> = Vec::new();
+        let mut searched = 0;
+        for segment in self.frozen.iter().chain([&view]).filter(|g| !g.is_empty()) {
             found.extend(segment.search(query, vectors, self.metric, k, ef, accept));
+            searched += 1;
         }
-        if segments.len() > 1 {
+        if searched > 1 {
             found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             found.truncate(k);
         }
