@@ -65,7 +65,18 @@ struct Job {
     want_tokens: bool,
     reply: oneshot::Sender<Result<Encoded>>,
     enqueued: Instant,
-    _permit: OwnedSemaphorePermit,
+    permit: OwnedSemaphorePermit,
+}
+
+impl Job {
+    /// Frees the job's queue slot, then answers: a caller that reads the queue
+    /// depth right after its answer no longer counts its own text.
+    fn answer(self, result: Result<Encoded>) {
+        let Self { reply, permit, .. } = self;
+        drop(permit);
+        // A closed receiver means the caller went away: nothing to do.
+        let _ = reply.send(result);
+    }
 }
 
 /// Handle to the batching queue; cheap to clone.
@@ -144,7 +155,7 @@ impl Queue {
                 want_tokens,
                 reply,
                 enqueued: now,
-                _permit: permit,
+                permit,
             };
             self.jobs.send(job).map_err(|_| EncodeError::Stopped)?;
             receivers.push(rx);
@@ -212,15 +223,14 @@ fn worker_loop(
         match result {
             Ok(encoded) => {
                 for (job, out) in batch.into_iter().zip(encoded) {
-                    // A closed receiver means the caller went away: nothing to do.
-                    let _ = job.reply.send(Ok(out));
+                    job.answer(Ok(out));
                 }
             }
             Err(error) => {
                 tracing::error!(%error, texts = stats.texts, "encoder batch failed");
                 let message = error.to_string();
                 for job in batch {
-                    let _ = job.reply.send(Err(EncodeError::Onnx(message.clone())));
+                    job.answer(Err(EncodeError::Onnx(message.clone())));
                 }
             }
         }

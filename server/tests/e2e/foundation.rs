@@ -52,7 +52,7 @@ async fn health_readiness_metrics_and_openapi_answer() {
     );
     assert!(metrics.contains("trawl_http_request_duration_seconds_bucket"));
     assert!(metrics.contains("trawl_embed_batches_total 1"), "{metrics}");
-    assert!(metrics.contains("trawl_embed_queue_depth 0"));
+    assert!(metrics.contains("trawl_embed_queue_depth 0"), "{metrics}");
 }
 
 #[tokio::test]
