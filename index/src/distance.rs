@@ -81,6 +81,7 @@ type Kernel = fn(&[f32], &[f32]) -> f32;
 struct Kernels {
     dot: Kernel,
     l2: Kernel,
+    hamming: fn(&[u64], &[u64]) -> u32,
 }
 
 fn kernels() -> &'static Kernels {
@@ -92,11 +93,17 @@ fn kernels() -> &'static Kernels {
             return Kernels {
                 dot: x86::dot,
                 l2: x86::l2_squared,
+                hamming: if std::arch::is_x86_feature_detected!("popcnt") {
+                    x86::hamming
+                } else {
+                    hamming_scalar
+                },
             };
         }
         Kernels {
             dot: dot_scalar,
             l2: l2_squared_scalar,
+            hamming: hamming_scalar,
         }
     })
 }
@@ -132,9 +139,31 @@ pub fn prefetch(data: &[f32]) {
     let _ = data;
 }
 
-/// Hamming distance between packed bit strings of equal length.
+/// Like [`prefetch`], for packed codes.
+#[inline]
+pub fn prefetch_words(data: &[u64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        for x in data.iter().step_by(8) {
+            // SAFETY: as in `prefetch`.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(x).cast::<i8>()) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
+}
+
+/// Hamming distance between packed bit strings of equal length (the `popcnt`
+/// instruction when the CPU has it).
 #[inline]
 pub fn hamming(a: &[u64], b: &[u64]) -> u32 {
+    debug_assert_eq!(a.len(), b.len());
+    (kernels().hamming)(a, b)
+}
+
+/// Portable Hamming distance.
+pub fn hamming_scalar(a: &[u64], b: &[u64]) -> u32 {
     a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
 }
 
@@ -184,6 +213,17 @@ mod x86 {
         _mm256_add_ps, _mm256_castps256_ps128, _mm256_extractf128_ps, _mm256_fmadd_ps,
         _mm256_loadu_ps, _mm256_setzero_ps, _mm256_sub_ps,
     };
+
+    /// Hamming distance with `popcnt`. Only installed after run-time detection.
+    pub fn hamming(a: &[u64], b: &[u64]) -> u32 {
+        // SAFETY: `kernels()` installs this function only when POPCNT was detected.
+        unsafe { hamming_popcnt(a, b) }
+    }
+
+    #[target_feature(enable = "popcnt")]
+    unsafe fn hamming_popcnt(a: &[u64], b: &[u64]) -> u32 {
+        a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
+    }
 
     /// Dot product with AVX2 + FMA. Only installed after run-time detection of both.
     pub fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -339,5 +379,6 @@ mod tests {
     #[test]
     fn hamming_counts_differing_bits() {
         assert_eq!(hamming(&[0b1011, u64::MAX], &[0b0001, 0]), 2 + 64);
+        assert_eq!(hamming_scalar(&[0b1011, u64::MAX], &[0b0001, 0]), 2 + 64);
     }
 }

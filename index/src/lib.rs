@@ -4,6 +4,7 @@
 //! The crate knows nothing of HTTP: it takes and returns plain vectors, codes
 //! and JSON payloads. See `ARCHITECTURE.md` at the repository root.
 
+pub mod codes;
 pub mod collection;
 pub mod distance;
 mod error;
@@ -16,7 +17,8 @@ pub mod store;
 mod types;
 
 pub use collection::{
-    Collection, CollectionConfig, CollectionStats, Layout, PointWrite, ScoredPoint, SearchQuery,
+    Collection, CollectionConfig, CollectionStats, Layout, MemoryUsage, PointWrite, ScoredPoint,
+    SearchQuery,
 };
 pub use distance::Metric;
 pub use error::{IndexError, Result};

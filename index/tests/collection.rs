@@ -1,8 +1,9 @@
 //! Collections on real files: durability across reopen, a torn log, deletes,
 //! tombstones and rebuilds, filters against brute force.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde_json::json;
 use trawl_index::filter::{Condition, Filter, FilterLimits, MatchValue, Range};
@@ -12,39 +13,9 @@ use trawl_index::{
     PointWrite, SearchQuery, Store,
 };
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("trawl-index-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{Rng, TempDir};
 
 const DIMS: usize = 32;
-
-/// xorshift, printed seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next() % 2_000_001) as f32 / 1_000_000.0 - 1.0
-    }
-}
 
 fn config() -> CollectionConfig {
     let mut payload_schema = BTreeMap::new();
@@ -90,6 +61,8 @@ fn query<'a>(
         limit,
         ef: None,
         exact,
+        oversample: None,
+        rerank: true,
         with_payload: true,
         with_vector: false,
     }

@@ -121,10 +121,24 @@ pub struct CollectionInfo {
     /// HNSW segments searched: 1, or 2 after a restart until the points added
     /// since are merged into the stored graph.
     pub graph_segments: u64,
-    /// Bytes held in memory: vectors, graph, payloads, payload index.
+    /// Bytes held in memory: vectors or codes, graph, payloads, payload index, ids.
     pub ram_bytes: u64,
-    /// Bytes on disk: write-ahead log and snapshots.
+    /// Bytes on disk: write-ahead log, snapshot, and the vector file of compact layouts.
     pub disk_bytes: u64,
+    /// The same bytes by part.
+    #[serde(default)]
+    pub memory: MemoryInfo,
+}
+
+/// Where a collection's bytes are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MemoryInfo {
+    /// In memory, by part: `vectors` (full vectors, float layout), `codes`
+    /// (compact layouts), `graph` (links), `payload_index`, `payloads`, `ids`.
+    pub ram: BTreeMap<String, u64>,
+    /// On disk, by part: `vectors_file` (full vectors of compact layouts,
+    /// memory-mapped and read only to rerank), `wal`, `snapshot`.
+    pub disk: BTreeMap<String, u64>,
 }
 
 /// One entry of `GET /collections`.

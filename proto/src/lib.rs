@@ -23,7 +23,7 @@ mod points;
 
 pub use collections::{
     CollectionAck, CollectionInfo, CollectionList, CollectionSummary, CreateCollection, HnswConfig,
-    Metric, PayloadIndexType, VectorConfig,
+    MemoryInfo, Metric, PayloadIndexType, VectorConfig,
 };
 pub use embed::{BinaryEncoding, EmbedKind, EmbedRequest, EmbedResponse, Embedding, Usage};
 pub use error::{ErrorBody, ErrorDetail};

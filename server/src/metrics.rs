@@ -12,6 +12,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use trawl_encoders::{BatchObserver, BatchStats};
+use trawl_index::CollectionStats;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -26,8 +27,22 @@ struct RouteLabels {
     route: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CollectionLabels {
+    collection: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BytesLabels {
+    collection: String,
+    part: String,
+}
+
 /// The server's metrics.
 pub struct Metrics {
+    collection_points: Family<CollectionLabels, Gauge>,
+    collection_ram: Family<BytesLabels, Gauge>,
+    collection_disk: Family<BytesLabels, Gauge>,
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
@@ -110,7 +125,28 @@ impl Metrics {
             "Time one batch spent in the model",
             inference.clone(),
         );
+        let collection_points = Family::<CollectionLabels, Gauge>::default();
+        registry.register(
+            "collection_points",
+            "Live points, by collection",
+            collection_points.clone(),
+        );
+        let collection_ram = Family::<BytesLabels, Gauge>::default();
+        registry.register(
+            "collection_ram_bytes",
+            "Bytes a collection holds in memory, by part (vectors, codes, graph, payload_index, payloads, ids)",
+            collection_ram.clone(),
+        );
+        let collection_disk = Family::<BytesLabels, Gauge>::default();
+        registry.register(
+            "collection_disk_bytes",
+            "Bytes a collection holds on disk, by part (vectors_file, wal, snapshot)",
+            collection_disk.clone(),
+        );
         Self {
+            collection_points,
+            collection_ram,
+            collection_disk,
             registry,
             requests,
             latency,
@@ -125,10 +161,36 @@ impl Metrics {
         }
     }
 
-    /// Renders the registry in the Prometheus / OpenMetrics text format.
-    pub fn render(&self, queue_depth: usize) -> String {
+    /// Renders the registry in the Prometheus / OpenMetrics text format, with
+    /// the collections' current sizes.
+    pub fn render(&self, queue_depth: usize, collections: &[(String, CollectionStats)]) -> String {
         self.queue_depth
             .set(i64::try_from(queue_depth).unwrap_or(i64::MAX));
+        let gauge = |x: u64| i64::try_from(x).unwrap_or(i64::MAX);
+        // Deleted collections drop out.
+        self.collection_points.clear();
+        self.collection_ram.clear();
+        self.collection_disk.clear();
+        for (name, stats) in collections {
+            self.collection_points
+                .get_or_create(&CollectionLabels {
+                    collection: name.clone(),
+                })
+                .set(gauge(stats.points));
+            for (part, in_memory, bytes) in stats.memory.parts() {
+                let family = if in_memory {
+                    &self.collection_ram
+                } else {
+                    &self.collection_disk
+                };
+                family
+                    .get_or_create(&BytesLabels {
+                        collection: name.clone(),
+                        part: part.to_string(),
+                    })
+                    .set(gauge(bytes));
+            }
+        }
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);

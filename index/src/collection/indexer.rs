@@ -161,23 +161,21 @@ fn step(inner: &Inner) -> bool {
         return true;
     }
     let indexed = inner.indexed.load(Ordering::Acquire);
-    let (items, end) = {
+    let (rows, end) = {
         let points = inner.points.read();
-        let dims = inner.config.read().dims;
         let end = points.len().min(indexed + BATCH);
         if end <= indexed {
             return false;
         }
-        let items: Vec<(Offset, Vec<f32>)> = (indexed..end)
-            .filter_map(|o| Offset::try_from(o).ok())
-            .filter(|&o| points.live.contains(o))
-            .map(|o| (o, points.vector(o, dims).to_vec()))
-            .collect();
-        (items, end)
+        let rows = points.graph_rows(
+            (indexed..end)
+                .filter_map(|o| Offset::try_from(o).ok())
+                .filter(|&o| points.live.contains(o)),
+        );
+        (rows, end)
     };
     let graph = Arc::clone(&inner.graph.read());
-    let refs: Vec<(&[f32], Offset)> = items.iter().map(|(o, v)| (v.as_slice(), *o)).collect();
-    graph.insert_batch(&refs);
+    graph.insert_batch(&rows);
     inner.indexed.store(end, Ordering::Release);
     true
 }
@@ -185,24 +183,19 @@ fn step(inner: &Inner) -> bool {
 fn rebuild(inner: &Inner) {
     let started = std::time::Instant::now();
     let indexed = inner.indexed.load(Ordering::Acquire);
-    let (config, items) = {
+    let (config, rows) = {
         let points = inner.points.read();
         let config = inner.config.read().clone();
-        let items: Vec<(Offset, Vec<f32>)> = points
-            .live
-            .iter()
-            .take_while(|&o| (o as usize) < indexed)
-            .map(|o| (o, points.vector(o, config.dims).to_vec()))
-            .collect();
-        (config, items)
+        let rows = points.graph_rows(points.live.iter().take_while(|&o| (o as usize) < indexed));
+        (config, rows)
     };
-    let graph = Graph::new(config.hnsw, config.dims, config.metric, items.len());
-    let refs: Vec<(&[f32], Offset)> = items.iter().map(|(o, v)| (v.as_slice(), *o)).collect();
-    graph.insert_batch(&refs);
+    let space = config.layout.graph_space(config.dims, config.metric);
+    let graph = Graph::new(config.hnsw, space, rows.len());
+    graph.insert_batch(&rows);
     *inner.graph.write() = Arc::new(graph);
     tracing::info!(
         collection = %inner.name,
-        points = items.len(),
+        points = rows.len(),
         seconds = started.elapsed().as_secs_f64(),
         "graph rebuilt"
     );

@@ -30,11 +30,12 @@ use parking_lot::{Mutex, RwLock};
 use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 
+use crate::codes::{CodeKind, CodeSpec, Codes};
 use crate::distance::Metric;
 use crate::error::{IndexError, Result};
-use crate::graph::{Graph, HnswParams};
+use crate::graph::{Graph, HnswParams, Rows, Space};
 use crate::payload_index::PayloadIndex;
-use crate::storage::{Wal, WalOptions};
+use crate::storage::{StorageError, VectorFile, Wal, WalOptions};
 use crate::types::{Offset, Payload, PayloadType, PointId};
 
 pub use point_ops::PointWrite;
@@ -42,42 +43,122 @@ pub use search::{ScoredPoint, SearchQuery};
 pub use snapshot::{AUTO_SNAPSHOT_WAL_BYTES, SnapshotInfo};
 
 /// How vectors are stored and searched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+///
+/// `Float` keeps the full vectors in memory and links them in the graph. The
+/// compact layouts keep a code per point in memory, link the codes in the
+/// graph, and keep the full vectors in a memory-mapped file for the rerank
+/// (see [`crate::codes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     /// Full `f32` vectors in memory and in the graph.
     Float,
+    /// Sign bits (`bits` = 1), or residual bit planes (2 or 4).
+    Binary {
+        /// Bit planes per dimension.
+        bits: u8,
+    },
+    /// The first `k` dimensions, renormalised for cosine.
+    Matryoshka {
+        /// Prefix length.
+        k: usize,
+    },
 }
 
 impl Layout {
     /// Parses the API's layout string.
     pub fn parse(s: &str) -> Result<Self> {
+        let invalid = |reason: String| IndexError::InvalidParameter {
+            field: "vector.layout".into(),
+            reason,
+        };
         match s {
             "float" => Ok(Self::Float),
-            "binary" | "binary:2" | "binary:4" | "multivector" => {
-                Err(IndexError::InvalidParameter {
-                    field: "vector.layout".into(),
-                    reason: format!("layout {s:?} is not available yet; use \"float\""),
-                })
-            }
-            other if other.starts_with("matryoshka:") => Err(IndexError::InvalidParameter {
-                field: "vector.layout".into(),
-                reason: format!("layout {other:?} is not available yet; use \"float\""),
-            }),
-            other => Err(IndexError::InvalidParameter {
-                field: "vector.layout".into(),
-                reason: format!(
+            "binary" => Ok(Self::Binary { bits: 1 }),
+            "binary:2" => Ok(Self::Binary { bits: 2 }),
+            "binary:4" => Ok(Self::Binary { bits: 4 }),
+            "multivector" => Err(invalid(
+                "layout \"multivector\" is not available yet".into(),
+            )),
+            other => {
+                if let Some(k) = other.strip_prefix("matryoshka:") {
+                    return match k.parse::<usize>() {
+                        Ok(k) if k > 0 => Ok(Self::Matryoshka { k }),
+                        _ => Err(invalid(format!(
+                            "{other:?}: the prefix length must be a positive integer, as in \"matryoshka:128\""
+                        ))),
+                    };
+                }
+                if other.starts_with("binary:") {
+                    return Err(invalid(format!(
+                        "{other:?}: binary codes have 1, 2 or 4 bits per dimension (\"binary\", \"binary:2\", \"binary:4\")"
+                    )));
+                }
+                Err(invalid(format!(
                     "unknown layout {other:?}: expected float, binary, binary:2, binary:4, matryoshka:K or multivector"
-                ),
-            }),
+                )))
+            }
         }
     }
 
     /// The API's name of the layout.
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> String {
         match self {
-            Self::Float => "float",
+            Self::Float => "float".into(),
+            Self::Binary { bits: 1 } => "binary".into(),
+            Self::Binary { bits } => format!("binary:{bits}"),
+            Self::Matryoshka { k } => format!("matryoshka:{k}"),
         }
+    }
+
+    /// The shape of the compact codes, `None` for `Float`.
+    pub fn code_spec(self, dims: usize, metric: Metric) -> Option<CodeSpec> {
+        let kind = match self {
+            Self::Float => return None,
+            Self::Binary { bits } => CodeKind::Binary { bits },
+            Self::Matryoshka { k } => CodeKind::Prefix { k },
+        };
+        Some(CodeSpec { kind, dims, metric })
+    }
+
+    /// What the graph links for vectors of `dims` under `metric`.
+    pub fn graph_space(self, dims: usize, metric: Metric) -> Space {
+        match self {
+            Self::Float => Space::Floats { dims, metric },
+            Self::Matryoshka { k } => Space::Floats { dims: k, metric },
+            Self::Binary { .. } => match self.code_spec(dims, metric) {
+                Some(spec) => Space::Codes(spec),
+                None => Space::Floats { dims, metric },
+            },
+        }
+    }
+
+    /// Candidates per result reranked when a search does not say, for vectors
+    /// of `dims`: enough for recall@10 ≥ 0.95 on the 100k-vector benchmark of
+    /// all-MiniLM-L6-v2 sentence embeddings (see the README). Sign bits need a
+    /// walk of `ef` 64 and its results reranked; residual codes rank well enough
+    /// for 2–3×; a prefix of a model not trained for it loses more the shorter
+    /// it is (12 × dims / k, 36× for 128 of 384 dimensions).
+    pub fn default_oversample(self, dims: usize) -> f32 {
+        match self {
+            Self::Float => 1.0,
+            Self::Binary { bits: 1 } => 6.0,
+            Self::Binary { bits: 2 } => 3.0,
+            Self::Binary { .. } => 2.0,
+            Self::Matryoshka { k } => (12.0 * dims as f32 / k.max(1) as f32).clamp(2.0, 40.0),
+        }
+    }
+}
+
+impl Serialize for Layout {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Layout {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
     }
 }
 
@@ -107,6 +188,24 @@ impl CollectionConfig {
                 field: "vector.dims".into(),
                 reason: format!("must be between 1 and {MAX_DIMS}, got {}", self.dims),
             });
+        }
+        let layout_error = |reason: String| IndexError::InvalidParameter {
+            field: "vector.layout".into(),
+            reason,
+        };
+        match self.layout {
+            Layout::Matryoshka { k } if k >= self.dims => {
+                return Err(layout_error(format!(
+                    "the Matryoshka prefix ({k}) must be shorter than the vectors ({} dimensions)",
+                    self.dims
+                )));
+            }
+            Layout::Binary { .. } if self.metric == Metric::L2 => {
+                return Err(layout_error(
+                    "binary codes keep signs, which approximate angles: use metric cosine or dot with them, or a float or matryoshka layout for l2".into(),
+                ));
+            }
+            _ => {}
         }
         self.hnsw
             .validate()
@@ -138,17 +237,136 @@ pub struct CollectionStats {
     /// Graph segments searched (one, but for a graph loaded from a snapshot
     /// and the points added since, until the background merge).
     pub segments: u64,
-    /// Bytes in memory.
+    /// Bytes in memory (the sum of [`MemoryUsage`]'s memory parts).
     pub ram_bytes: u64,
-    /// Bytes on disk.
+    /// Bytes on disk (the sum of its disk parts).
     pub disk_bytes: u64,
+    /// Where the bytes are.
+    pub memory: MemoryUsage,
+}
+
+/// Bytes a collection holds, by part (approximate heap sizes for memory).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemoryUsage {
+    /// Memory: full vectors (float layout only).
+    pub vectors: u64,
+    /// Memory: compact codes (compact layouts).
+    pub codes: u64,
+    /// Memory: graph links (and the builder's copy of what it links).
+    pub graph: u64,
+    /// Memory: the payload index.
+    pub payload_index: u64,
+    /// Memory: stored payloads.
+    pub payloads: u64,
+    /// Memory: id maps and the live bitmap.
+    pub ids: u64,
+    /// Disk: the memory-mapped full vectors (compact layouts).
+    pub vectors_file: u64,
+    /// Disk: the write-ahead log.
+    pub wal: u64,
+    /// Disk: the snapshot.
+    pub snapshot: u64,
+}
+
+impl MemoryUsage {
+    /// Bytes in memory.
+    pub fn ram_bytes(&self) -> u64 {
+        self.vectors + self.codes + self.graph + self.payload_index + self.payloads + self.ids
+    }
+
+    /// Bytes on disk.
+    pub fn disk_bytes(&self) -> u64 {
+        self.vectors_file + self.wal + self.snapshot
+    }
+
+    /// The parts as (name, in memory?, bytes), for reports and metrics.
+    pub fn parts(&self) -> [(&'static str, bool, u64); 9] {
+        [
+            ("vectors", true, self.vectors),
+            ("codes", true, self.codes),
+            ("graph", true, self.graph),
+            ("payload_index", true, self.payload_index),
+            ("payloads", true, self.payloads),
+            ("ids", true, self.ids),
+            ("vectors_file", false, self.vectors_file),
+            ("wal", false, self.wal),
+            ("snapshot", false, self.snapshot),
+        ]
+    }
+}
+
+/// The full-precision vectors by offset: in the heap for the float layout
+/// (the graph walks them), in a memory-mapped file for compact layouts (only
+/// reranks read them).
+pub(crate) enum Vectors {
+    Heap { dims: usize, data: Vec<f32> },
+    File(VectorFile),
+}
+
+impl Vectors {
+    #[inline]
+    pub(crate) fn get(&self, offset: Offset) -> &[f32] {
+        match self {
+            Self::Heap { dims, data } => {
+                let start = offset as usize * dims;
+                &data[start..start + dims]
+            }
+            Self::File(file) => file.get(offset as usize),
+        }
+    }
+
+    /// Every vector, when they are in the heap.
+    pub(crate) fn heap(&self) -> Option<&[f32]> {
+        match self {
+            Self::Heap { data, .. } => Some(data),
+            Self::File(_) => None,
+        }
+    }
+
+    /// Makes room for `n` more vectors, so that pushing them cannot fail for
+    /// want of disk space (called before a write is logged).
+    pub(crate) fn reserve(&mut self, n: usize) -> Result<(), StorageError> {
+        match self {
+            Self::Heap { dims, data } => {
+                data.reserve(n * *dims);
+                Ok(())
+            }
+            Self::File(file) => file.reserve(n),
+        }
+    }
+
+    fn push(&mut self, v: &[f32]) -> Result<(), StorageError> {
+        match self {
+            Self::Heap { data, .. } => {
+                data.extend_from_slice(v);
+                Ok(())
+            }
+            Self::File(file) => file.push(v),
+        }
+    }
+
+    fn ram_bytes(&self) -> usize {
+        match self {
+            Self::Heap { data, .. } => data.capacity() * 4,
+            Self::File(_) => 0,
+        }
+    }
+
+    fn disk_bytes(&self) -> u64 {
+        match self {
+            Self::Heap { .. } => 0,
+            Self::File(file) => file.disk_bytes(),
+        }
+    }
 }
 
 /// The in-memory points, guarded by one lock.
 pub(crate) struct Points {
     pub(crate) ids: HashMap<PointId, Offset>,
     pub(crate) by_offset: Vec<PointId>,
-    pub(crate) vectors: Vec<f32>,
+    pub(crate) vectors: Vectors,
+    /// Compact codes by offset (compact layouts).
+    pub(crate) codes: Option<Codes>,
     pub(crate) payloads: Vec<Option<Payload>>,
     pub(crate) live: RoaringBitmap,
     pub(crate) payload_index: PayloadIndex,
@@ -156,25 +374,50 @@ pub(crate) struct Points {
 }
 
 impl Points {
-    fn new(schema: &BTreeMap<String, PayloadType>) -> Self {
-        Self {
+    /// Empty points for `config`; compact layouts (re)create their vector file in `dir`.
+    fn new(config: &CollectionConfig, dir: &Path) -> Result<Self> {
+        let codes = config
+            .layout
+            .code_spec(config.dims, config.metric)
+            .map(Codes::new);
+        let vectors = if codes.is_some() {
+            Vectors::File(VectorFile::create(&dir.join(VECTORS_FILE), config.dims)?)
+        } else {
+            Vectors::Heap {
+                dims: config.dims,
+                data: Vec::new(),
+            }
+        };
+        Ok(Self {
             ids: HashMap::new(),
             by_offset: Vec::new(),
-            vectors: Vec::new(),
+            vectors,
+            codes,
             payloads: Vec::new(),
             live: RoaringBitmap::new(),
-            payload_index: PayloadIndex::new(schema),
+            payload_index: PayloadIndex::new(&config.payload_schema),
             payload_bytes: 0,
-        }
+        })
     }
 
     pub(crate) fn len(&self) -> usize {
         self.by_offset.len()
     }
 
-    pub(crate) fn vector(&self, offset: Offset, dims: usize) -> &[f32] {
-        let start = offset as usize * dims;
-        &self.vectors[start..start + dims]
+    #[inline]
+    pub(crate) fn vector(&self, offset: Offset) -> &[f32] {
+        self.vectors.get(offset)
+    }
+
+    /// What the graph links for `offsets`, in its space.
+    pub(crate) fn graph_rows(&self, offsets: impl Iterator<Item = Offset>) -> Rows {
+        match &self.codes {
+            None => Rows::Floats(offsets.map(|o| (o, self.vector(o).to_vec())).collect()),
+            Some(codes) if codes.spec().floats() > 0 => {
+                Rows::Floats(offsets.map(|o| (o, codes.prefix(o).to_vec())).collect())
+            }
+            Some(codes) => Rows::Words(offsets.map(|o| (o, codes.words(o).to_vec())).collect()),
+        }
     }
 }
 
@@ -200,6 +443,8 @@ pub struct Collection {
 }
 
 const CONFIG_FILE: &str = "config.json";
+/// The full vectors of compact layouts (rewritten at every open).
+const VECTORS_FILE: &str = "vectors.f32";
 const WAL_FILE: &str = "wal.log";
 
 impl Collection {
@@ -234,10 +479,13 @@ impl Collection {
                 path: dir.join(CONFIG_FILE),
                 reason: e.to_string(),
             })?;
-        let mut points = Points::new(&config.payload_schema);
+        config.validate()?;
+        // The log first: it holds the directory's lock, so that a second
+        // process cannot recreate the vector file under a running one.
+        let (wal, recovered) = Wal::open(&dir.join(WAL_FILE), wal_options)?;
+        let mut points = Points::new(&config, dir)?;
         let mut config = config;
         let (snapshot_lsn, stored_graph) = snapshot::load(dir, &config, &mut points)?;
-        let (wal, recovered) = Wal::open(&dir.join(WAL_FILE), wal_options)?;
         if wal.last_lsn() < snapshot_lsn {
             // A log younger than the snapshot would number new writes below it, and
             // the next replay would skip them.
@@ -261,7 +509,7 @@ impl Collection {
                     reason: format!("record {lsn} passed its checksum but does not decode"),
                 }
             })?;
-            point_ops::apply(&mut points, &mut config, record);
+            point_ops::apply(&mut points, &mut config, record)?;
             replayed += 1;
         }
         tracing::info!(
@@ -272,21 +520,18 @@ impl Collection {
             seconds = started.elapsed().as_secs_f64(),
             "collection opened"
         );
+        let space = config.layout.graph_space(config.dims, config.metric);
         let (graph, indexed) = match stored_graph {
             Some(stored) => (
                 Graph::with_frozen(
                     config.hnsw,
-                    config.dims,
-                    config.metric,
+                    space,
                     points.len() - stored.covered,
                     stored.segments,
                 ),
                 stored.covered,
             ),
-            None => (
-                Graph::new(config.hnsw, config.dims, config.metric, points.len()),
-                0,
-            ),
+            None => (Graph::new(config.hnsw, space, points.len()), 0),
         };
         let inner = Arc::new(Inner {
             name: name.to_string(),
@@ -332,20 +577,27 @@ impl Collection {
         };
         let points = self.inner.points.read();
         let ids_bytes = points.ids.capacity() * (std::mem::size_of::<(PointId, Offset)>() + 8)
-            + points.by_offset.capacity() * std::mem::size_of::<PointId>();
-        let ram = points.vectors.capacity() * 4
-            + graph_bytes
-            + ids_bytes
-            + points.payload_bytes
-            + points.payload_index.ram_bytes()
+            + points.by_offset.capacity() * std::mem::size_of::<PointId>()
             + points.live.serialized_size();
+        let memory = MemoryUsage {
+            vectors: points.vectors.ram_bytes() as u64,
+            codes: points.codes.as_ref().map_or(0, Codes::ram_bytes) as u64,
+            graph: graph_bytes as u64,
+            payload_index: points.payload_index.ram_bytes() as u64,
+            payloads: points.payload_bytes as u64,
+            ids: ids_bytes as u64,
+            vectors_file: points.vectors.disk_bytes(),
+            wal: self.inner.wal.disk_bytes(),
+            snapshot: snapshot::disk_bytes(&self.inner.dir),
+        };
         CollectionStats {
             points: points.live.len(),
             tombstones: (points.len() as u64).saturating_sub(points.live.len()),
             indexed: self.inner.indexed.load(Ordering::Acquire) as u64,
             segments,
-            ram_bytes: ram as u64,
-            disk_bytes: self.inner.wal.disk_bytes() + snapshot::disk_bytes(&self.inner.dir),
+            ram_bytes: memory.ram_bytes(),
+            disk_bytes: memory.disk_bytes(),
+            memory,
         }
     }
 

@@ -9,6 +9,7 @@ use super::{Collection, CollectionConfig, Points};
 use crate::distance::Metric;
 use crate::error::{IndexError, Result};
 use crate::filter::{Filter, FilterLimits};
+use crate::storage::StorageError;
 use crate::types::{Offset, Payload, PayloadType, PointId};
 
 /// A point to write.
@@ -133,14 +134,13 @@ impl Collection {
 
     /// The stored id, vector (normalised for cosine) and payload of a point.
     pub fn get(&self, id: &PointId) -> Result<(Vec<f32>, Option<Payload>)> {
-        let dims = self.inner.config.read().dims;
         let points = self.inner.points.read();
         let offset = *points
             .ids
             .get(id)
             .ok_or_else(|| IndexError::PointNotFound(id.to_string()))?;
         Ok((
-            points.vector(offset, dims).to_vec(),
+            points.vector(offset).to_vec(),
             points.payloads[offset as usize].clone(),
         ))
     }
@@ -155,32 +155,46 @@ impl Collection {
         if matches!(&record, Record::Delete(ids) if ids.is_empty()) {
             return Ok(());
         }
+        if let Record::Upsert(batch) = &record {
+            // Room for the vectors first: once logged, applying must not run out of disk.
+            self.inner.points.write().vectors.reserve(batch.len())?;
+        }
         self.inner.wal.append(&record.encode())?;
-        {
+        let applied = {
             let mut points = self.inner.points.write();
             let mut config = self.inner.config.write();
-            apply(&mut points, &mut config, record);
-        }
+            apply(&mut points, &mut config, record)
+        };
         self.inner.signal.notify();
-        Ok(())
+        applied.map_err(Into::into)
     }
 }
 
 /// Applies a logged record to memory (live writes and replay share this).
-pub(crate) fn apply(points: &mut Points, config: &mut CollectionConfig, record: Record) {
+/// Fails only if the vector file cannot be written (the points before the
+/// failing one are applied; the log still holds the whole record).
+pub(crate) fn apply(
+    points: &mut Points,
+    config: &mut CollectionConfig,
+    record: Record,
+) -> Result<(), StorageError> {
     let dims = config.dims;
     match record {
         Record::Upsert(batch) => {
+            points.vectors.reserve(batch.len())?;
             for p in batch {
                 if p.vector.len() != dims {
                     continue;
                 }
-                remove(points, &p.id);
                 let Ok(offset) = Offset::try_from(points.len()) else {
                     tracing::error!("collection is full: 2^32 offsets used");
-                    return;
+                    return Ok(());
                 };
-                points.vectors.extend_from_slice(&p.vector);
+                points.vectors.push(&p.vector)?;
+                remove(points, &p.id);
+                if let Some(codes) = &mut points.codes {
+                    codes.push(&p.vector);
+                }
                 points.by_offset.push(p.id);
                 if let Some(payload) = &p.payload {
                     points.payload_index.insert(offset, payload);
@@ -205,6 +219,7 @@ pub(crate) fn apply(points: &mut Points, config: &mut CollectionConfig, record: 
             }
         }
     }
+    Ok(())
 }
 
 fn remove(points: &mut Points, id: &PointId) {

@@ -10,6 +10,13 @@
 //! 4. Safety net: if the walk found fewer than `limit` while more points match,
 //!    the search falls back to the exact scan, so a restrictive filter never
 //!    returns short or collapses recall.
+//!
+//! Compact layouts (bi-granular): the same choice runs on the codes, for
+//! `limit × oversample` candidates (the walk's `ef` at least that), with a
+//! larger scan threshold and walk cost since codes scan fast; the candidates
+//! are then reranked with their full vectors from the vector file. When no
+//! more points match than candidates are wanted (or `exact: true`), every match
+//! is scored exactly instead.
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
@@ -23,7 +30,7 @@ use super::{Collection, Points, live_below};
 use crate::distance::Metric;
 use crate::error::{IndexError, Result};
 use crate::filter::{Filter, FilterLimits};
-use crate::graph::EF_RANGE;
+use crate::graph::{EF_RANGE, FloatScorer, Graph, Scorer};
 use crate::planner::{self, Strategy};
 use crate::types::{Offset, Payload, PointId};
 
@@ -33,6 +40,20 @@ pub const EXACT_THRESHOLD: usize = 4_096;
 const SCAN_PREFETCH: usize = 4;
 /// Default `ef` before the planner scales it.
 pub const DEFAULT_EF: usize = 64;
+/// Compact layouts: collections or filtered sets up to this size are scanned
+/// on their codes (a code scan costs a fraction of a float scan).
+pub const CODE_SCAN_THRESHOLD: usize = 8 * EXACT_THRESHOLD;
+/// Compact layouts: a walk's distance computation against a code scan's. A
+/// code is a few cache lines at most and scans stream them, so the walk's
+/// bookkeeping weighs more than it does against a float scan.
+const CODE_WALK_COST: usize = 8;
+/// Compact layouts, filtered code scans: rerank up to this share (1/x) of the
+/// matches ...
+const FILTERED_SCAN_SHARE: usize = 8;
+/// ... but no more than this many candidates (or the query's own number).
+const FILTERED_SCAN_RERANK: usize = 1_024;
+/// Largest `params.oversample`.
+pub const MAX_OVERSAMPLE: f32 = 1_000.0;
 
 /// A search.
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +70,11 @@ pub struct SearchQuery<'a> {
     pub ef: Option<usize>,
     /// Brute force.
     pub exact: bool,
+    /// Compact layouts: candidates per result to rerank (the layout's default when `None`).
+    pub oversample: Option<f32>,
+    /// Compact layouts: rerank the candidates with the full vectors (else
+    /// return the codes' scores).
+    pub rerank: bool,
     /// Return payloads.
     pub with_payload: bool,
     /// Return vectors.
@@ -119,12 +145,12 @@ impl TopK {
 impl Collection {
     /// Runs a search; results best first.
     pub fn search(&self, query: &SearchQuery<'_>) -> Result<Vec<ScoredPoint>> {
-        let (dims, metric) = {
+        let (dims, metric, layout) = {
             let config = self.inner.config.read();
             if let Some(filter) = query.filter {
                 filter.validate(&config.payload_schema, &query.filter_limits)?;
             }
-            (config.dims, config.metric)
+            (config.dims, config.metric, config.layout)
         };
         let vector = prepare_vector("vector", query.vector.to_vec(), dims, metric)?;
         if let Some(ef) = query.ef
@@ -137,6 +163,15 @@ impl Collection {
                     EF_RANGE.start(),
                     EF_RANGE.end()
                 ),
+            });
+        }
+        let oversample = query
+            .oversample
+            .unwrap_or_else(|| layout.default_oversample(dims));
+        if !(1.0..=MAX_OVERSAMPLE).contains(&oversample) {
+            return Err(IndexError::InvalidParameter {
+                field: "params.oversample".into(),
+                reason: format!("must be between 1 and {MAX_OVERSAMPLE}, got {oversample}"),
             });
         }
         let k = query.limit;
@@ -166,71 +201,48 @@ impl Collection {
                 exp: total,
                 max: total,
             },
-            (Some(_), Some(set)) => {
-                let n = set.len() as usize;
-                planner::CardinalityEstimation {
-                    min: n,
-                    exp: n,
-                    max: n,
-                }
-            }
+            (Some(_), Some(set)) => planner::CardinalityEstimation::exact(set.len() as usize),
             (Some(f), None) => planner::estimate(f, &points.payload_index, &ids, &points.live),
         };
-        let strategy = if query.exact || total <= EXACT_THRESHOLD {
-            Strategy::Exact
-        } else {
-            planner::choose(
-                &estimation,
-                total,
-                k,
-                query.ef.unwrap_or(DEFAULT_EF),
-                EXACT_THRESHOLD,
-                graph.params().m,
-            )
+        let ctx = Ctx {
+            points: &points,
+            graph: &graph,
+            indexed,
+            total,
+            matches: &matches,
+            exact_set: exact_set.as_ref(),
+            unfiltered: query.filter.is_none(),
+            estimation: &estimation,
         };
-
-        let scan = || {
-            exact_scan(
-                &points,
-                &vector,
-                dims,
-                metric,
-                k,
-                exact_set.as_ref(),
-                &matches,
-            )
-        };
-        let best = match strategy {
-            Strategy::Exact => scan(),
-            Strategy::Graph { ef } => {
-                let ef = query.ef.unwrap_or(ef);
-                let unfiltered =
-                    query.filter.is_none() && live_below(&points.live, indexed) == graph.len();
-                let accept: &dyn Fn(Offset) -> bool = &matches;
-                let mut top = TopK::new(k);
-                let hits = graph.search(
-                    &vector,
-                    &points.vectors,
-                    k,
-                    ef,
-                    (!unfiltered).then_some(accept),
-                );
-                for (offset, score) in hits {
-                    top.push(score, offset);
-                }
-                // The tail the graph does not cover yet, exactly.
-                for o in indexed..points.len() {
-                    let o = o as Offset;
-                    if matches(o) {
-                        top.push(metric.score(&vector, points.vector(o, dims)), o);
-                    }
-                }
-                let found = top.into_sorted();
-                if found.len() < k.min(estimation.min.max(1)) && found.len() < total {
-                    // The walk came back short although more points match: scan.
-                    scan()
+        let best = match points.codes.as_ref().zip(layout.code_spec(dims, metric)) {
+            None => search_float(&ctx, query, &vector, metric, k),
+            Some((codes, spec)) => {
+                // Candidates for the rerank: `limit × oversample`.
+                let n =
+                    ((k as f64 * f64::from(oversample)).ceil() as usize).clamp(k, *EF_RANGE.end());
+                let qcode = spec.query(&vector);
+                let scorer = codes.scorer(&qcode);
+                // Every match is a candidate: score them all exactly (unless the
+                // codes' own scores were asked for).
+                let exact_all = query.exact || (query.rerank && estimation.max <= n);
+                if exact_all {
+                    let full = FullScorer {
+                        points: &points,
+                        vector: &vector,
+                        metric,
+                    };
+                    ctx.scan(&full, k)
                 } else {
-                    found
+                    let candidates = search_codes(&ctx, query, &scorer, n);
+                    if query.rerank {
+                        rerank(&points, &vector, metric, k, &candidates)
+                    } else {
+                        candidates
+                            .into_iter()
+                            .take(k)
+                            .map(|(o, s)| (o, spec.api_score(&qcode, s)))
+                            .collect()
+                    }
                 }
             }
         };
@@ -243,9 +255,7 @@ impl Collection {
                     .with_payload
                     .then(|| points.payloads[offset as usize].clone())
                     .flatten(),
-                vector: query
-                    .with_vector
-                    .then(|| points.vector(offset, dims).to_vec()),
+                vector: query.with_vector.then(|| points.vector(offset).to_vec()),
             })
             .collect())
     }
@@ -280,34 +290,177 @@ impl Collection {
     }
 }
 
-fn exact_scan(
-    points: &Points,
-    vector: &[f32],
-    dims: usize,
-    metric: Metric,
-    k: usize,
-    exact_set: Option<&RoaringBitmap>,
-    matches: &dyn Fn(Offset) -> bool,
-) -> Vec<(Offset, f32)> {
-    let mut top = TopK::new(k);
-    match exact_set {
-        Some(set) => {
-            // Matching points are scattered: fetch a few ahead of the kernel.
-            let mut ahead = set.iter().skip(SCAN_PREFETCH);
-            for o in set.iter() {
-                if let Some(next) = ahead.next() {
-                    crate::distance::prefetch(points.vector(next, dims));
-                }
-                top.push(metric.score(vector, points.vector(o, dims)), o);
-            }
-        }
-        None => {
-            for o in points.live.iter() {
-                if matches(o) {
-                    top.push(metric.score(vector, points.vector(o, dims)), o);
-                }
-            }
+/// What every search strategy reads.
+struct Ctx<'a> {
+    points: &'a Points,
+    graph: &'a Graph,
+    /// Offsets `[0, indexed)` are in the graph.
+    indexed: usize,
+    /// Live points.
+    total: usize,
+    matches: &'a dyn Fn(Offset) -> bool,
+    exact_set: Option<&'a RoaringBitmap>,
+    unfiltered: bool,
+    estimation: &'a planner::CardinalityEstimation,
+}
+
+impl Ctx<'_> {
+    /// The planner's choice for `k` results with the given cost constants.
+    fn plan(&self, query: &SearchQuery<'_>, k: usize, threshold: usize, walk: usize) -> Strategy {
+        if query.exact || self.total <= threshold {
+            Strategy::Exact
+        } else {
+            planner::choose(
+                self.estimation,
+                self.total,
+                k,
+                query.ef.unwrap_or(DEFAULT_EF),
+                threshold,
+                self.graph.params().m,
+                walk,
+            )
         }
     }
+
+    /// The `k` best by `scorer` from a graph walk with the filter inside it,
+    /// plus the offsets the graph does not cover yet; `None` if the walk came
+    /// back short while more points match (the caller then scans).
+    fn walk<S: Scorer>(&self, scorer: &S, k: usize, ef: usize) -> Option<Vec<(Offset, f32)>> {
+        let unfiltered =
+            self.unfiltered && live_below(&self.points.live, self.indexed) == self.graph.len();
+        let accept: &dyn Fn(Offset) -> bool = self.matches;
+        let mut top = TopK::new(k);
+        for (offset, score) in self
+            .graph
+            .search(scorer, k, ef, (!unfiltered).then_some(accept))
+        {
+            top.push(score, offset);
+        }
+        for o in self.indexed..self.points.len() {
+            let o = o as Offset;
+            if (self.matches)(o) {
+                top.push(scorer.score(o), o);
+            }
+        }
+        let found = top.into_sorted();
+        let short = found.len() < k.min(self.estimation.min.max(1)) && found.len() < self.total;
+        (!short).then_some(found)
+    }
+
+    /// The `k` best by `scorer` over every matching point.
+    fn scan<S: Scorer>(&self, scorer: &S, k: usize) -> Vec<(Offset, f32)> {
+        let mut top = TopK::new(k);
+        match self.exact_set {
+            Some(set) => {
+                // Matching points are scattered: fetch a few ahead of the kernel.
+                let mut ahead = set.iter().skip(SCAN_PREFETCH);
+                for o in set {
+                    if let Some(next) = ahead.next() {
+                        scorer.prefetch(next);
+                    }
+                    top.push(scorer.score(o), o);
+                }
+            }
+            None => {
+                for o in &self.points.live {
+                    if (self.matches)(o) {
+                        top.push(scorer.score(o), o);
+                    }
+                }
+            }
+        }
+        top.into_sorted()
+    }
+}
+
+/// The float layout: the graph and scans on the full vectors in memory.
+fn search_float(
+    ctx: &Ctx<'_>,
+    query: &SearchQuery<'_>,
+    vector: &[f32],
+    metric: Metric,
+    k: usize,
+) -> Vec<(Offset, f32)> {
+    let Some(vectors) = ctx.points.vectors.heap() else {
+        return Vec::new();
+    };
+    let scorer = FloatScorer::new(vector, vectors, metric);
+    let found = match ctx.plan(query, k, EXACT_THRESHOLD, planner::WALK_COST) {
+        Strategy::Exact => None,
+        Strategy::Graph { ef } => ctx.walk(&scorer, k, query.ef.unwrap_or(ef)),
+    };
+    let mut found = found.unwrap_or_else(|| ctx.scan(&scorer, k));
+    if metric == Metric::L2 {
+        // The scorer ranks by squared distance; the API answers the distance.
+        for (_, s) in &mut found {
+            *s = -(-*s).max(0.0).sqrt();
+        }
+    }
+    found
+}
+
+/// Compact layouts: `n` candidates from the codes, by a graph walk or a flat
+/// scan of the codes, as the planner weighs them.
+fn search_codes<S: Scorer>(
+    ctx: &Ctx<'_>,
+    query: &SearchQuery<'_>,
+    scorer: &S,
+    n: usize,
+) -> Vec<(Offset, f32)> {
+    let found = match ctx.plan(query, n, CODE_SCAN_THRESHOLD, CODE_WALK_COST) {
+        Strategy::Exact => None,
+        Strategy::Graph { ef } => ctx.walk(scorer, n, query.ef.unwrap_or(ef).max(n)),
+    };
+    found.unwrap_or_else(|| {
+        // Under a filter the nearest matches lie farther from the query, where
+        // codes rank less reliably: a scan reranks up to 1/8 of the matches.
+        let n = if ctx.unfiltered {
+            n
+        } else {
+            (ctx.estimation.exp / FILTERED_SCAN_SHARE).clamp(n, n.max(FILTERED_SCAN_RERANK))
+        };
+        ctx.scan(scorer, n)
+    })
+}
+
+/// The `k` best of `candidates` by the exact score of their full vectors.
+fn rerank(
+    points: &Points,
+    vector: &[f32],
+    metric: Metric,
+    k: usize,
+    candidates: &[(Offset, f32)],
+) -> Vec<(Offset, f32)> {
+    let full = FullScorer {
+        points,
+        vector,
+        metric,
+    };
+    let mut top = TopK::new(k);
+    for (i, &(o, _)) in candidates.iter().enumerate() {
+        if let Some(&(next, _)) = candidates.get(i + SCAN_PREFETCH) {
+            full.prefetch(next);
+        }
+        top.push(full.score(o), o);
+    }
     top.into_sorted()
+}
+
+/// Exact scores of the full vectors (in the heap or the vector file), on the API's scale.
+struct FullScorer<'a> {
+    points: &'a Points,
+    vector: &'a [f32],
+    metric: Metric,
+}
+
+impl Scorer for FullScorer<'_> {
+    #[inline]
+    fn score(&self, o: Offset) -> f32 {
+        self.metric.score(self.vector, self.points.vector(o))
+    }
+
+    #[inline]
+    fn prefetch(&self, o: Offset) {
+        crate::distance::prefetch(self.points.vector(o));
+    }
 }

@@ -27,6 +27,8 @@ use crate::types::Offset;
 const FILE: &str = "points.snap";
 const KIND: [u8; 4] = *b"PNTS";
 const VERSION: u16 = 2;
+/// Points applied at a time while loading.
+const LOAD_CHUNK: usize = 4_096;
 
 /// The graph a snapshot held: its segments, over the first `covered` points.
 pub(crate) struct StoredGraph {
@@ -90,7 +92,7 @@ fn encode(points: &Points, dims: usize, lsn: u64) -> Vec<u8> {
     out.extend_from_slice(&points.live.len().to_le_bytes());
     for offset in points.live.iter() {
         put_id(&mut out, &points.by_offset[offset as usize]);
-        put_vector(&mut out, points.vector(offset, dims));
+        put_vector(&mut out, points.vector(offset));
         put_payload(&mut out, points.payloads[offset as usize].as_ref());
     }
     out
@@ -150,7 +152,10 @@ pub(crate) fn load(
         .into());
     }
     let count = r.u64().ok_or_else(|| corrupt("no header"))?;
-    let mut batch = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(1 << 20));
+    let mut config = config.clone();
+    // Applied in chunks, so that the vectors are never all in the heap at once
+    // (compact layouts keep them in a file).
+    let mut batch = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(LOAD_CHUNK));
     for i in 0..count {
         let point = (|| {
             Some(LoggedPoint {
@@ -161,9 +166,15 @@ pub(crate) fn load(
         })()
         .ok_or_else(|| corrupt(&format!("point {i} of {count} does not decode")))?;
         batch.push(point);
+        if batch.len() == LOAD_CHUNK {
+            point_ops::apply(
+                points,
+                &mut config,
+                Record::Upsert(std::mem::take(&mut batch)),
+            )?;
+        }
     }
-    let mut config = config.clone();
-    point_ops::apply(points, &mut config, Record::Upsert(batch));
+    point_ops::apply(points, &mut config, Record::Upsert(batch))?;
     if version < 2 {
         return Ok((lsn, None));
     }

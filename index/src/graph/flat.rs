@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
 
-use crate::distance::{self, Metric};
+use super::Scorer;
 use crate::types::Offset;
 
 /// Links of one upper layer.
@@ -212,14 +212,11 @@ impl FlatGraph {
         &row[1..row[0].max(1) as usize]
     }
 
-    /// The `k` best offsets for `query` among nodes accepted by `accept`, best
-    /// first, with [`Metric::score`]s. `vectors` holds `dims` floats per offset and
-    /// must cover [`FlatGraph::span`].
-    pub fn search(
+    /// The `k` best offsets by `scorer` among nodes accepted by `accept`, best
+    /// first, with the scorer's scores. The scorer must cover [`FlatGraph::span`].
+    pub fn search<S: Scorer>(
         &self,
-        query: &[f32],
-        vectors: &[f32],
-        metric: Metric,
+        scorer: &S,
         k: usize,
         ef: usize,
         accept: Option<&dyn Fn(Offset) -> bool>,
@@ -227,18 +224,11 @@ impl FlatGraph {
         let Some(entry) = self.entry else {
             return Vec::new();
         };
-        let dims = query.len();
-        if k == 0 || dims == 0 || vectors.len() < self.span() * dims {
+        if k == 0 {
             return Vec::new();
         }
         let ef = ef.max(k);
-        let sim = |o: Offset| {
-            let v = &vectors[o as usize * dims..(o as usize + 1) * dims];
-            match metric {
-                Metric::Cosine | Metric::Dot => distance::dot(query, v),
-                Metric::L2 => -distance::l2_squared(query, v),
-            }
-        };
+        let sim = |o: Offset| scorer.score(o);
         let mut current = entry;
         let mut best = sim(entry);
         for layer in self.upper.iter().rev() {
@@ -280,8 +270,7 @@ impl FlatGraph {
                 let links = self.links0(node);
                 for (i, &n) in links.iter().enumerate() {
                     if let Some(&next) = links.get(i + 1) {
-                        let at = next as usize * dims;
-                        distance::prefetch(&vectors[at..at + dims]);
+                        scorer.prefetch(next);
                     }
                     if !visited.insert(n) {
                         continue;
@@ -305,11 +294,6 @@ impl FlatGraph {
                 .collect();
             found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             found.truncate(k);
-            if metric == Metric::L2 {
-                for (_, s) in &mut found {
-                    *s = -(-*s).max(0.0).sqrt();
-                }
-            }
             found
         })
     }
@@ -476,6 +460,8 @@ thread_local! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::distance::Metric;
+    use crate::graph::FloatScorer;
 
     struct Bytes<'a>(&'a [u8], usize);
 
@@ -556,12 +542,14 @@ mod tests {
             })
             .collect();
         let query = [vectors[14], vectors[15]];
-        let hits = g.search(&query, &vectors, Metric::Dot, 3, 10, None);
+        let dot = FloatScorer::new(&query, &vectors, Metric::Dot);
+        let hits = g.search(&dot, 3, 10, None);
         let ids: Vec<Offset> = hits.iter().map(|h| h.0).collect();
         assert_eq!(ids[0], 7);
         assert!(ids[1..].contains(&6) && ids[1..].contains(&8));
         let odd = |o: Offset| o % 2 == 1;
-        let hits = g.search(&query, &vectors, Metric::L2, 2, 10, Some(&odd));
+        let l2 = FloatScorer::new(&query, &vectors, Metric::L2);
+        let hits = g.search(&l2, 2, 10, Some(&odd));
         assert!(hits.iter().all(|h| h.0 % 2 == 1));
         assert!(hits[0].1.abs() < 1e-3, "L2 score of the query's own point");
     }

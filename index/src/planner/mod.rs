@@ -148,7 +148,8 @@ pub const WALK_COST: usize = 2;
 ///   distance computations: a scan costs one per match; a filtered walk with
 ///   `ef₀ = max(base_ef, k)` computes about `ef₀ · m` distances unfiltered, and
 ///   `1 / s` times that when a fraction `s` of the points matches (rejected
-///   nodes are walked through), each [`WALK_COST`] times a scan's. So the scan
+///   nodes are walked through), each `walk_cost` times a scan's ([`WALK_COST`]
+///   for float vectors; more for compact codes, which scan faster). So the scan
 ///   wins below `s ≈ √(WALK_COST · ef₀ · m / N)` (14 % of 100,000 points at
 ///   the defaults, 4.5 % of a million). The walk then keeps
 ///   `ef₀`: it continues until `ef₀` matching points are found, so its recall
@@ -163,6 +164,7 @@ pub fn choose(
     base_ef: usize,
     exact_threshold: usize,
     m: usize,
+    walk_cost: usize,
 ) -> Strategy {
     if total == 0 || estimation.max <= exact_threshold {
         return Strategy::Exact;
@@ -171,7 +173,7 @@ pub fn choose(
     let exp = estimation.exp.clamp(1, total);
     if estimation.min == estimation.max {
         let selectivity = exp as f64 / total as f64;
-        let walk = (WALK_COST * ef0 * m.max(1)) as f64 / selectivity;
+        let walk = (walk_cost * ef0 * m.max(1)) as f64 / selectivity;
         return if (exp as f64) <= walk {
             Strategy::Exact
         } else {
@@ -410,21 +412,56 @@ mod tests {
         let est = |min, exp, max| CardinalityEstimation { min, exp, max };
         let n = 1_000_000;
         assert_eq!(
-            choose(&CardinalityEstimation::exact(500), n, 10, 64, 1_000, 16),
+            choose(
+                &CardinalityEstimation::exact(500),
+                n,
+                10,
+                64,
+                1_000,
+                16,
+                WALK_COST
+            ),
             Strategy::Exact
         );
-        assert_eq!(choose(&est(0, 0, 0), 0, 10, 64, 0, 16), Strategy::Exact);
         assert_eq!(
-            choose(&CardinalityEstimation::exact(n), n, 10, 64, 1_000, 16),
+            choose(&est(0, 0, 0), 0, 10, 64, 0, 16, WALK_COST),
+            Strategy::Exact
+        );
+        assert_eq!(
+            choose(
+                &CardinalityEstimation::exact(n),
+                n,
+                10,
+                64,
+                1_000,
+                16,
+                WALK_COST
+            ),
             Strategy::Graph { ef: 64 }
         );
         // Known sets: the scan up to s = sqrt(2 * 64 * 16 / 1e6) = 4.5 %.
         assert_eq!(
-            choose(&CardinalityEstimation::exact(44_000), n, 10, 64, 1_000, 16),
+            choose(
+                &CardinalityEstimation::exact(44_000),
+                n,
+                10,
+                64,
+                1_000,
+                16,
+                WALK_COST
+            ),
             Strategy::Exact
         );
         assert_eq!(
-            choose(&CardinalityEstimation::exact(46_000), n, 10, 64, 1_000, 16),
+            choose(
+                &CardinalityEstimation::exact(46_000),
+                n,
+                10,
+                64,
+                1_000,
+                16,
+                WALK_COST
+            ),
             Strategy::Graph { ef: 64 }
         );
         assert_eq!(
@@ -434,25 +471,26 @@ mod tests {
                 100,
                 64,
                 1_000,
-                16
+                16,
+                WALK_COST
             ),
             Strategy::Graph { ef: 100 }
         );
         // Estimates only: ef grows as the expected share falls.
         assert_eq!(
-            choose(&est(0, 250_000, n), n, 10, 64, 1_000, 16),
+            choose(&est(0, 250_000, n), n, 10, 64, 1_000, 16, WALK_COST),
             Strategy::Graph { ef: 256 }
         );
         assert_eq!(
-            choose(&est(0, 250_000, n), n, 100, 64, 1_000, 16),
+            choose(&est(0, 250_000, n), n, 100, 64, 1_000, 16, WALK_COST),
             Strategy::Graph { ef: 400 }
         );
         assert_eq!(
-            choose(&est(0, 10, n), n, 10, 64, 1_000, 16),
+            choose(&est(0, 10, n), n, 10, 64, 1_000, 16, WALK_COST),
             Strategy::Graph { ef: MAX_EF }
         );
         assert_eq!(
-            choose(&est(0, 0, n), n, 10, 8_000, 1_000, 16),
+            choose(&est(0, 0, n), n, 10, 8_000, 1_000, 16, WALK_COST),
             Strategy::Graph { ef: 8_000 }
         );
     }

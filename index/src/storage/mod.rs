@@ -1,6 +1,7 @@
-//! Durable storage: write-ahead log and checksummed snapshot files.
+//! Durable storage: write-ahead log, checksummed snapshot files, and the
+//! memory-mapped vector file ([`VectorFile`]) that compact layouts rerank from.
 //!
-//! Two building blocks, both independent of what they store:
+//! Two durable building blocks, both independent of what they store:
 //!
 //! - [`Wal`]: a per-collection write-ahead log of opaque byte records. An
 //!   append returns its log sequence number (lsn) once the record is fsync'd;
@@ -18,11 +19,13 @@
 mod snapshot;
 #[cfg(test)]
 pub(crate) mod testdir;
+mod vectors;
 mod wal;
 
 use std::path::{Path, PathBuf};
 
 pub use snapshot::{FOOTER_LEN, FileWriter, read_file, sync_dir, write_file};
+pub use vectors::VectorFile;
 pub use wal::{Recovered, Wal, WalOptions};
 
 /// Errors from the write-ahead log and snapshot files.

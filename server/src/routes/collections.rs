@@ -1,11 +1,13 @@
 //! Collections: create, list, describe, delete, snapshot.
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::extract::{Path, State};
 use trawl_index::{CollectionConfig, HnswParams, Layout};
 use trawl_proto::{
     CollectionAck, CollectionInfo, CollectionList, CollectionSummary, CreateCollection, ErrorBody,
-    HnswConfig, VectorConfig,
+    HnswConfig, MemoryInfo, VectorConfig,
 };
 
 use crate::convert;
@@ -87,7 +89,7 @@ pub async fn info(
         vector: VectorConfig {
             dims: Some(config.dims),
             metric: convert::api_metric(config.metric),
-            layout: config.layout.as_str().to_string(),
+            layout: config.layout.as_str(),
             hnsw: HnswConfig {
                 m: config.hnsw.m,
                 ef_construction: config.hnsw.ef_construction,
@@ -104,7 +106,21 @@ pub async fn info(
         graph_segments: stats.segments,
         ram_bytes: stats.ram_bytes,
         disk_bytes: stats.disk_bytes,
+        memory: MemoryInfo {
+            ram: parts(&stats, true),
+            disk: parts(&stats, false),
+        },
     }))
+}
+
+fn parts(stats: &trawl_index::CollectionStats, in_memory: bool) -> BTreeMap<String, u64> {
+    stats
+        .memory
+        .parts()
+        .into_iter()
+        .filter(|(_, ram, _)| *ram == in_memory)
+        .map(|(name, _, bytes)| (name.to_string(), bytes))
+        .collect()
 }
 
 /// Delete a collection and its files.

@@ -45,11 +45,28 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
     responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let depth = state.try_embedder().map_or(0, |e| e.queue_depth());
+    let collections = tokio::task::spawn_blocking({
+        let state = state.clone();
+        move || {
+            state.store().map_or_else(
+                |_| Vec::new(),
+                |store| {
+                    store
+                        .list()
+                        .into_iter()
+                        .map(|c| (c.name().to_string(), c.stats()))
+                        .collect()
+                },
+            )
+        }
+    })
+    .await
+    .unwrap_or_default();
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics().render(depth),
+        state.metrics().render(depth, &collections),
     )
 }

@@ -114,6 +114,8 @@ async fn run(
                     limit: p.request.limit,
                     ef: p.request.params.ef,
                     exact: p.request.params.exact,
+                    oversample: p.request.params.oversample,
+                    rerank: p.request.params.rerank.unwrap_or(true),
                     with_payload: p.request.with_payload,
                     with_vector: p.request.with_vector,
                 };

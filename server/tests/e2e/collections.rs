@@ -122,6 +122,111 @@ async fn collection_lifecycle_with_text_vectors_and_filters() {
 }
 
 #[tokio::test]
+async fn compact_layouts_keep_codes_in_memory_and_rerank_from_the_vector_file() {
+    let server = Server::start(&[]).await;
+    for (body, field) in [
+        (
+            json!({"vector": {"metric": "l2", "layout": "binary"}}),
+            "cosine or dot",
+        ),
+        (json!({"vector": {"layout": "matryoshka:384"}}), "shorter"),
+        (json!({"vector": {"layout": "binary:3"}}), "1, 2 or 4"),
+    ] {
+        let (status, answer) = server.put("/collections/bad", &body).await;
+        let message = assert_error(status, &answer, 422, "invalid_value");
+        assert!(message.contains(field), "{body} → {message}");
+    }
+    let (status, body) = server
+        .put(
+            "/collections/codes",
+            &json!({"vector": {"metric": "cosine", "layout": "binary:2"}, "payload_indexes": {"pos": "keyword"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let texts = [
+        "A man is eating food.",
+        "A man is eating a piece of bread.",
+        "A monkey is playing drums.",
+        "Two men pushed carts through the woods.",
+        "A man is riding a white horse on an enclosed ground.",
+        "A woman is playing violin.",
+    ];
+    let points: Vec<Value> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| json!({"id": i, "text": t, "payload": {"pos": if i % 2 == 0 { "even" } else { "odd" }}}))
+        .collect();
+    let (status, body) = server
+        .put("/collections/codes/points", &json!({ "points": points }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, body) = server
+        .post(
+            "/collections/codes/search",
+            &json!({"text": "someone eats bread", "limit": 2, "params": {"oversample": 2}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["hits"][0]["id"], 1);
+    assert_eq!(body["hits"][1]["id"], 0);
+    let reranked = body["hits"][0]["score"].as_f64().unwrap();
+    // The exact score of the stored vector.
+    let (_, exact) = server
+        .post(
+            "/collections/codes/search",
+            &json!({"text": "someone eats bread", "limit": 1, "params": {"exact": true}}),
+        )
+        .await;
+    assert!((exact["hits"][0]["score"].as_f64().unwrap() - reranked).abs() < 1e-5);
+    let (status, coarse) = server
+        .post(
+            "/collections/codes/search",
+            &json!({"text": "someone eats bread", "limit": 2, "params": {"rerank": false}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{coarse}");
+    let coarse_score = coarse["hits"][0]["score"].as_f64().unwrap();
+    assert!(
+        coarse_score != reranked && coarse_score.abs() < 2.0,
+        "{coarse}"
+    );
+    let (status, body) = server
+        .post(
+            "/collections/codes/search",
+            &json!({"text": "violin", "limit": 1, "filter": {"must": [{"key": "pos", "match": {"value": "odd"}}]}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["hits"][0]["id"], 5);
+    let (status, body) = server
+        .post(
+            "/collections/codes/search",
+            &json!({"text": "violin", "params": {"oversample": 0.5}}),
+        )
+        .await;
+    let message = assert_error(status, &body, 422, "invalid_value");
+    assert!(message.contains("params.oversample"), "{message}");
+
+    let (status, info) = server.get_json("/collections/codes").await;
+    assert_eq!(status, 200);
+    assert_eq!(info["vector"]["layout"], "binary:2");
+    assert_eq!(info["memory"]["ram"]["vectors"], 0, "{info}");
+    assert!(info["memory"]["ram"]["codes"].as_u64().unwrap() >= 6 * 2 * 48);
+    assert!(info["memory"]["disk"]["vectors_file"].as_u64().unwrap() >= 6 * 384 * 4);
+    let (status, text) = server.get("/metrics").await;
+    assert_eq!(status, 200);
+    assert!(
+        text.contains(r#"trawl_collection_ram_bytes{collection="codes",part="codes"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"trawl_collection_disk_bytes{collection="codes",part="vectors_file"}"#)
+    );
+    assert!(text.contains(r#"trawl_collection_points{collection="codes"} 6"#));
+}
+
+#[tokio::test]
 async fn bad_collection_requests_are_refused_and_nothing_is_written() {
     let server = Server::start(&["--max-upsert-points", "3", "--max-limit", "100"]).await;
     let (status, _) = server

@@ -174,6 +174,8 @@ fn recall_at_10_on_real_embeddings_with_and_without_filters() {
                 limit: K,
                 ef: None,
                 exact,
+                oversample: None,
+                rerank: true,
                 with_payload: false,
                 with_vector: false,
             };

@@ -1,0 +1,600 @@
+//! Compact codes: the coarse side of the bi-granular layout (BiDR).
+//!
+//! A collection with a compact layout keeps one code per point in memory, and
+//! its graph and flat scans run on the codes; the full `f32` vectors stay in a
+//! memory-mapped file and are read only to rerank candidates.
+//!
+//! - **binary** (1 bit per dimension): the sign of each component, packed into
+//!   `u64` words (dimension `j` is bit `j % 64` of word `j / 64`); scored by
+//!   Hamming distance with `count_ones`, the query binarised the same way.
+//! - **binary:b** (`b` = 2 or 4): residual binarisation as in Tencent's BEBR.
+//!   Plane 0 holds the signs of `x` with scale `s₀ = mean|x|`; plane `p` holds
+//!   the signs of the residual `rₚ = x − Σ_{i<p} sᵢ·bᵢ` with `sₚ = mean|rₚ|`
+//!   (the scale that minimises ‖rₚ − s·sign(rₚ)‖). The vector is reconstructed
+//!   as `Σ sₚ·bₚ` with `bₚ ∈ {−1, +1}ᵈ`. Scoring is asymmetric: the float query
+//!   against the codes, `q·x̂ = Σₚ sₚ (2·Σ_{j: bit set} qⱼ − Σⱼ qⱼ)`, where the
+//!   inner sum comes from per-byte lookup tables built once per query. A row
+//!   is `b` planes of words, then the `b` scales as `f32` bits, two per word.
+//! - **matryoshka:k**: the first `k` components, renormalised for cosine.
+//!
+//! Scores are "higher is better" and comparable within one query only; they
+//! order candidates for the rerank.
+
+use crate::distance::{self, Metric};
+use crate::graph::Scorer;
+use crate::types::Offset;
+
+/// Score 1-bit codes asymmetrically (the float query against the signs) rather
+/// than by Hamming distance to the query's own signs.
+const ASYMMETRIC_SIGNS: bool = true;
+
+/// What a compact code keeps of a vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeKind {
+    /// `bits` sign planes (1, 2 or 4).
+    Binary {
+        /// Bit planes per dimension.
+        bits: u8,
+    },
+    /// The first `k` dimensions.
+    Prefix {
+        /// Prefix length.
+        k: usize,
+    },
+}
+
+/// The shape of one collection's codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeSpec {
+    /// What is kept.
+    pub kind: CodeKind,
+    /// Dimension of the full vectors.
+    pub dims: usize,
+    /// The collection's metric (prefixes are renormalised for cosine).
+    pub metric: Metric,
+}
+
+/// Words per bit plane for `dims` dimensions.
+pub fn words_per_plane(dims: usize) -> usize {
+    dims.div_ceil(64)
+}
+
+impl CodeSpec {
+    /// `u64` words per code (binary kinds).
+    pub fn words(&self) -> usize {
+        match self.kind {
+            CodeKind::Binary { bits: 1 } => words_per_plane(self.dims),
+            CodeKind::Binary { bits } => {
+                let bits = usize::from(bits);
+                bits * words_per_plane(self.dims) + bits.div_ceil(2)
+            }
+            CodeKind::Prefix { .. } => 0,
+        }
+    }
+
+    /// `f32`s per code (prefix kind).
+    pub fn floats(&self) -> usize {
+        match self.kind {
+            CodeKind::Prefix { k } => k,
+            CodeKind::Binary { .. } => 0,
+        }
+    }
+
+    /// Bytes per code.
+    pub fn bytes(&self) -> usize {
+        self.words() * 8 + self.floats() * 4
+    }
+
+    /// Appends the code of `v` (a stored vector: already normalised for cosine).
+    pub fn encode(&self, v: &[f32], words: &mut Vec<u64>, floats: &mut Vec<f32>) {
+        match self.kind {
+            CodeKind::Binary { bits } => encode_binary(v, bits, words),
+            CodeKind::Prefix { k } => {
+                let start = floats.len();
+                floats.extend_from_slice(&v[..k.min(v.len())]);
+                floats.resize(start + k, 0.0);
+                if self.metric == Metric::Cosine {
+                    normalise(&mut floats[start..]);
+                }
+            }
+        }
+    }
+
+    /// Prepares `query` (a prepared query vector) for scoring against codes.
+    pub fn query(&self, query: &[f32]) -> QueryCode {
+        match self.kind {
+            CodeKind::Binary { bits: 1 } if !ASYMMETRIC_SIGNS => {
+                let mut words = Vec::with_capacity(self.words());
+                encode_binary(query, 1, &mut words);
+                QueryCode::Bits(words)
+            }
+            CodeKind::Binary { .. } => {
+                let (lut, delta, base) = byte_tables(query);
+                QueryCode::Tables {
+                    lut,
+                    delta,
+                    base,
+                    sum: query.iter().sum(),
+                    norm: distance::dot(query, query).sqrt(),
+                }
+            }
+            CodeKind::Prefix { .. } => {
+                let mut floats = Vec::with_capacity(self.floats());
+                self.encode(query, &mut Vec::new(), &mut floats);
+                QueryCode::Prefix(floats)
+            }
+        }
+    }
+
+    /// Graph distance between two binary codes ("lower is better", never
+    /// negative): Hamming for 1 bit; for more, the metric's distance of the
+    /// reconstructions' dot product, from popcounts of every pair of planes.
+    pub fn code_distance(&self, a: &[u64], b: &[u64]) -> f32 {
+        match self.kind {
+            CodeKind::Binary { bits: 1 } => distance::hamming(a, b) as f32,
+            CodeKind::Binary { bits } => {
+                let s = reconstructed_dot(a, b, usize::from(bits), self.dims);
+                match self.metric {
+                    Metric::Cosine => (1.0 - s).max(0.0),
+                    _ => {
+                        if s <= 0.0 {
+                            1.0 - s
+                        } else {
+                            1.0 / (1.0 + s)
+                        }
+                    }
+                }
+            }
+            CodeKind::Prefix { .. } => 0.0,
+        }
+    }
+
+    /// Turns a coarse score for `query` into the API's scale (for `rerank:
+    /// false`): for sign bits the cosine between the query and the sign vector
+    /// (`1 − 2h/d` for a Hamming distance `h` between signs), for residual codes
+    /// the dot product with the reconstruction, for prefixes their own score.
+    pub fn api_score(&self, query: &QueryCode, coarse: f32) -> f32 {
+        match (query, self.kind, self.metric) {
+            (QueryCode::Bits(_), _, _) => 1.0 + 2.0 * coarse / self.dims as f32,
+            (QueryCode::Tables { norm, .. }, CodeKind::Binary { bits: 1 }, _) => {
+                coarse / (norm * (self.dims as f32).sqrt()).max(f32::MIN_POSITIVE)
+            }
+            (_, CodeKind::Prefix { .. }, Metric::L2) => -(-coarse).max(0.0).sqrt(),
+            _ => coarse,
+        }
+    }
+}
+
+/// A query prepared for one kind of code.
+#[derive(Debug, Clone)]
+pub enum QueryCode {
+    /// The query's own sign bits (1-bit codes).
+    Bits(Vec<u64>),
+    /// Per-byte tables: the sum of the query's components at the set bits of
+    /// byte value `v` in byte `i` is about `delta · lut[i·256 + v] + min_i`,
+    /// quantised to `u8` so that the tables (a quarter of the `f32` size:
+    /// 12 KiB for 384 dimensions) stay in the L1 cache; `base` is Σᵢ minᵢ and
+    /// `sum` is Σ q. A code's sum is then `delta · Σ lut + base`, within
+    /// `bytes · delta / 2` of the exact one.
+    Tables {
+        /// The quantised tables.
+        lut: Vec<u8>,
+        /// The quantisation step.
+        delta: f32,
+        /// Σ of each table's minimum.
+        base: f32,
+        /// The sum of the query's components.
+        sum: f32,
+        /// The query's Euclidean norm.
+        norm: f32,
+    },
+    /// The query's prefix.
+    Prefix(Vec<f32>),
+}
+
+fn normalise(v: &mut [f32]) {
+    let n = distance::dot(v, v).sqrt();
+    if n > 0.0 {
+        v.iter_mut().for_each(|x| *x /= n);
+    }
+}
+
+/// Appends `bits` residual sign planes of `v`, then their scales (`bits > 1`).
+fn encode_binary(v: &[f32], bits: u8, out: &mut Vec<u64>) {
+    let wpp = words_per_plane(v.len());
+    if bits == 1 {
+        push_signs(v, wpp, out);
+        return;
+    }
+    let mut residual = v.to_vec();
+    let mut scales = Vec::with_capacity(usize::from(bits));
+    for _ in 0..bits {
+        let scale = if residual.is_empty() {
+            0.0
+        } else {
+            residual.iter().map(|x| x.abs()).sum::<f32>() / residual.len() as f32
+        };
+        push_signs(&residual, wpp, out);
+        for x in &mut residual {
+            *x -= if *x > 0.0 { scale } else { -scale };
+        }
+        scales.push(scale);
+    }
+    for pair in scales.chunks(2) {
+        let lo = u64::from(pair[0].to_bits());
+        let hi = pair.get(1).map_or(0, |s| u64::from(s.to_bits()));
+        out.push(lo | (hi << 32));
+    }
+}
+
+fn push_signs(v: &[f32], wpp: usize, out: &mut Vec<u64>) {
+    let start = out.len();
+    out.resize(start + wpp, 0);
+    for (j, x) in v.iter().enumerate() {
+        if *x > 0.0 {
+            out[start + j / 64] |= 1 << (j % 64);
+        }
+    }
+}
+
+/// The scale of plane `p` in a multi-bit code row.
+#[inline]
+fn scale(row: &[u64], planes: usize, wpp: usize, p: usize) -> f32 {
+    let word = row[planes * wpp + p / 2];
+    f32::from_bits((word >> (32 * (p % 2))) as u32)
+}
+
+/// The vector a code stands for (for tests and error measurements).
+pub fn reconstruct(row: &[u64], bits: u8, dims: usize) -> Vec<f32> {
+    let planes = usize::from(bits);
+    let wpp = words_per_plane(dims);
+    let mut out = vec![0f32; dims];
+    for p in 0..planes {
+        let s = if planes == 1 {
+            1.0
+        } else {
+            scale(row, planes, wpp, p)
+        };
+        for (j, x) in out.iter_mut().enumerate() {
+            let bit = (row[p * wpp + j / 64] >> (j % 64)) & 1;
+            *x += if bit == 1 { s } else { -s };
+        }
+    }
+    out
+}
+
+/// `x̂·ŷ` of two multi-bit codes: Σ sᵢ tⱼ (d − 2·hamming(aᵢ, bⱼ)).
+fn reconstructed_dot(a: &[u64], b: &[u64], planes: usize, dims: usize) -> f32 {
+    let wpp = words_per_plane(dims);
+    let mut total = 0.0;
+    for i in 0..planes {
+        let pa = &a[i * wpp..(i + 1) * wpp];
+        let si = scale(a, planes, wpp, i);
+        for j in 0..planes {
+            let pb = &b[j * wpp..(j + 1) * wpp];
+            let agree = dims as f32 - 2.0 * distance::hamming(pa, pb) as f32;
+            total += si * scale(b, planes, wpp, j) * agree;
+        }
+    }
+    total
+}
+
+/// Per-byte lookup tables of `q`, quantised (see [`QueryCode::Tables`]):
+/// `(tables, delta, base)`.
+fn byte_tables(q: &[f32]) -> (Vec<u8>, f32, f32) {
+    let bytes = words_per_plane(q.len()) * 8;
+    let mut exact = vec![0f32; bytes * 256];
+    for (i, table) in exact.chunks_exact_mut(256).enumerate() {
+        for v in 1..256usize {
+            let low = v.trailing_zeros() as usize;
+            let x = q.get(i * 8 + low).copied().unwrap_or(0.0);
+            table[v] = table[v & (v - 1)] + x;
+        }
+    }
+    let bounds: Vec<(f32, f32)> = exact
+        .chunks_exact(256)
+        .map(|t| {
+            t.iter()
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| {
+                    (lo.min(x), hi.max(x))
+                })
+        })
+        .collect();
+    let range = bounds.iter().map(|(lo, hi)| hi - lo).fold(0f32, f32::max);
+    let delta = if range > 0.0 { range / 255.0 } else { 1.0 };
+    let lut = exact
+        .chunks_exact(256)
+        .zip(&bounds)
+        .flat_map(|(t, (lo, _))| {
+            t.iter()
+                .map(move |x| ((x - lo) / delta).round().clamp(0.0, 255.0) as u8)
+        })
+        .collect();
+    (lut, delta, bounds.iter().map(|(lo, _)| lo).sum())
+}
+
+/// Σ over a plane's bytes of the query's quantised table entries.
+#[inline]
+fn table_sum(lut: &[u8], plane: &[u64]) -> u32 {
+    let mut acc = [0u32; 4];
+    for (w, word) in plane.iter().enumerate() {
+        let tables = &lut[w * 2048..(w + 1) * 2048];
+        let bytes = word.to_le_bytes();
+        for (b, byte) in bytes.iter().enumerate() {
+            acc[b % 4] += u32::from(tables[b * 256 + usize::from(*byte)]);
+        }
+    }
+    acc.iter().sum()
+}
+
+/// Codes of every offset, in memory.
+#[derive(Debug)]
+pub struct Codes {
+    spec: CodeSpec,
+    words: Vec<u64>,
+    floats: Vec<f32>,
+}
+
+impl Codes {
+    /// No codes yet.
+    pub fn new(spec: CodeSpec) -> Self {
+        Self {
+            spec,
+            words: Vec::new(),
+            floats: Vec::new(),
+        }
+    }
+
+    /// The codes' shape.
+    pub fn spec(&self) -> &CodeSpec {
+        &self.spec
+    }
+
+    /// Appends the code of the next offset's vector.
+    pub fn push(&mut self, v: &[f32]) {
+        self.spec.encode(v, &mut self.words, &mut self.floats);
+    }
+
+    /// Binary code words of `offset` (empty for prefixes).
+    #[inline]
+    pub fn words(&self, offset: Offset) -> &[u64] {
+        let n = self.spec.words();
+        let at = offset as usize * n;
+        &self.words[at..at + n]
+    }
+
+    /// Prefix of `offset` (empty for binary codes).
+    #[inline]
+    pub fn prefix(&self, offset: Offset) -> &[f32] {
+        let n = self.spec.floats();
+        let at = offset as usize * n;
+        &self.floats[at..at + n]
+    }
+
+    /// All prefixes, `k` per offset (the graph reads them in place).
+    pub fn prefixes(&self) -> &[f32] {
+        &self.floats
+    }
+
+    /// Heap bytes held.
+    pub fn ram_bytes(&self) -> usize {
+        self.words.capacity() * 8 + self.floats.capacity() * 4
+    }
+
+    /// A scorer of offsets for `query` (made by [`CodeSpec::query`] with this spec).
+    pub fn scorer<'a>(&'a self, query: &'a QueryCode) -> CodeScorer<'a> {
+        CodeScorer { codes: self, query }
+    }
+}
+
+/// Scores offsets' codes against one query.
+pub struct CodeScorer<'a> {
+    codes: &'a Codes,
+    query: &'a QueryCode,
+}
+
+impl Scorer for CodeScorer<'_> {
+    #[inline]
+    fn score(&self, o: Offset) -> f32 {
+        let spec = &self.codes.spec;
+        match self.query {
+            QueryCode::Bits(q) => -(distance::hamming(q, self.codes.words(o)) as f32),
+            QueryCode::Tables {
+                lut,
+                delta,
+                base,
+                sum,
+                ..
+            } => {
+                let CodeKind::Binary { bits } = spec.kind else {
+                    return f32::NEG_INFINITY;
+                };
+                // q·b for a plane b of ±1: 2·(Σ q at set bits) − Σ q.
+                let dot = |plane: &[u64]| 2.0 * (delta * table_sum(lut, plane) as f32 + base) - sum;
+                let planes = usize::from(bits);
+                let row = self.codes.words(o);
+                if planes == 1 {
+                    return dot(row);
+                }
+                let wpp = words_per_plane(spec.dims);
+                (0..planes)
+                    .map(|p| scale(row, planes, wpp, p) * dot(&row[p * wpp..(p + 1) * wpp]))
+                    .sum()
+            }
+            QueryCode::Prefix(q) => match spec.metric {
+                Metric::L2 => -distance::l2_squared(q, self.codes.prefix(o)),
+                _ => distance::dot(q, self.codes.prefix(o)),
+            },
+        }
+    }
+
+    #[inline]
+    fn prefetch(&self, o: Offset) {
+        if self.codes.spec.floats() > 0 {
+            distance::prefetch(self.codes.prefix(o));
+        } else {
+            distance::prefetch_words(self.codes.words(o));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn random(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).max(1);
+        let mut v: Vec<f32> = (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s % 2_000_001) as f32 / 1_000_000.0 - 1.0
+            })
+            .collect();
+        normalise(&mut v);
+        v
+    }
+
+    fn spec(kind: CodeKind, dims: usize) -> CodeSpec {
+        CodeSpec {
+            kind,
+            dims,
+            metric: Metric::Cosine,
+        }
+    }
+
+    #[test]
+    fn sign_bits_pack_least_significant_first_and_hamming_matches_a_scalar_count() {
+        for dims in [1, 7, 63, 64, 65, 130, 384] {
+            let s = spec(CodeKind::Binary { bits: 1 }, dims);
+            let (a, b) = (random(dims, dims as u64), random(dims, dims as u64 + 1));
+            let (mut wa, mut wb) = (Vec::new(), Vec::new());
+            s.encode(&a, &mut wa, &mut Vec::new());
+            s.encode(&b, &mut wb, &mut Vec::new());
+            assert_eq!(wa.len(), s.words());
+            for (j, x) in a.iter().enumerate() {
+                assert_eq!(
+                    (wa[j / 64] >> (j % 64)) & 1 == 1,
+                    *x > 0.0,
+                    "dims {dims} bit {j}"
+                );
+            }
+            let scalar = a
+                .iter()
+                .zip(&b)
+                .filter(|(x, y)| (**x > 0.0) != (**y > 0.0))
+                .count();
+            assert_eq!(distance::hamming(&wa, &wb) as usize, scalar, "dims {dims}");
+            assert_eq!(s.code_distance(&wa, &wb) as usize, scalar);
+            // Unpacking gives the signs back.
+            let back = reconstruct(&wa, 1, dims);
+            assert!(back.iter().zip(&a).all(|(r, x)| (*r > 0.0) == (*x > 0.0)));
+        }
+    }
+
+    #[test]
+    fn residual_codes_reconstruct_better_as_bits_grow() {
+        let dims = 384;
+        let mut errors = Vec::new();
+        for bits in [1u8, 2, 4] {
+            let s = spec(CodeKind::Binary { bits }, dims);
+            let mut total = 0.0;
+            for seed in 0..50 {
+                let v = random(dims, seed);
+                let mut w = Vec::new();
+                s.encode(&v, &mut w, &mut Vec::new());
+                assert_eq!(w.len(), s.words());
+                let mut r = reconstruct(&w, bits, dims);
+                if bits == 1 {
+                    // One plane carries no scale: compare directions.
+                    normalise(&mut r);
+                }
+                total += v
+                    .iter()
+                    .zip(&r)
+                    .map(|(x, y)| (x - y) * (x - y))
+                    .sum::<f32>();
+            }
+            errors.push(total / 50.0);
+        }
+        assert!(
+            errors[0] > errors[1] && errors[1] > errors[2],
+            "squared error by bits 1, 2, 4: {errors:?}"
+        );
+        assert!(errors[2] < 0.05 * errors[0], "{errors:?}");
+    }
+
+    #[test]
+    fn asymmetric_scores_equal_the_dot_product_with_the_reconstruction() {
+        for dims in [5, 64, 100, 384] {
+            for bits in [2u8, 4] {
+                let s = spec(CodeKind::Binary { bits }, dims);
+                let mut codes = Codes::new(s);
+                let vs: Vec<Vec<f32>> = (0..20).map(|i| random(dims, 100 + i)).collect();
+                vs.iter().for_each(|v| codes.push(v));
+                let q = random(dims, 7);
+                let qc = s.query(&q);
+                let QueryCode::Tables { delta, .. } = qc else {
+                    panic!("residual codes use tables");
+                };
+                let scorer = codes.scorer(&qc);
+                for o in 0..20u32 {
+                    let r = reconstruct(codes.words(o), bits, dims);
+                    let want: f32 = q.iter().zip(&r).map(|(a, b)| a * b).sum();
+                    let got = scorer.score(o);
+                    // Each table entry is within delta / 2 of its exact sum;
+                    // a plane's dot product doubles the table sum.
+                    let wpp = words_per_plane(dims);
+                    let scales: f32 = (0..usize::from(bits))
+                        .map(|p| scale(codes.words(o), usize::from(bits), wpp, p))
+                        .sum();
+                    let bound = scales * (wpp * 8) as f32 * delta + 1e-5;
+                    assert!(
+                        (got - want).abs() <= bound,
+                        "dims {dims} bits {bits}: {got} vs {want} (bound {bound})"
+                    );
+                    // Code-to-code: the reconstructions' dot product.
+                    let r1 = reconstruct(codes.words(1), bits, dims);
+                    let want: f32 = r.iter().zip(&r1).map(|(a, b)| a * b).sum();
+                    let got = 1.0 - s.code_distance(codes.words(o), codes.words(1));
+                    assert!((got - want.min(1.0)).abs() < 1e-3, "{got} vs {want}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hamming_scores_rank_like_the_bit_distance_and_prefixes_are_renormalised() {
+        let dims = 128;
+        let s = spec(CodeKind::Binary { bits: 1 }, dims);
+        let mut codes = Codes::new(s);
+        let vs: Vec<Vec<f32>> = (0..10).map(|i| random(dims, i)).collect();
+        vs.iter().for_each(|v| codes.push(v));
+        let qc = s.query(&vs[3]);
+        let scorer = codes.scorer(&qc);
+        // The point's own code scores best, and its API score is the cosine
+        // between the query and its sign vector.
+        let own = scorer.score(3);
+        assert!((0..10).all(|o| scorer.score(o) <= own));
+        let signs: Vec<f32> = vs[3]
+            .iter()
+            .map(|x| if *x > 0.0 { 1.0 } else { -1.0 })
+            .collect();
+        let cos = distance::dot(&vs[3], &signs) / (dims as f32).sqrt();
+        assert!((s.api_score(&qc, own) - cos).abs() < 1e-2);
+        let hamming = QueryCode::Bits(codes.words(3).to_vec());
+        assert_eq!(codes.scorer(&hamming).score(3), 0.0);
+        assert_eq!(s.api_score(&hamming, 0.0), 1.0);
+        assert!(codes.scorer(&hamming).score(4) < 0.0);
+
+        let p = spec(CodeKind::Prefix { k: 16 }, dims);
+        let mut codes = Codes::new(p);
+        codes.push(&vs[0]);
+        let n: f32 = codes.prefix(0).iter().map(|x| x * x).sum();
+        assert!((n - 1.0).abs() < 1e-5);
+        let qc = p.query(&vs[0]);
+        assert!((codes.scorer(&qc).score(0) - 1.0).abs() < 1e-5);
+        assert_eq!(codes.prefixes().len(), 16);
+    }
+}
