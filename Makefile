@@ -3,7 +3,7 @@ SHELL := /bin/bash
 ADDR ?= 127.0.0.1:6390
 DATA_DIR ?= data
 
-.PHONY: run setup build test test-rust test-python lint fmt bench-encode clean
+.PHONY: run setup build test test-rust test-python lint fmt bench-encode eval clean
 
 ## run: set up (offline model export, ONNX Runtime), build release, serve on $(ADDR)
 run: setup
@@ -40,6 +40,13 @@ fmt:
 bench-encode: setup
 	cargo build --release -p trawl-server -p trawl-client
 	./target/release/trawl-bench encode
+
+## eval: SciFact through the HTTP API, exact and with each layout (writes bench-out/eval-scifact.json)
+LAYOUTS ?= float,binary,binary:2,binary:4,matryoshka:128
+REFERENCE ?= ../shared/data/reference/sentence-transformers__all-MiniLM-L6-v2__8b3219a92973c328a8e22fadcfa821b5dc75636a__SciFact.json
+eval: setup build
+	./target/release/trawl-eval --exact --reference $(REFERENCE)
+	./target/release/trawl-eval --layout $(LAYOUTS) --reference $(REFERENCE)
 
 clean:
 	cargo clean

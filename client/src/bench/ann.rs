@@ -34,6 +34,7 @@ use super::stats::percentile;
 const K: usize = 10;
 const EFS: [usize; 12] = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512];
 const FILTER_EFS: [usize; 5] = [16, 32, 64, 128, 256];
+const OVERSAMPLES: [f32; 11] = [1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0, 40.0];
 
 /// Arguments of `trawl-bench ann`.
 #[derive(Debug, Args)]
@@ -47,7 +48,9 @@ pub struct AnnArgs {
     /// Queries used by `--filtered`.
     #[arg(long, default_value_t = 300)]
     pub filtered_queries: usize,
-    /// Storage layout of the collection.
+    /// Storage layouts to build and measure one after the other, comma-separated
+    /// (`float`, `binary`, `binary:2`, `binary:4`, `matryoshka:K`). Compact
+    /// layouts sweep the oversampling factor instead of `ef`.
     #[arg(long, default_value = "float")]
     pub layout: String,
     /// HNSW `M`.
@@ -67,6 +70,13 @@ struct Row {
     build_s: f64,
     ram_mb: f64,
     ef: String,
+    /// Candidates per result reranked (compact layouts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oversample: Option<f32>,
+    /// Memory for vectors and codes, from the collection's own accounting.
+    vectors_codes_mb: f64,
+    /// Everything the collection accounts in memory (graph, payloads, ids too).
+    index_ram_mb: f64,
     #[serde(rename = "recall@10")]
     recall: f64,
     qps_1thread: f64,
@@ -156,7 +166,7 @@ fn round(x: f64, places: i32) -> f64 {
     (x * f).round() / f
 }
 
-/// Runs the benchmark.
+/// Runs the benchmark: every layout of `--layout` in turn, one table.
 pub fn run(args: &AnnArgs) -> Result<()> {
     let base = npy::read_f32(&args.dir.join("base.npy"))?;
     let queries = npy::read_f32(&args.dir.join("queries.npy"))?;
@@ -173,11 +183,65 @@ pub fn run(args: &AnnArgs) -> Result<()> {
     } else {
         Vec::new()
     };
+    let data = Data {
+        base: &base,
+        queries: &queries,
+        gt: &gt,
+        meta: &meta,
+        filters: &filters,
+    };
+    let mut rows = Vec::new();
+    let mut restarts = Vec::new();
+    for layout in args.layout.split(',').map(str::trim) {
+        let (mut r, restart) = run_layout(args, &data, layout)?;
+        rows.append(&mut r);
+        restarts.push(restart);
+    }
+    print_table(args, &rows)?;
+    let file = if args.filtered {
+        "trawl_filtered.json"
+    } else {
+        "trawl.json"
+    };
+    let path = write_json(
+        &args.dir,
+        file,
+        &serde_json::json!({
+            "benchmark": "ann",
+            "machine": MachineInfo::collect(),
+            "filtered": args.filtered,
+            "restarts": restarts,
+            "rows": rows,
+        }),
+    )?;
+    eprintln!("ann: wrote {}", path.display());
+    Ok(())
+}
+
+struct Data<'a> {
+    base: &'a npy::Array<f32>,
+    queries: &'a npy::Array<f32>,
+    gt: &'a npy::Array<i64>,
+    meta: &'a [serde_json::Map<String, Value>],
+    filters: &'a [FilterSpec],
+}
+
+/// Builds one collection with `layout` and measures it; returns its rows and
+/// the snapshot / reopen timings.
+fn run_layout(args: &AnnArgs, data: &Data<'_>, layout_name: &str) -> Result<(Vec<Row>, Value)> {
+    let Data {
+        base,
+        queries,
+        gt,
+        meta,
+        filters,
+    } = *data;
     let keys: BTreeMap<String, PayloadType> = filters
         .iter()
         .map(|f| (f.key.clone(), PayloadType::Keyword))
         .collect();
-    let layout = Layout::parse(&args.layout)?;
+    let layout = Layout::parse(layout_name)?;
+    let compact = layout != Layout::Float;
     let config = CollectionConfig {
         dims: base.cols,
         metric: Metric::Dot,
@@ -214,48 +278,74 @@ pub fn run(args: &AnnArgs) -> Result<()> {
     }
     collection.wait_indexed();
     let build_s = round(t.elapsed().as_secs_f64(), 2);
+    // The log (and a compact layout's vector file) leave dirty pages behind;
+    // flush them now, so that their write-back does not run under the timings.
+    if let Err(error) = std::process::Command::new("sync").status() {
+        eprintln!("ann: cannot run sync ({error}); timings may include write-back");
+    }
     let ram_mb = round(rss_mb() - rss0, 1);
+    let stats = collection.stats();
+    let mb = |b: u64| round(b as f64 / 1e6, 1);
+    let vectors_codes_mb = mb(stats.memory.vectors + stats.memory.codes);
+    let index_ram_mb = mb(stats.ram_bytes);
     eprintln!(
-        "ann: built {} points in {build_s} s, RSS +{ram_mb} MB",
-        base.rows
+        "ann: {layout_name}: built {} points in {build_s} s, RSS +{ram_mb} MB; memory by part: {:?}",
+        base.rows, stats.memory
     );
     let params = format!("M={} efC={}", args.m, args.ef_construction);
-    let row =
-        |ef: String, recall: f64, qps: f64, p50: f64, p99: f64, filter: Option<(&str, f64)>| Row {
-            system: "trawl",
-            layout: args.layout.clone(),
-            params: params.clone(),
-            build_s,
-            ram_mb,
+    let row = |ef: String,
+               oversample: Option<f32>,
+               recall: f64,
+               qps: f64,
+               p50: f64,
+               p99: f64,
+               filter: Option<(&str, f64)>| Row {
+        system: "trawl",
+        layout: layout_name.to_string(),
+        params: params.clone(),
+        build_s,
+        ram_mb,
+        ef,
+        oversample,
+        vectors_codes_mb,
+        index_ram_mb,
+        recall: round(recall, 4),
+        qps_1thread: round(qps, 1),
+        p50_ms: round(p50, 3),
+        p99_ms: round(p99, 3),
+        filter: filter.map(|(n, _)| n.to_string()),
+        selectivity: filter.map(|(_, s)| round(s, 5)),
+    };
+    let search_with = |filter: Option<&Filter>,
+                       ef: Option<usize>,
+                       oversample: Option<f32>,
+                       exact: bool,
+                       v: &[f32]|
+     -> Vec<PointId> {
+        let query = SearchQuery {
+            vector: v,
+            filter,
+            filter_limits: FilterLimits::default(),
+            limit: K,
             ef,
-            recall: round(recall, 4),
-            qps_1thread: round(qps, 1),
-            p50_ms: round(p50, 3),
-            p99_ms: round(p99, 3),
-            filter: filter.map(|(n, _)| n.to_string()),
-            selectivity: filter.map(|(_, s)| round(s, 5)),
+            exact,
+            oversample,
+            rerank: true,
+            with_payload: false,
+            with_vector: false,
         };
-    let search =
-        |filter: Option<&Filter>, ef: Option<usize>, exact: bool, v: &[f32]| -> Vec<PointId> {
-            let query = SearchQuery {
-                vector: v,
-                filter,
-                filter_limits: FilterLimits::default(),
-                limit: K,
-                ef,
-                exact,
-                with_payload: false,
-                with_vector: false,
-            };
-            collection
-                .search(&query)
-                .map(|hits| hits.into_iter().map(|h| h.id).collect())
-                .unwrap_or_default()
-        };
+        collection
+            .search(&query)
+            .map(|hits| hits.into_iter().map(|h| h.id).collect())
+            .unwrap_or_default()
+    };
+    let search = |filter: Option<&Filter>, ef: Option<usize>, exact: bool, v: &[f32]| {
+        search_with(filter, ef, None, exact, v)
+    };
     let mut rows = Vec::new();
     if args.filtered {
         let nq = args.filtered_queries.min(queries.rows);
-        for spec in &filters {
+        for spec in filters {
             let filter = Filter {
                 must: vec![Condition::MatchAny {
                     key: spec.key.clone(),
@@ -293,7 +383,7 @@ pub fn run(args: &AnnArgs) -> Result<()> {
             let settings = std::iter::once(None).chain(FILTER_EFS.iter().map(|&e| Some(e)));
             for ef in settings {
                 let (qps, p50, p99, answers) =
-                    measure(&queries, nq, &|v| search(Some(&filter), ef, false, v));
+                    measure(queries, nq, &|v| search(Some(&filter), ef, false, v));
                 let r = answers
                     .iter()
                     .zip(&truths)
@@ -303,6 +393,7 @@ pub fn run(args: &AnnArgs) -> Result<()> {
                 let ef_label = ef.map_or_else(|| "auto".to_string(), |e| e.to_string());
                 rows.push(row(
                     ef_label,
+                    None,
                     r,
                     qps,
                     p50,
@@ -315,9 +406,26 @@ pub fn run(args: &AnnArgs) -> Result<()> {
         let truths: Vec<HashSet<u64>> = (0..queries.rows)
             .map(|i| gt.row(i).iter().take(K).map(|&x| x as u64).collect())
             .collect();
-        for ef in EFS {
-            let (qps, p50, p99, answers) = measure(&queries, queries.rows, &|v| {
-                search(None, Some(ef), false, v)
+        // Float sweeps ef; compact layouts sweep the candidates reranked
+        // (the walk's ef is then at least limit × oversample).
+        // Compact layouts also sweep ef with every walk result reranked
+        // (oversample = ef / limit).
+        let settings: Vec<(Option<usize>, Option<f32>)> = if compact {
+            OVERSAMPLES
+                .iter()
+                .map(|&o| (None, Some(o)))
+                .chain(
+                    EFS.iter()
+                        .filter(|&&e| (K..=128).contains(&e))
+                        .map(|&e| (Some(e), Some(e as f32 / K as f32))),
+                )
+                .collect()
+        } else {
+            EFS.iter().map(|&e| (Some(e), None)).collect()
+        };
+        for (ef, oversample) in settings {
+            let (qps, p50, p99, answers) = measure(queries, queries.rows, &|v| {
+                search_with(None, ef, oversample, false, v)
             });
             let r = answers
                 .iter()
@@ -325,7 +433,8 @@ pub fn run(args: &AnnArgs) -> Result<()> {
                 .map(|(a, t)| recall(a, t))
                 .sum::<f64>()
                 / queries.rows as f64;
-            rows.push(row(ef.to_string(), r, qps, p50, p99, None));
+            let ef_label = ef.map_or_else(|| "auto".to_string(), |e| e.to_string());
+            rows.push(row(ef_label, oversample, r, qps, p50, p99, None));
         }
     }
     // Restart: a snapshot stores the graph, so opening it needs no rebuild.
@@ -346,13 +455,33 @@ pub fn run(args: &AnnArgs) -> Result<()> {
     drop(reopened);
     let _ = std::fs::remove_dir_all(&scratch);
 
+    Ok((
+        rows,
+        serde_json::json!({
+            "layout": layout_name,
+            "snapshot_s": snapshot_s,
+            "reopen_s": reopen_s,
+            "reopen_indexed": stats.indexed,
+            "memory": {
+                "vectors": stats.memory.vectors,
+                "codes": stats.memory.codes,
+                "graph": stats.memory.graph,
+                "vectors_file": stats.memory.vectors_file,
+            },
+        }),
+    ))
+}
+
+fn print_table(args: &AnnArgs, rows: &[Row]) -> Result<()> {
     let mut columns = vec![
         "system",
         "layout",
         "params",
         "build_s",
         "ram_mb",
+        "vectors_codes_mb",
         "ef",
+        "oversample",
         "recall@10",
         "qps_1thread",
         "p50_ms",
@@ -369,36 +498,17 @@ pub fn run(args: &AnnArgs) -> Result<()> {
             .collect::<Vec<_>>()
             .join("  ")
     );
-    for r in &rows {
+    for r in rows {
         let v = serde_json::to_value(r)?;
         let cells: Vec<String> = columns
             .iter()
             .map(|c| match &v[*c] {
                 Value::String(s) => format!("{s:>12}"),
                 Value::Null => format!("{:>12}", ""),
-                other => format!("{other:>12}"),
+                other => format!("{:>12}", other.to_string()),
             })
             .collect();
         println!("{}", cells.join("  "));
     }
-    let file = if args.filtered {
-        "trawl_filtered.json"
-    } else {
-        "trawl.json"
-    };
-    let path = write_json(
-        &args.dir,
-        file,
-        &serde_json::json!({
-            "benchmark": "ann",
-            "machine": MachineInfo::collect(),
-            "filtered": args.filtered,
-            "snapshot_s": snapshot_s,
-            "reopen_s": reopen_s,
-            "reopen_indexed": stats.indexed,
-            "rows": rows,
-        }),
-    )?;
-    eprintln!("ann: wrote {}", path.display());
     Ok(())
 }

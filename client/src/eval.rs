@@ -1,0 +1,567 @@
+//! `trawl-eval`: a BEIR-format dataset through a running Trawl, over HTTP.
+//!
+//! For each requested layout: create a collection, ingest the corpus as text
+//! (`title + " " + text`, as BEIR and MTEB embed documents) in batches, wait
+//! until the graph covers every point (so that the graph, not the exact scan of
+//! the not-yet-indexed tail, answers), run every query of the split that has
+//! judgements through `POST /collections/{name}/search/batch` with its text
+//! (each query at `limit` 10 for nDCG@10 and MRR@10, and at 100 for
+//! recall@100), and score the rankings with binary relevance (a judgement
+//! with a score above 0 is relevant). `--exact` asks for
+//! brute-force search, which separates the encoder's quality from the index's
+//! recall. Without `--url` a `trawl` server is started for the run (the binary
+//! beside this one, with the default model) and stopped afterwards.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::bench::report::{MachineInfo, write_json};
+use crate::bench::server::{ServerProcess, check_ready, sibling_binary};
+
+/// Results fetched per query (recall@100 needs 100).
+const DEPTH: usize = 100;
+/// Queries per batch request.
+const QUERY_BATCH: usize = 32;
+
+/// Arguments of `trawl-eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// A BEIR directory: `corpus.jsonl`, `queries.jsonl`, `qrels/<split>.tsv`.
+    #[arg(long, default_value = "../shared/data/scifact")]
+    pub data: PathBuf,
+    /// The judgement split.
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// Layouts to evaluate, comma-separated (`float`, `binary`, `binary:2`,
+    /// `binary:4`, `matryoshka:K`), one collection each.
+    #[arg(long, default_value = "float")]
+    pub layout: String,
+    /// Brute-force search (perfect index recall): the encoder's quality alone.
+    #[arg(long)]
+    pub exact: bool,
+    /// `params.oversample` for compact layouts (the layout's default otherwise).
+    #[arg(long)]
+    pub oversample: Option<f32>,
+    /// A running server; without it one is started for the run.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// The server binary started without `--url` (default: `trawl` beside this binary).
+    #[arg(long)]
+    pub trawl_bin: Option<PathBuf>,
+    /// Documents per upsert request.
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// A published MTEB result file to print beside the measured figures.
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
+    /// Where the JSON report goes.
+    #[arg(long, default_value = "bench-out")]
+    pub out: PathBuf,
+    /// Keep the collections afterwards (they are deleted by default).
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(Deserialize)]
+struct Doc {
+    #[serde(rename = "_id")]
+    id: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// Reads a JSON-lines file of BEIR records.
+fn read_jsonl(path: &Path) -> Result<Vec<Doc>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    BufReader::new(file)
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.as_ref().map_or(true, |l| !l.trim().is_empty()))
+        .map(|(i, l)| {
+            let l = l?;
+            serde_json::from_str(&l)
+                .with_context(|| format!("{} line {}: not a BEIR record", path.display(), i + 1))
+        })
+        .collect()
+}
+
+/// Query id → relevant document ids.
+fn read_qrels(path: &Path) -> Result<BTreeMap<String, HashSet<String>>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut qrels: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if i == 0 && cols.first() == Some(&"query-id") {
+            continue;
+        }
+        ensure!(
+            cols.len() >= 3,
+            "{} line {}: expected query-id, corpus-id, score",
+            path.display(),
+            i + 1
+        );
+        let score: f64 = cols[2]
+            .trim()
+            .parse()
+            .with_context(|| format!("{} line {}: bad score", path.display(), i + 1))?;
+        let entry = qrels.entry(cols[0].to_string()).or_default();
+        if score > 0.0 {
+            entry.insert(cols[1].to_string());
+        }
+    }
+    qrels.retain(|_, rel| !rel.is_empty());
+    Ok(qrels)
+}
+
+/// Retrieval metrics of one ranking against one relevant set.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Scores {
+    /// nDCG@10 with binary gains.
+    pub ndcg10: f64,
+    /// Share of the relevant documents in the first 100.
+    pub recall100: f64,
+    /// Reciprocal rank of the first relevant document in the first 10.
+    pub mrr10: f64,
+}
+
+/// Scores `ranking` (best first) against `relevant`.
+pub fn score(ranking: &[String], relevant: &HashSet<String>) -> Scores {
+    if relevant.is_empty() {
+        return Scores::default();
+    }
+    let gain = |i: usize| 1.0 / ((i + 2) as f64).log2();
+    let dcg: f64 = ranking
+        .iter()
+        .take(10)
+        .enumerate()
+        .filter(|(_, d)| relevant.contains(*d))
+        .map(|(i, _)| gain(i))
+        .sum();
+    let ideal: f64 = (0..relevant.len().min(10)).map(gain).sum();
+    let found = ranking
+        .iter()
+        .take(100)
+        .filter(|d| relevant.contains(*d))
+        .count();
+    let mrr = ranking
+        .iter()
+        .take(10)
+        .position(|d| relevant.contains(d))
+        .map_or(0.0, |i| 1.0 / (i + 1) as f64);
+    Scores {
+        ndcg10: dcg / ideal,
+        recall100: found as f64 / relevant.len() as f64,
+        mrr10: mrr,
+    }
+}
+
+/// One row of the table.
+#[derive(Debug, Serialize)]
+struct Row {
+    dataset: String,
+    layout: String,
+    search: &'static str,
+    docs: usize,
+    queries: usize,
+    #[serde(rename = "ndcg@10")]
+    ndcg10: f64,
+    #[serde(rename = "recall@100")]
+    recall100: f64,
+    #[serde(rename = "mrr@10")]
+    mrr10: f64,
+    ingest_s: f64,
+    searches_per_s: f64,
+    ram_bytes: u64,
+    memory: Value,
+}
+
+fn round(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
+}
+
+/// Runs the evaluation.
+pub fn run(args: &EvalArgs) -> Result<()> {
+    ensure!(args.batch > 0, "--batch must be at least 1");
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: &EvalArgs) -> Result<()> {
+    let corpus = read_jsonl(&args.data.join("corpus.jsonl"))?;
+    let queries = read_jsonl(&args.data.join("queries.jsonl"))?;
+    let qrels = read_qrels(&args.data.join("qrels").join(format!("{}.tsv", args.split)))?;
+    let queries: Vec<Doc> = queries
+        .into_iter()
+        .filter(|q| qrels.contains_key(&q.id))
+        .collect();
+    ensure!(
+        !queries.is_empty(),
+        "no query of {} has judgements in the {} split",
+        args.data.display(),
+        args.split
+    );
+    let dataset = args.data.file_name().map_or_else(
+        || "dataset".to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(600))
+        .build()?;
+    let mut spawned = None;
+    let url = match &args.url {
+        Some(url) => {
+            let url = url.trim_end_matches('/').to_string();
+            check_ready(&client, &url).await?;
+            url
+        }
+        None => {
+            let binary = match &args.trawl_bin {
+                Some(b) => b.clone(),
+                None => sibling_binary()?,
+            };
+            let log = args.out.join("eval-server.log");
+            let mut server = ServerProcess::spawn(&binary, &[], &log)?;
+            server.wait_ready(&client, Duration::from_secs(300)).await?;
+            let url = server.url().to_string();
+            spawned = Some(server);
+            url
+        }
+    };
+    eprintln!(
+        "eval: {dataset}: {} documents, {} queries with judgements, server {url}",
+        corpus.len(),
+        queries.len()
+    );
+    let mut rows = Vec::new();
+    for layout in args
+        .layout
+        .split(',')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        rows.push(
+            evaluate(
+                args, &client, &url, &dataset, &corpus, &queries, &qrels, layout,
+            )
+            .await?,
+        );
+    }
+    drop(spawned);
+    print_table(&rows);
+    let reference = match &args.reference {
+        Some(path) => Some(reference_scores(path)?),
+        None => None,
+    };
+    if let Some(r) = &reference {
+        println!(
+            "published: ndcg@10 {:.5}  recall@100 {:.5}  mrr@10 {:.5}  ({})",
+            r.ndcg10,
+            r.recall100,
+            r.mrr10,
+            args.reference
+                .as_deref()
+                .map_or(String::new(), |p| p.display().to_string())
+        );
+    }
+    let path = write_json(
+        &args.out,
+        &format!(
+            "eval-{dataset}{}.json",
+            if args.exact { "-exact" } else { "" }
+        ),
+        &json!({
+            "benchmark": "eval",
+            "machine": MachineInfo::collect(),
+            "dataset": dataset,
+            "split": args.split,
+            "exact": args.exact,
+            "oversample": args.oversample,
+            "published": reference.map(|r| json!({"ndcg@10": r.ndcg10, "recall@100": r.recall100, "mrr@10": r.mrr10})),
+            "rows": rows,
+        }),
+    )?;
+    eprintln!("eval: wrote {}", path.display());
+    Ok(())
+}
+
+/// The published figures of an MTEB result file (test split).
+fn reference_scores(path: &Path) -> Result<Scores> {
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+    )?;
+    let s = &v["scores"]["test"][0];
+    let get = |k: &str| {
+        s[k].as_f64()
+            .with_context(|| format!("{}: no {k} in scores.test[0]", path.display()))
+    };
+    Ok(Scores {
+        ndcg10: get("ndcg_at_10")?,
+        recall100: get("recall_at_100")?,
+        mrr10: get("mrr_at_10")?,
+    })
+}
+
+async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    body: Option<&Value>,
+) -> Result<Value> {
+    let mut request = client.request(method.clone(), url);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request
+        .send()
+        .await
+        .with_context(|| format!("{method} {url}"))?;
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    if !status.is_success() {
+        bail!("{method} {url}: {status}: {text}");
+    }
+    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn evaluate(
+    args: &EvalArgs,
+    client: &reqwest::Client,
+    url: &str,
+    dataset: &str,
+    corpus: &[Doc],
+    queries: &[Doc],
+    qrels: &BTreeMap<String, HashSet<String>>,
+    layout: &str,
+) -> Result<Row> {
+    let name = format!(
+        "eval-{dataset}-{}",
+        layout.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+    );
+    let collection = format!("{url}/collections/{name}");
+    // A previous run's collection of the same name is replaced.
+    let _ = client.delete(&collection).send().await;
+    call(
+        client,
+        reqwest::Method::PUT,
+        &collection,
+        Some(&json!({"vector": {"metric": "cosine", "layout": layout}})),
+    )
+    .await
+    .with_context(|| format!("cannot create a collection with layout {layout:?}"))?;
+
+    let started = Instant::now();
+    for (n, chunk) in corpus.chunks(args.batch).enumerate() {
+        let points: Vec<Value> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let text = format!("{} {}", d.title, d.text);
+                json!({"id": n * args.batch + i, "text": text.trim()})
+            })
+            .collect();
+        call(
+            client,
+            reqwest::Method::PUT,
+            &format!("{collection}/points"),
+            Some(&json!({ "points": points })),
+        )
+        .await?;
+        let done = (n * args.batch + chunk.len()).min(corpus.len());
+        eprint!(
+            "\reval: {layout}: ingest {done}/{} ({:.0} docs/s)   ",
+            corpus.len(),
+            done as f64 / started.elapsed().as_secs_f64().max(1e-9)
+        );
+        let _ = std::io::stderr().flush();
+    }
+    eprintln!();
+    let ingest_s = started.elapsed().as_secs_f64();
+    // Let the graph take every point, so that it answers rather than the tail scan.
+    let info = loop {
+        let info = call(client, reqwest::Method::GET, &collection, None).await?;
+        if info["indexed_points"] == info["points"] {
+            break info;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    let mut params = serde_json::Map::new();
+    if args.exact {
+        params.insert("exact".into(), json!(true));
+    }
+    if let Some(o) = args.oversample {
+        params.insert("oversample".into(), json!(o));
+    }
+    let started = Instant::now();
+    let mut totals = Scores::default();
+    let ids = |result: &Value| -> Vec<String> {
+        result["hits"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|h| h["id"].as_u64())
+            .filter_map(|i| corpus.get(i as usize).map(|d| d.id.clone()))
+            .collect()
+    };
+    for chunk in queries.chunks(QUERY_BATCH) {
+        // Each query twice: at `limit` 10, the search an application makes (so
+        // compact layouts rerank their default number of candidates), for
+        // nDCG@10 and MRR@10; at 100 for recall@100.
+        let searches: Vec<Value> = chunk
+            .iter()
+            .flat_map(|q| {
+                [10, DEPTH].map(|limit| {
+                    json!({"text": q.text, "limit": limit, "with_payload": false, "params": params})
+                })
+            })
+            .collect();
+        let answer = call(
+            client,
+            reqwest::Method::POST,
+            &format!("{collection}/search/batch"),
+            Some(&json!({ "searches": searches })),
+        )
+        .await?;
+        let results = answer["results"]
+            .as_array()
+            .context("search/batch answered without results")?;
+        ensure!(
+            results.len() == searches.len(),
+            "search/batch answered {} of {} searches",
+            results.len(),
+            searches.len()
+        );
+        for (q, pair) in chunk.iter().zip(results.chunks_exact(2)) {
+            let top10 = score(&ids(&pair[0]), &qrels[&q.id]);
+            let top100 = score(&ids(&pair[1]), &qrels[&q.id]);
+            totals.ndcg10 += top10.ndcg10;
+            totals.mrr10 += top10.mrr10;
+            totals.recall100 += top100.recall100;
+        }
+    }
+    let query_s = started.elapsed().as_secs_f64();
+    let n = queries.len() as f64;
+    if !args.keep {
+        let _ = client.delete(&collection).send().await;
+    }
+    Ok(Row {
+        dataset: dataset.to_string(),
+        layout: layout.to_string(),
+        search: if args.exact { "exact" } else { "index" },
+        docs: corpus.len(),
+        queries: queries.len(),
+        ndcg10: round(totals.ndcg10 / n, 5),
+        recall100: round(totals.recall100 / n, 5),
+        mrr10: round(totals.mrr10 / n, 5),
+        ingest_s: round(ingest_s, 1),
+        searches_per_s: round(2.0 * n / query_s, 1),
+        ram_bytes: info["ram_bytes"].as_u64().unwrap_or(0),
+        memory: info["memory"].clone(),
+    })
+}
+
+fn print_table(rows: &[Row]) {
+    println!(
+        "{:<10} {:<16} {:<6} {:>6} {:>7} {:>9} {:>10} {:>8} {:>9} {:>9}",
+        "dataset",
+        "layout",
+        "search",
+        "docs",
+        "queries",
+        "ndcg@10",
+        "recall@100",
+        "mrr@10",
+        "ingest_s",
+        "search/s"
+    );
+    for r in rows {
+        println!(
+            "{:<10} {:<16} {:<6} {:>6} {:>7} {:>9.5} {:>10.5} {:>8.5} {:>9.1} {:>9.1}",
+            r.dataset,
+            r.layout,
+            r.search,
+            r.docs,
+            r.queries,
+            r.ndcg10,
+            r.recall100,
+            r.mrr10,
+            r.ingest_s,
+            r.searches_per_s
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(ids: &[&str]) -> HashSet<String> {
+        ids.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn ranking(ids: &[&str]) -> Vec<String> {
+        ids.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn metrics_follow_their_definitions() {
+        // One relevant document at rank 1: perfect.
+        let s = score(&ranking(&["a", "b"]), &set(&["a"]));
+        assert_eq!(
+            s,
+            Scores {
+                ndcg10: 1.0,
+                recall100: 1.0,
+                mrr10: 1.0
+            }
+        );
+        // At rank 3: DCG 1/log2(4) = 0.5 against an ideal of 1.
+        let s = score(&ranking(&["x", "y", "a"]), &set(&["a"]));
+        assert!((s.ndcg10 - 0.5).abs() < 1e-12);
+        assert!((s.mrr10 - 1.0 / 3.0).abs() < 1e-12);
+        // Two relevant, one found at rank 2: DCG 1/log2(3), ideal 1 + 1/log2(3).
+        let s = score(&ranking(&["x", "a"]), &set(&["a", "b"]));
+        let g = 1.0 / 3f64.log2();
+        assert!((s.ndcg10 - g / (1.0 + g)).abs() < 1e-12);
+        assert_eq!(s.recall100, 0.5);
+        // Past rank 10 counts for recall only.
+        let mut long: Vec<String> = (0..20).map(|i| format!("n{i}")).collect();
+        long.push("a".into());
+        let s = score(&long, &set(&["a"]));
+        assert_eq!((s.ndcg10, s.mrr10, s.recall100), (0.0, 0.0, 1.0));
+    }
+
+    #[test]
+    fn qrels_keep_positive_judgements_and_skip_the_header() {
+        let dir = std::env::temp_dir().join(format!("trawl-eval-qrels-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("test.tsv");
+        std::fs::write(
+            &path,
+            "query-id\tcorpus-id\tscore\n1\td1\t1\n1\td2\t0\n2\td3\t0\n3\td4\t2\n",
+        )
+        .unwrap();
+        let q = read_qrels(&path).unwrap();
+        assert_eq!(q.len(), 2);
+        assert_eq!(q["1"], set(&["d1"]));
+        assert_eq!(q["3"], set(&["d4"]));
+        std::fs::write(&path, "1\td1\n").unwrap();
+        assert!(read_qrels(&path).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
