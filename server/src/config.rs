@@ -21,6 +21,23 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP server.
     Serve(Box<Config>),
+    /// Ask a running server whether it is ready (`GET /readyz`); exit 0 when it
+    /// answers 200, 1 otherwise. For container health checks, where no `curl` exists.
+    Probe(ProbeArgs),
+}
+
+/// Where and how long to probe.
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// The server's address, `host:port`.
+    #[arg(long, env = "TRAWL_PROBE_ADDR", default_value = "127.0.0.1:6390")]
+    pub addr: String,
+    /// The path to ask.
+    #[arg(long, default_value = "/readyz")]
+    pub path: String,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 3)]
+    pub timeout_secs: u64,
 }
 
 /// Everything the server needs to start.

@@ -10,6 +10,7 @@ pub mod config;
 pub mod convert;
 pub mod error;
 pub mod metrics;
+pub mod probe;
 pub mod routes;
 pub mod state;
 

@@ -19,6 +19,17 @@ async fn main() -> std::process::ExitCode {
                 }
             }
         }
+        Command::Probe(args) => match trawl_server::probe::status(&args) {
+            Ok(200) => std::process::ExitCode::SUCCESS,
+            Ok(code) => {
+                eprintln!("trawl probe: {}{} answered {code}", args.addr, args.path);
+                std::process::ExitCode::FAILURE
+            }
+            Err(error) => {
+                eprintln!("trawl probe: {error:#}");
+                std::process::ExitCode::FAILURE
+            }
+        },
     }
 }
 

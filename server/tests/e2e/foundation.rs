@@ -116,3 +116,25 @@ async fn bad_requests_get_the_json_error_shape_and_the_server_keeps_serving() {
     let (status, _) = server.get("/healthz").await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn probe_exits_zero_only_when_the_server_is_ready() {
+    let server = Server::start(&[]).await;
+    let addr = server.url.trim_start_matches("http://").to_string();
+    let probe = |addr: &str, path: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_trawl"))
+            .args(["probe", "--addr", addr, "--path", path])
+            .output()
+            .expect("run trawl probe")
+    };
+    let ready = probe(&addr, "/readyz");
+    assert!(ready.status.success(), "{ready:?}");
+    let missing = probe(&addr, "/no-such-route");
+    assert_eq!(missing.status.code(), Some(1), "{missing:?}");
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("answered 404"));
+    // Nothing listens on the port once the server is gone.
+    drop(server);
+    let down = probe(&addr, "/readyz");
+    assert_eq!(down.status.code(), Some(1), "{down:?}");
+    assert!(String::from_utf8_lossy(&down.stderr).contains("cannot connect"));
+}
