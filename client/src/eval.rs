@@ -67,6 +67,15 @@ pub struct EvalArgs {
     /// Keep the collections afterwards (they are deleted by default).
     #[arg(long)]
     pub keep: bool,
+    /// A quick run: only the first N judged queries. Scores on a subset are
+    /// not comparable with published figures.
+    #[arg(long)]
+    pub max_queries: Option<usize>,
+    /// A quick run: at most N documents, the ones judged for the kept queries
+    /// first, then others in file order (all judged documents are kept even
+    /// when they exceed N).
+    #[arg(long)]
+    pub max_docs: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -202,10 +211,17 @@ async fn run_async(args: &EvalArgs) -> Result<()> {
     let corpus = read_jsonl(&args.data.join("corpus.jsonl"))?;
     let queries = read_jsonl(&args.data.join("queries.jsonl"))?;
     let qrels = read_qrels(&args.data.join("qrels").join(format!("{}.tsv", args.split)))?;
-    let queries: Vec<Doc> = queries
+    let mut queries: Vec<Doc> = queries
         .into_iter()
         .filter(|q| qrels.contains_key(&q.id))
         .collect();
+    if let Some(n) = args.max_queries {
+        queries.truncate(n);
+    }
+    let corpus = match args.max_docs {
+        Some(n) => subset(corpus, &queries, &qrels, n),
+        None => corpus,
+    };
     ensure!(
         !queries.is_empty(),
         "no query of {} has judgements in the {} split",
@@ -288,12 +304,46 @@ async fn run_async(args: &EvalArgs) -> Result<()> {
             "split": args.split,
             "exact": args.exact,
             "oversample": args.oversample,
+            "documents": corpus.len(),
+            "subset": args.max_queries.is_some() || args.max_docs.is_some(),
             "published": reference.map(|r| json!({"ndcg@10": r.ndcg10, "recall@100": r.recall100, "mrr@10": r.mrr10})),
             "rows": rows,
         }),
     )?;
     eprintln!("eval: wrote {}", path.display());
     Ok(())
+}
+
+/// At most `n` documents of `corpus`: every document judged relevant to one of
+/// `queries`, then the others in file order.
+fn subset(
+    corpus: Vec<Doc>,
+    queries: &[Doc],
+    qrels: &BTreeMap<String, HashSet<String>>,
+    n: usize,
+) -> Vec<Doc> {
+    let judged: HashSet<&str> = queries
+        .iter()
+        .filter_map(|q| qrels.get(&q.id))
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let mut room = n.saturating_sub(
+        corpus
+            .iter()
+            .filter(|d| judged.contains(d.id.as_str()))
+            .count(),
+    );
+    corpus
+        .into_iter()
+        .filter(|d| {
+            judged.contains(d.id.as_str())
+                || (room > 0 && {
+                    room -= 1;
+                    true
+                })
+        })
+        .collect()
 }
 
 /// The published figures of an MTEB result file (test split).
@@ -544,6 +594,31 @@ mod tests {
         long.push("a".into());
         let s = score(&long, &set(&["a"]));
         assert_eq!((s.ndcg10, s.mrr10, s.recall100), (0.0, 0.0, 1.0));
+    }
+
+    #[test]
+    fn a_subset_keeps_the_judged_documents_first() {
+        let doc = |id: &str| Doc {
+            id: id.into(),
+            title: String::new(),
+            text: String::new(),
+        };
+        let corpus: Vec<Doc> = ["a", "b", "c", "d", "e"].into_iter().map(doc).collect();
+        let queries = vec![doc("q1")];
+        let qrels = BTreeMap::from([("q1".to_string(), set(&["d"])), ("q2".into(), set(&["e"]))]);
+        let ids = |docs: Vec<Doc>| docs.into_iter().map(|d| d.id).collect::<Vec<_>>();
+        let all = || {
+            ["a", "b", "c", "d", "e"]
+                .into_iter()
+                .map(doc)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(subset(corpus, &queries, &qrels, 3)), ["a", "b", "d"]);
+        assert_eq!(ids(subset(all(), &queries, &qrels, 0)), ["d"]);
+        assert_eq!(
+            ids(subset(all(), &queries, &qrels, 9)),
+            ["a", "b", "c", "d", "e"]
+        );
     }
 
     #[test]
