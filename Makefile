@@ -3,7 +3,7 @@ SHELL := /bin/bash
 ADDR ?= 127.0.0.1:6390
 DATA_DIR ?= data
 
-.PHONY: run setup build test test-rust test-python lint fmt bench-encode eval clean
+.PHONY: run setup build test test-rust test-python test-docker docker-build lint fmt bench-encode eval clean
 
 ## run: set up (offline model export, ONNX Runtime), build release, serve on $(ADDR)
 run: setup
@@ -18,8 +18,9 @@ setup:
 build:
 	cargo build --release --workspace
 
-## test: every test: Rust (unit, integration, end-to-end on the real binary) and the exporter's Python checks
-test: setup test-rust test-python
+## test: every test: Rust (unit, integration, end-to-end on the real binary), the exporter's Python checks,
+## and the docker compose deployment (skipped, saying so, where no Docker engine runs)
+test: setup test-rust test-python test-docker
 
 test-rust:
 	cargo test --workspace --all-targets
@@ -27,6 +28,15 @@ test-rust:
 
 test-python:
 	.venv/bin/python -m pytest -q tests/python
+
+# Uses the binaries `cargo test` built (target/debug); see docker/test.sh.
+test-docker:
+	cargo build --workspace --bins
+	./docker/test.sh
+
+## docker-build: the image trawl:latest from local files only (release binaries, model, libonnxruntime)
+docker-build:
+	./docker/build.sh
 
 ## lint: formatting and clippy, warnings as errors
 lint:
