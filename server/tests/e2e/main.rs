@@ -5,5 +5,6 @@ mod collections;
 mod crash;
 mod embed;
 mod foundation;
+mod load;
 mod recall;
 mod support;
