@@ -11,6 +11,7 @@ mod error;
 pub mod filter;
 pub mod graph;
 pub mod payload_index;
+pub mod muvera;
 pub mod planner;
 pub mod storage;
 pub mod store;
