@@ -27,6 +27,7 @@ fn config() -> CollectionConfig {
         layout: Layout::Float,
         hnsw: HnswParams::default(),
         payload_schema,
+        muvera: None,
     }
 }
 

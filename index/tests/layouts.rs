@@ -38,6 +38,7 @@ fn config(layout: &str) -> CollectionConfig {
             ef_construction: 64,
         },
         payload_schema,
+        muvera: None,
     }
 }
 
@@ -281,4 +282,217 @@ fn layouts_are_checked_against_the_vectors() {
     assert_eq!(json, "\"matryoshka:128\"");
     let back: Layout = serde_json::from_str(&json).unwrap();
     assert_eq!(back, Layout::Matryoshka { k: 128 });
+}
+
+/// A token set per point: 3 to 24 tokens, each near one of the point's topics.
+fn token_sets(n: usize, topics: &[Vec<f32>], rng: &mut Rng) -> Vec<Vec<f32>> {
+    (0..n)
+        .map(|_| {
+            let own: Vec<usize> = (0..3)
+                .map(|_| (rng.next() % topics.len() as u64) as usize)
+                .collect();
+            let tokens = 3 + (rng.next() % 22) as usize;
+            (0..tokens)
+                .flat_map(|_| {
+                    let t = &topics[own[(rng.next() % 3) as usize]];
+                    t.iter().map(|x| x + 0.4 * rng.unit()).collect::<Vec<f32>>()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Σ over query tokens of the best dot product with a document token (both
+/// normalised, as the collection stores them for cosine).
+fn naive_chamfer(query: &[f32], doc: &[f32], dims: usize) -> f32 {
+    let unit = |v: &[f32]| -> Vec<f32> {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / n).collect()
+    };
+    query
+        .chunks(dims)
+        .map(|q| {
+            let q = unit(q);
+            doc.chunks(dims)
+                .map(|d| unit(d).iter().zip(&q).map(|(a, b)| a * b).sum::<f32>())
+                .fold(f32::NEG_INFINITY, f32::max)
+        })
+        .sum()
+}
+
+/// Multi-vector points: token vectors in the token file, FDEs in the graph,
+/// Chamfer reranks equal to a naive Chamfer, filters, bad token sets, and the
+/// same answers (FDE scores bit for bit) after a reopen.
+#[test]
+fn multivector_collections_rerank_fde_candidates_by_chamfer() {
+    const TOKEN_DIMS: usize = 32;
+    let seed = 0x0006_f0de_u64;
+    println!("seed {seed:#x}");
+    let mut rng = Rng(seed);
+    let topics: Vec<Vec<f32>> = (0..200)
+        .map(|_| (0..TOKEN_DIMS).map(|_| rng.unit()).collect())
+        .collect();
+    let docs = token_sets(3_000, &topics, &mut rng);
+    let queries = token_sets(15, &topics, &mut rng);
+
+    let mut cfg = config("multivector");
+    cfg.dims = TOKEN_DIMS;
+    cfg.muvera = Some(trawl_index::muvera::FdeParams {
+        k_sim: 3,
+        d_proj: 8,
+        r_reps: 8,
+        ..Default::default()
+    });
+    let dir = TempDir::new("multivector");
+    let c = Collection::create("m", &dir.0, cfg.clone(), no_sync()).unwrap();
+    fill(&c, &docs);
+    c.wait_indexed();
+    let stats = c.stats();
+    assert_eq!(stats.indexed, 3_000);
+    let rows: usize = docs.iter().map(|d| d.len() / TOKEN_DIMS).sum();
+    assert!(stats.memory.vectors_file >= (rows * TOKEN_DIMS * 4) as u64);
+    assert_eq!(
+        stats.memory.vectors,
+        (3_000 * 8 * 8 * 8 * 4) as u64,
+        "the FDEs in the heap"
+    );
+    assert!(dir.0.join("tokens.f32").exists());
+
+    let mut total = 0.0;
+    for q in &queries {
+        let mut truth: Vec<(PointId, f32)> = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (PointId::Num(i as u64), naive_chamfer(q, d, TOKEN_DIMS)))
+            .collect();
+        truth.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let exact = search(&c, q, 10, None, None, true, true);
+        assert_eq!(
+            ids(&exact),
+            truth.iter().take(10).map(|t| t.0).collect::<Vec<_>>()
+        );
+        for (h, t) in exact.iter().zip(&truth) {
+            assert!((h.score - t.1).abs() < 1e-3, "{} vs {}", h.score, t.1);
+        }
+        let got = search(&c, q, 10, None, Some(10.0), true, false);
+        total += recall(&got, &exact);
+        // Reranked scores are exact Chamfer, best first.
+        for h in &got {
+            let PointId::Num(i) = h.id else { panic!() };
+            let naive = naive_chamfer(q, &docs[i as usize], TOKEN_DIMS);
+            assert!((h.score - naive).abs() < 1e-3);
+        }
+        assert!(got.windows(2).all(|w| w[0].score >= w[1].score));
+    }
+    let r = total / queries.len() as f64;
+    println!("multivector: recall@10 of FDE top-100 reranked {r:.3}");
+    assert!(r >= 0.9, "recall@10 {r}");
+
+    // A filter: every hit matches, and exact search agrees with brute force.
+    let some = Filter {
+        must: vec![Condition::Range {
+            key: "bucket".into(),
+            range: Range {
+                lt: Some(20.0),
+                ..Range::default()
+            },
+        }],
+        ..Filter::default()
+    };
+    let hits = search(&c, &queries[0], 10, Some(&some), None, true, false);
+    assert_eq!(hits.len(), 10);
+    assert!(
+        hits.iter()
+            .all(|h| matches!(h.id, PointId::Num(i) if i % 100 < 20))
+    );
+
+    // Bad token sets are refused and nothing is written.
+    let bad = |vector: Vec<f32>| {
+        c.upsert(vec![PointWrite {
+            id: PointId::Num(9_999_999),
+            vector,
+            payload: None,
+        }])
+        .unwrap_err()
+        .to_string()
+    };
+    assert!(bad(vec![]).contains("at least one token"));
+    assert!(bad(vec![0.5; TOKEN_DIMS + 3]).contains("dimensions"));
+    let mut nan = vec![0.5; 2 * TOKEN_DIMS];
+    nan[TOKEN_DIMS + 1] = f32::NAN;
+    assert!(bad(nan).contains("multivector[1]"));
+    assert_eq!(c.len(), 3_000);
+
+    // A stored point reads back as its normalised tokens.
+    let (stored, _) = c.get(&PointId::Num(5)).unwrap();
+    assert_eq!(stored.len(), docs[5].len());
+
+    // Reopen: snapshot plus a log tail; FDE scores are identical bit for bit.
+    let coarse_before = search(&c, &queries[1], 10, None, None, false, false);
+    let before = search(&c, &queries[1], 10, None, None, true, false);
+    c.snapshot().unwrap();
+    c.upsert(vec![PointWrite {
+        id: PointId::Num(1_000_000),
+        vector: queries[1].clone(),
+        payload: None,
+    }])
+    .unwrap();
+    c.close();
+    drop(c);
+    let c = Collection::open("m", &dir.0, no_sync()).unwrap();
+    assert_eq!(c.len(), 3_001);
+    assert_eq!(c.config().muvera, cfg.muvera);
+    let after = search(&c, &queries[1], 11, None, None, true, false);
+    assert_eq!(after[0].id, PointId::Num(1_000_000));
+    assert_eq!(ids(&after[1..]), ids(&before));
+    let exact_again = search(&c, &queries[1], 10, None, None, true, true);
+    assert_eq!(exact_again[0].id, PointId::Num(1_000_000));
+    c.delete(&[PointId::Num(1_000_000)]).unwrap();
+    let coarse_after = search(&c, &queries[1], 10, None, None, false, false);
+    assert_eq!(
+        coarse_after
+            .iter()
+            .map(|h| (h.id, h.score.to_bits()))
+            .collect::<Vec<_>>(),
+        coarse_before
+            .iter()
+            .map(|h| (h.id, h.score.to_bits()))
+            .collect::<Vec<_>>()
+    );
+    c.close();
+}
+
+#[test]
+fn multivector_collections_need_cosine_or_dot_and_their_parameters() {
+    let dir = TempDir::new("multivector-invalid");
+    let try_create = |tag: &str, cfg: CollectionConfig| {
+        Collection::create(tag, &dir.0.join(tag), cfg, no_sync())
+            .err()
+            .map(|e| e.to_string())
+    };
+    let mut cfg = config("multivector");
+    assert!(
+        try_create("a", cfg.clone())
+            .unwrap()
+            .contains("vector.muvera")
+    );
+    cfg.muvera = Some(trawl_index::muvera::FdeParams {
+        k_sim: 11,
+        ..Default::default()
+    });
+    assert!(try_create("b", cfg.clone()).unwrap().contains("k_sim"));
+    cfg.muvera = Some(trawl_index::muvera::FdeParams::default());
+    cfg.metric = Metric::L2;
+    assert!(
+        try_create("c", cfg.clone())
+            .unwrap()
+            .contains("cosine or dot")
+    );
+    let mut float = config("float");
+    float.muvera = Some(trawl_index::muvera::FdeParams::default());
+    assert!(
+        try_create("d", float)
+            .unwrap()
+            .contains("multivector layout only")
+    );
 }

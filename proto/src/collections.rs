@@ -77,6 +77,39 @@ pub struct VectorConfig {
     /// HNSW parameters.
     #[serde(default)]
     pub hnsw: HnswConfig,
+    /// The MUVERA encoding of a `multivector` layout (each omitted parameter
+    /// takes its default; answers give them all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub muvera: Option<MuveraConfig>,
+}
+
+/// Parameters of MUVERA fixed-dimensional encodings (Dhulipala et al., 2024),
+/// named as in the paper. The encoding has `r_reps · 2^k_sim · d_proj`
+/// dimensions (or `final_dims`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MuveraConfig {
+    /// SimHash hyperplanes per repetition: `2^k_sim` buckets (0 to 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k_sim: Option<u32>,
+    /// Dimensions each bucket is projected to (1 to 1024).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub d_proj: Option<u32>,
+    /// Independent repetitions, concatenated (1 to 256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r_reps: Option<u32>,
+    /// Fill empty document buckets from the nearest token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill_empty_partitions: Option<bool>,
+    /// Shrink the concatenation to this many dimensions (a count sketch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_dims: Option<u32>,
+    /// Seed of every random matrix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// In answers: dimensions of the encoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fde_dims: Option<usize>,
 }
 
 fn default_layout() -> String {

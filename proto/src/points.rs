@@ -75,6 +75,9 @@ pub struct PointRecord {
     /// The stored vector.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vector: Option<Vec<f32>>,
+    /// The stored token vectors (multi-vector collections).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multivector: Option<Vec<Vec<f32>>>,
 }
 
 /// Search tuning.
@@ -147,6 +150,9 @@ pub struct Hit {
     /// The vector, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vector: Option<Vec<f32>>,
+    /// The token vectors, when asked for (multi-vector collections).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multivector: Option<Vec<Vec<f32>>>,
 }
 
 /// Answer of a search.

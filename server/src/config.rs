@@ -143,6 +143,9 @@ pub struct LimitsConfig {
     /// Largest `limit` of a search.
     #[arg(long, env = "TRAWL_MAX_LIMIT", default_value_t = 1_000)]
     pub max_limit: usize,
+    /// Most token vectors in one multi-vector (per point or query); more get 413.
+    #[arg(long, env = "TRAWL_MAX_MULTIVECTOR_TOKENS", default_value_t = 1_024)]
+    pub max_multivector_tokens: usize,
     /// Most searches in one batch request.
     #[arg(long, env = "TRAWL_MAX_BATCH_SEARCHES", default_value_t = 256)]
     pub max_batch_searches: usize,
@@ -188,6 +191,10 @@ impl Config {
             ("--max-inputs", self.limits.max_inputs),
             ("--max-upsert-points", self.limits.max_upsert_points),
             ("--max-limit", self.limits.max_limit),
+            (
+                "--max-multivector-tokens",
+                self.limits.max_multivector_tokens,
+            ),
             ("--max-batch-searches", self.limits.max_batch_searches),
             ("--max-filter-depth", self.limits.max_filter_depth),
             ("--max-filter-conditions", self.limits.max_filter_conditions),

@@ -129,3 +129,48 @@ fn condition(c: &api::Condition, path: &str) -> Result<domain::Condition, ApiErr
         api::Condition::Nested(inner) => domain::Condition::Nested(filter(inner)?),
     })
 }
+
+/// MUVERA parameters from the API's, each omitted one at its default.
+pub fn muvera(config: &trawl_proto::MuveraConfig) -> trawl_index::muvera::FdeParams {
+    let d = trawl_index::muvera::FdeParams::default();
+    trawl_index::muvera::FdeParams {
+        k_sim: config.k_sim.unwrap_or(d.k_sim),
+        d_proj: config.d_proj.unwrap_or(d.d_proj),
+        r_reps: config.r_reps.unwrap_or(d.r_reps),
+        fill_empty_partitions: config
+            .fill_empty_partitions
+            .unwrap_or(d.fill_empty_partitions),
+        final_dims: config.final_dims.or(d.final_dims),
+        seed: config.seed.unwrap_or(d.seed),
+    }
+}
+
+/// The API's view of stored MUVERA parameters, with the encoding's dimension.
+pub fn api_muvera(params: &trawl_index::muvera::FdeParams) -> trawl_proto::MuveraConfig {
+    trawl_proto::MuveraConfig {
+        k_sim: Some(params.k_sim),
+        d_proj: Some(params.d_proj),
+        r_reps: Some(params.r_reps),
+        fill_empty_partitions: Some(params.fill_empty_partitions),
+        final_dims: params.final_dims,
+        seed: Some(params.seed),
+        fde_dims: Some(params.dims()),
+    }
+}
+
+/// A stored vector as the API shows it: the vector, or for a multi-vector
+/// collection its token vectors as rows.
+pub fn stored_vector(
+    config: &trawl_index::CollectionConfig,
+    stored: Vec<f32>,
+) -> (Option<Vec<f32>>, Option<Vec<Vec<f32>>>) {
+    if config.layout == trawl_index::Layout::Multivector {
+        let rows = stored
+            .chunks(config.dims.max(1))
+            .map(<[f32]>::to_vec)
+            .collect();
+        (None, Some(rows))
+    } else {
+        (Some(stored), None)
+    }
+}

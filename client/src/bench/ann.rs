@@ -251,6 +251,7 @@ fn run_layout(args: &AnnArgs, data: &Data<'_>, layout_name: &str) -> Result<(Vec
             ef_construction: args.ef_construction,
         },
         payload_schema: keys,
+        muvera: None,
     };
     let scratch = std::env::temp_dir().join(format!("trawl-bench-ann-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);

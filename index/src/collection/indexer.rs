@@ -189,7 +189,7 @@ fn rebuild(inner: &Inner) {
         let rows = points.graph_rows(points.live.iter().take_while(|&o| (o as usize) < indexed));
         (config, rows)
     };
-    let space = config.layout.graph_space(config.dims, config.metric);
+    let space = config.graph_space();
     let graph = Graph::new(config.hnsw, space, rows.len());
     graph.insert_batch(&rows);
     *inner.graph.write() = Arc::new(graph);

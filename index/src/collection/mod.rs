@@ -16,6 +16,7 @@
 //! points and swaps it in; searches keep using the old one until then.
 
 mod indexer;
+pub(crate) mod multivector;
 mod point_ops;
 pub(crate) mod record;
 mod search;
@@ -34,10 +35,12 @@ use crate::codes::{CodeKind, CodeSpec, Codes};
 use crate::distance::Metric;
 use crate::error::{IndexError, Result};
 use crate::graph::{Graph, HnswParams, Rows, Space};
+use crate::muvera::{Fde, FdeParams};
 use crate::payload_index::PayloadIndex;
 use crate::storage::{StorageError, VectorFile, Wal, WalOptions};
 use crate::types::{Offset, Payload, PayloadType, PointId};
 
+pub use multivector::MAX_TOKENS;
 pub use point_ops::PointWrite;
 pub use search::{ScoredPoint, SearchQuery};
 pub use snapshot::{AUTO_SNAPSHOT_WAL_BYTES, SnapshotInfo};
@@ -62,6 +65,10 @@ pub enum Layout {
         /// Prefix length.
         k: usize,
     },
+    /// Token sets (late interaction): their MUVERA encodings in memory and in
+    /// the graph, the token vectors in a memory-mapped file for the exact
+    /// Chamfer rerank (see [`crate::muvera`]).
+    Multivector,
 }
 
 impl Layout {
@@ -76,9 +83,7 @@ impl Layout {
             "binary" => Ok(Self::Binary { bits: 1 }),
             "binary:2" => Ok(Self::Binary { bits: 2 }),
             "binary:4" => Ok(Self::Binary { bits: 4 }),
-            "multivector" => Err(invalid(
-                "layout \"multivector\" is not available yet".into(),
-            )),
+            "multivector" => Ok(Self::Multivector),
             other => {
                 if let Some(k) = other.strip_prefix("matryoshka:") {
                     return match k.parse::<usize>() {
@@ -107,23 +112,29 @@ impl Layout {
             Self::Binary { bits: 1 } => "binary".into(),
             Self::Binary { bits } => format!("binary:{bits}"),
             Self::Matryoshka { k } => format!("matryoshka:{k}"),
+            Self::Multivector => "multivector".into(),
         }
     }
 
     /// The shape of the compact codes, `None` for `Float`.
     pub fn code_spec(self, dims: usize, metric: Metric) -> Option<CodeSpec> {
         let kind = match self {
-            Self::Float => return None,
+            Self::Float | Self::Multivector => return None,
             Self::Binary { bits } => CodeKind::Binary { bits },
             Self::Matryoshka { k } => CodeKind::Prefix { k },
         };
         Some(CodeSpec { kind, dims, metric })
     }
 
-    /// What the graph links for vectors of `dims` under `metric`.
+    /// What the graph links for vectors of `dims` under `metric`; for
+    /// `Multivector`, `dims` is the encoding's and the metric the dot product.
     pub fn graph_space(self, dims: usize, metric: Metric) -> Space {
         match self {
             Self::Float => Space::Floats { dims, metric },
+            Self::Multivector => Space::Floats {
+                dims,
+                metric: Metric::Dot,
+            },
             Self::Matryoshka { k } => Space::Floats { dims: k, metric },
             Self::Binary { .. } => match self.code_spec(dims, metric) {
                 Some(spec) => Space::Codes(spec),
@@ -145,6 +156,7 @@ impl Layout {
             Self::Binary { bits: 2 } => 3.0,
             Self::Binary { .. } => 2.0,
             Self::Matryoshka { k } => (12.0 * dims as f32 / k.max(1) as f32).clamp(2.0, 40.0),
+            Self::Multivector => MULTIVECTOR_OVERSAMPLE,
         }
     }
 }
@@ -162,6 +174,10 @@ impl<'de> Deserialize<'de> for Layout {
     }
 }
 
+/// Multi-vector collections: FDE candidates per result reranked by Chamfer
+/// when a search does not say (see the README's MUVERA benchmark).
+pub const MULTIVECTOR_OVERSAMPLE: f32 = 10.0;
+
 /// Largest vector dimension a collection accepts.
 pub const MAX_DIMS: usize = 65_536;
 
@@ -178,9 +194,28 @@ pub struct CollectionConfig {
     pub hnsw: HnswParams,
     /// Indexed payload fields.
     pub payload_schema: BTreeMap<String, PayloadType>,
+    /// The MUVERA encoding of a `multivector` layout (its defaults when the
+    /// creator gave none; stored, seed included, so encodings never change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub muvera: Option<FdeParams>,
 }
 
 impl CollectionConfig {
+    /// Dimensions of what the heap holds per point and the graph links: the
+    /// vectors (float layout), the FDE (multivector); compact layouts keep
+    /// codes beside the vector file.
+    pub fn point_dims(&self) -> usize {
+        match (self.layout, &self.muvera) {
+            (Layout::Multivector, Some(params)) => params.dims(),
+            _ => self.dims,
+        }
+    }
+
+    /// What the graph links.
+    pub fn graph_space(&self) -> Space {
+        self.layout.graph_space(self.point_dims(), self.metric)
+    }
+
     /// Checks dimensions and HNSW parameters.
     pub fn validate(&self) -> Result<()> {
         if self.dims == 0 || self.dims > MAX_DIMS {
@@ -205,7 +240,35 @@ impl CollectionConfig {
                     "binary codes keep signs, which approximate angles: use metric cosine or dot with them, or a float or matryoshka layout for l2".into(),
                 ));
             }
+            Layout::Multivector if self.metric == Metric::L2 => {
+                return Err(layout_error(
+                    "multi-vectors are scored by Chamfer similarity, a sum of dot products: use metric cosine or dot".into(),
+                ));
+            }
             _ => {}
+        }
+        match (self.layout, &self.muvera) {
+            (Layout::Multivector, None) => {
+                return Err(IndexError::InvalidParameter {
+                    field: "vector.muvera".into(),
+                    reason: "a multivector layout needs its encoding's parameters".into(),
+                });
+            }
+            (Layout::Multivector, Some(params)) => {
+                params
+                    .validate()
+                    .map_err(|reason| IndexError::InvalidParameter {
+                        field: "vector.muvera".into(),
+                        reason,
+                    })?;
+            }
+            (_, Some(_)) => {
+                return Err(IndexError::InvalidParameter {
+                    field: "vector.muvera".into(),
+                    reason: "MUVERA parameters apply to the multivector layout only".into(),
+                });
+            }
+            (_, None) => {}
         }
         self.hnsw
             .validate()
@@ -367,6 +430,12 @@ pub(crate) struct Points {
     pub(crate) vectors: Vectors,
     /// Compact codes by offset (compact layouts).
     pub(crate) codes: Option<Codes>,
+    /// Token vectors by offset (multivector layout; `vectors` then holds the FDEs).
+    pub(crate) tokens: Option<multivector::TokenStore>,
+    /// The FDE encoder (multivector layout).
+    pub(crate) fde: Option<Arc<Fde>>,
+    /// Token dimension (multivector layout), else the vector dimension.
+    pub(crate) dims: usize,
     pub(crate) payloads: Vec<Option<Payload>>,
     pub(crate) live: RoaringBitmap,
     pub(crate) payload_index: PayloadIndex,
@@ -384,15 +453,36 @@ impl Points {
             Vectors::File(VectorFile::create(&dir.join(VECTORS_FILE), config.dims)?)
         } else {
             Vectors::Heap {
-                dims: config.dims,
+                dims: config.point_dims(),
                 data: Vec::new(),
             }
+        };
+        let (tokens, fde) = match (config.layout, config.muvera) {
+            (Layout::Multivector, Some(params)) => {
+                let fde = Fde::new(params, config.dims).map_err(|reason| {
+                    IndexError::InvalidParameter {
+                        field: "vector.muvera".into(),
+                        reason,
+                    }
+                })?;
+                (
+                    Some(multivector::TokenStore::create(
+                        &dir.join(TOKENS_FILE),
+                        config.dims,
+                    )?),
+                    Some(Arc::new(fde)),
+                )
+            }
+            _ => (None, None),
         };
         Ok(Self {
             ids: HashMap::new(),
             by_offset: Vec::new(),
             vectors,
             codes,
+            tokens,
+            fde,
+            dims: config.dims,
             payloads: Vec::new(),
             live: RoaringBitmap::new(),
             payload_index: PayloadIndex::new(&config.payload_schema),
@@ -407,6 +497,23 @@ impl Points {
     #[inline]
     pub(crate) fn vector(&self, offset: Offset) -> &[f32] {
         self.vectors.get(offset)
+    }
+
+    /// What the log and snapshots hold for `offset`: its vector, or its token
+    /// vectors flattened (multivector layout).
+    pub(crate) fn stored(&self, offset: Offset) -> &[f32] {
+        match &self.tokens {
+            Some(tokens) => tokens.get(offset),
+            None => self.vector(offset),
+        }
+    }
+
+    /// Whether a stored vector of `len` floats fits the layout.
+    pub(crate) fn fits(&self, len: usize) -> bool {
+        match self.tokens {
+            Some(_) => len > 0 && len.is_multiple_of(self.dims),
+            None => len == self.dims,
+        }
     }
 
     /// What the graph links for `offsets`, in its space.
@@ -445,6 +552,8 @@ pub struct Collection {
 const CONFIG_FILE: &str = "config.json";
 /// The full vectors of compact layouts (rewritten at every open).
 const VECTORS_FILE: &str = "vectors.f32";
+/// The token vectors of multivector layouts (rewritten at every open).
+const TOKENS_FILE: &str = "tokens.f32";
 const WAL_FILE: &str = "wal.log";
 
 impl Collection {
@@ -520,7 +629,7 @@ impl Collection {
             seconds = started.elapsed().as_secs_f64(),
             "collection opened"
         );
-        let space = config.layout.graph_space(config.dims, config.metric);
+        let space = config.graph_space();
         let (graph, indexed) = match stored_graph {
             Some(stored) => (
                 Graph::with_frozen(
@@ -577,6 +686,10 @@ impl Collection {
         };
         let points = self.inner.points.read();
         let ids_bytes = points.ids.capacity() * (std::mem::size_of::<(PointId, Offset)>() + 8)
+            + points
+                .tokens
+                .as_ref()
+                .map_or(0, multivector::TokenStore::ram_bytes)
             + points.by_offset.capacity() * std::mem::size_of::<PointId>()
             + points.live.serialized_size();
         let memory = MemoryUsage {
@@ -586,7 +699,11 @@ impl Collection {
             payload_index: points.payload_index.ram_bytes() as u64,
             payloads: points.payload_bytes as u64,
             ids: ids_bytes as u64,
-            vectors_file: points.vectors.disk_bytes(),
+            vectors_file: points.vectors.disk_bytes()
+                + points
+                    .tokens
+                    .as_ref()
+                    .map_or(0, multivector::TokenStore::disk_bytes),
             wal: self.inner.wal.disk_bytes(),
             snapshot: snapshot::disk_bytes(&self.inner.dir),
         };

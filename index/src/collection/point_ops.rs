@@ -4,8 +4,9 @@
 //! bad), then logged and synced, then applied in memory, all under the writer
 //! lock so that the log's order is the order of application.
 
+use super::multivector::prepare_tokens;
 use super::record::{LoggedPoint, Record};
-use super::{Collection, CollectionConfig, Points};
+use super::{Collection, CollectionConfig, Layout, Points};
 use crate::distance::Metric;
 use crate::error::{IndexError, Result};
 use crate::filter::{Filter, FilterLimits};
@@ -17,7 +18,9 @@ use crate::types::{Offset, Payload, PayloadType, PointId};
 pub struct PointWrite {
     /// Its id.
     pub id: PointId,
-    /// Its vector, with the collection's dimension.
+    /// Its vector, with the collection's dimension; for a multivector
+    /// collection, its token vectors one after another (a whole number of
+    /// rows of the collection's dimension).
     pub vector: Vec<f32>,
     /// Its payload.
     pub payload: Option<Payload>,
@@ -67,16 +70,21 @@ pub(crate) fn prepare_vector(
 impl Collection {
     /// Inserts or replaces points; durable when it returns.
     pub fn upsert(&self, points: Vec<PointWrite>) -> Result<usize> {
-        let (dims, metric) = {
+        let (dims, metric, layout) = {
             let config = self.inner.config.read();
-            (config.dims, config.metric)
+            (config.dims, config.metric, config.layout)
         };
         let logged = points
             .into_iter()
             .enumerate()
             .map(|(i, p)| {
+                let vector = if layout == Layout::Multivector {
+                    prepare_tokens(&format!("points[{i}].multivector"), p.vector, dims, metric)?
+                } else {
+                    prepare_vector(&format!("points[{i}].vector"), p.vector, dims, metric)?
+                };
                 Ok(LoggedPoint {
-                    vector: prepare_vector(&format!("points[{i}].vector"), p.vector, dims, metric)?,
+                    vector,
                     id: p.id,
                     payload: p.payload,
                 })
@@ -132,7 +140,8 @@ impl Collection {
         self.write(Record::CreateIndex(key.to_string(), ty))
     }
 
-    /// The stored id, vector (normalised for cosine) and payload of a point.
+    /// The stored vector (normalised for cosine; a multivector collection's
+    /// token vectors one after another) and payload of a point.
     pub fn get(&self, id: &PointId) -> Result<(Vec<f32>, Option<Payload>)> {
         let points = self.inner.points.read();
         let offset = *points
@@ -140,7 +149,7 @@ impl Collection {
             .get(id)
             .ok_or_else(|| IndexError::PointNotFound(id.to_string()))?;
         Ok((
-            points.vector(offset).to_vec(),
+            points.stored(offset).to_vec(),
             points.payloads[offset as usize].clone(),
         ))
     }
@@ -157,7 +166,7 @@ impl Collection {
         }
         if let Record::Upsert(batch) = &record {
             // Room for the vectors first: once logged, applying must not run out of disk.
-            self.inner.points.write().vectors.reserve(batch.len())?;
+            self.inner.points.write().reserve(batch)?;
         }
         self.inner.wal.append(&record.encode())?;
         let applied = {
@@ -178,19 +187,25 @@ pub(crate) fn apply(
     config: &mut CollectionConfig,
     record: Record,
 ) -> Result<(), StorageError> {
-    let dims = config.dims;
     match record {
         Record::Upsert(batch) => {
-            points.vectors.reserve(batch.len())?;
+            points.reserve(&batch)?;
             for p in batch {
-                if p.vector.len() != dims {
+                if !points.fits(p.vector.len()) {
                     continue;
                 }
                 let Ok(offset) = Offset::try_from(points.len()) else {
                     tracing::error!("collection is full: 2^32 offsets used");
                     return Ok(());
                 };
-                points.vectors.push(&p.vector)?;
+                match (&mut points.tokens, &points.fde) {
+                    (Some(tokens), Some(fde)) => {
+                        let encoding = fde.encode_document(&p.vector);
+                        tokens.push(&p.vector)?;
+                        points.vectors.push(&encoding)?;
+                    }
+                    _ => points.vectors.push(&p.vector)?,
+                }
                 remove(points, &p.id);
                 if let Some(codes) = &mut points.codes {
                     codes.push(&p.vector);
@@ -220,6 +235,19 @@ pub(crate) fn apply(
         }
     }
     Ok(())
+}
+
+impl Points {
+    /// Room for a batch's vectors (and tokens), so that applying it cannot
+    /// then fail for want of disk.
+    pub(crate) fn reserve(&mut self, batch: &[LoggedPoint]) -> Result<(), StorageError> {
+        self.vectors.reserve(batch.len())?;
+        if let Some(tokens) = &mut self.tokens {
+            let rows = batch.iter().map(|p| p.vector.len() / self.dims).sum();
+            tokens.reserve(batch.len(), rows)?;
+        }
+        Ok(())
+    }
 }
 
 fn remove(points: &mut Points, id: &PointId) {

@@ -17,6 +17,12 @@
 //! are then reranked with their full vectors from the vector file. When no
 //! more points match than candidates are wanted (or `exact: true`), every match
 //! is scored exactly instead.
+//!
+//! Multi-vector layout: the same plan on the document FDEs (dot product with
+//! the query's FDE) for `limit × oversample` candidates, reranked by exact
+//! Chamfer similarity over their token vectors from the token file; with
+//! `exact: true`, or when no more points match than candidates are wanted,
+//! every match is scored by Chamfer.
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
@@ -25,8 +31,9 @@ use std::sync::atomic::Ordering;
 
 use roaring::RoaringBitmap;
 
+use super::multivector::{ChamferScorer, prepare_tokens};
 use super::point_ops::prepare_vector;
-use super::{Collection, Points, live_below};
+use super::{Collection, Layout, Points, live_below};
 use crate::distance::Metric;
 use crate::error::{IndexError, Result};
 use crate::filter::{Filter, FilterLimits};
@@ -52,13 +59,19 @@ const CODE_WALK_COST: usize = 8;
 const FILTERED_SCAN_SHARE: usize = 8;
 /// ... but no more than this many candidates (or the query's own number).
 const FILTERED_SCAN_RERANK: usize = 1_024;
+/// Multivector layout: an FDE scan is as cheap as a float scan of this many
+/// dims per point; the exact-scan threshold shrinks in proportion ...
+const FDE_SCAN_DIMS: usize = 512;
+/// ... down to this many points.
+const FDE_SCAN_MIN: usize = 128;
 /// Largest `params.oversample`.
 pub const MAX_OVERSAMPLE: f32 = 1_000.0;
 
 /// A search.
 #[derive(Debug, Clone, Copy)]
 pub struct SearchQuery<'a> {
-    /// The query vector.
+    /// The query vector; for a multivector collection, the query's token
+    /// vectors one after another.
     pub vector: &'a [f32],
     /// Only points matching this filter.
     pub filter: Option<&'a Filter>,
@@ -152,7 +165,11 @@ impl Collection {
             }
             (config.dims, config.metric, config.layout)
         };
-        let vector = prepare_vector("vector", query.vector.to_vec(), dims, metric)?;
+        let vector = if layout == Layout::Multivector {
+            prepare_tokens("multivector", query.vector.to_vec(), dims, metric)?
+        } else {
+            prepare_vector("vector", query.vector.to_vec(), dims, metric)?
+        };
         if let Some(ef) = query.ef
             && !EF_RANGE.contains(&ef)
         {
@@ -214,12 +231,38 @@ impl Collection {
             unfiltered: query.filter.is_none(),
             estimation: &estimation,
         };
+        // Candidates for the rerank: `limit × oversample`.
+        let n = ((k as f64 * f64::from(oversample)).ceil() as usize).clamp(k, *EF_RANGE.end());
+        let multivector = points.tokens.as_ref().zip(points.fde.as_ref());
         let best = match points.codes.as_ref().zip(layout.code_spec(dims, metric)) {
+            None if multivector.is_some() => {
+                let Some((tokens, fde)) = multivector else {
+                    unreachable!("checked by the guard")
+                };
+                let chamfer = ChamferScorer {
+                    query: &vector,
+                    dims,
+                    store: tokens,
+                };
+                if query.exact || (query.rerank && estimation.max <= n) {
+                    ctx.scan(&chamfer, k)
+                } else {
+                    let candidates = search_fde(&ctx, query, &fde.encode_query(&vector), n);
+                    if query.rerank {
+                        rerank(&chamfer, k, &candidates)
+                    } else {
+                        // The FDE product sums one Chamfer estimate per repetition.
+                        let reps = fde.params().r_reps as f32;
+                        candidates
+                            .into_iter()
+                            .take(k)
+                            .map(|(o, s)| (o, s / reps))
+                            .collect()
+                    }
+                }
+            }
             None => search_float(&ctx, query, &vector, metric, k),
             Some((codes, spec)) => {
-                // Candidates for the rerank: `limit × oversample`.
-                let n =
-                    ((k as f64 * f64::from(oversample)).ceil() as usize).clamp(k, *EF_RANGE.end());
                 let qcode = spec.query(&vector);
                 let scorer = codes.scorer(&qcode);
                 // Every match is a candidate: score them all exactly (unless the
@@ -235,7 +278,12 @@ impl Collection {
                 } else {
                     let candidates = search_codes(&ctx, query, &scorer, n);
                     if query.rerank {
-                        rerank(&points, &vector, metric, k, &candidates)
+                        let full = FullScorer {
+                            points: &points,
+                            vector: &vector,
+                            metric,
+                        };
+                        rerank(&full, k, &candidates)
                     } else {
                         candidates
                             .into_iter()
@@ -255,7 +303,7 @@ impl Collection {
                     .with_payload
                     .then(|| points.payloads[offset as usize].clone())
                     .flatten(),
-                vector: query.with_vector.then(|| points.vector(offset).to_vec()),
+                vector: query.with_vector.then(|| points.stored(offset).to_vec()),
             })
             .collect())
     }
@@ -423,19 +471,30 @@ fn search_codes<S: Scorer>(
     })
 }
 
-/// The `k` best of `candidates` by the exact score of their full vectors.
-fn rerank(
-    points: &Points,
-    vector: &[f32],
-    metric: Metric,
-    k: usize,
-    candidates: &[(Offset, f32)],
+/// Multivector layout: `n` candidates by the dot product of the query's FDE
+/// with the documents' (in the heap), by a graph walk or a scan. An FDE is
+/// long, so the scan threshold shrinks with its length.
+fn search_fde(
+    ctx: &Ctx<'_>,
+    query: &SearchQuery<'_>,
+    encoding: &[f32],
+    n: usize,
 ) -> Vec<(Offset, f32)> {
-    let full = FullScorer {
-        points,
-        vector,
-        metric,
+    let Some(vectors) = ctx.points.vectors.heap() else {
+        return Vec::new();
     };
+    let scorer = FloatScorer::new(encoding, vectors, Metric::Dot);
+    let threshold = (EXACT_THRESHOLD * FDE_SCAN_DIMS / encoding.len().max(1))
+        .clamp(FDE_SCAN_MIN, EXACT_THRESHOLD);
+    let found = match ctx.plan(query, n, threshold, planner::WALK_COST) {
+        Strategy::Exact => None,
+        Strategy::Graph { ef } => ctx.walk(&scorer, n, query.ef.unwrap_or(ef).max(n)),
+    };
+    found.unwrap_or_else(|| ctx.scan(&scorer, n))
+}
+
+/// The `k` best of `candidates` by an exact `scorer` (full vectors, Chamfer).
+fn rerank<S: Scorer>(full: &S, k: usize, candidates: &[(Offset, f32)]) -> Vec<(Offset, f32)> {
     let mut top = TopK::new(k);
     for (i, &(o, _)) in candidates.iter().enumerate() {
         if let Some(&(next, _)) = candidates.get(i + SCAN_PREFETCH) {

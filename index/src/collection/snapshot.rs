@@ -4,8 +4,9 @@
 //! offsets: live points are renumbered in order, and the graph with them.
 //!
 //! ```text
-//! body  := lsn:u64 dims:u32 count:u64 { id f32*dims payload_len:u32 payload_json }*
+//! body  := lsn:u64 dims:u32 count:u64 { id vector payload_len:u32 payload_json }*
 //!          graph                                  (version 2 on)
+//! vector := f32*dims | rows:u32 f32*(rows·dims)   (multivector layout: the tokens)
 //! graph := covered:u64 segments:u32 { flat graph }*
 //! ```
 //! (ids and payloads encoded as in the log's records; the flat graph as
@@ -27,8 +28,10 @@ use crate::types::Offset;
 const FILE: &str = "points.snap";
 const KIND: [u8; 4] = *b"PNTS";
 const VERSION: u16 = 2;
-/// Points applied at a time while loading.
+/// Points applied at a time while loading ...
 const LOAD_CHUNK: usize = 4_096;
+/// ... or fewer, once they hold this many floats (token sets are large).
+const LOAD_CHUNK_FLOATS: usize = 1 << 24;
 
 /// The graph a snapshot held: its segments, over the first `covered` points.
 pub(crate) struct StoredGraph {
@@ -92,7 +95,11 @@ fn encode(points: &Points, dims: usize, lsn: u64) -> Vec<u8> {
     out.extend_from_slice(&points.live.len().to_le_bytes());
     for offset in points.live.iter() {
         put_id(&mut out, &points.by_offset[offset as usize]);
-        put_vector(&mut out, points.vector(offset));
+        let stored = points.stored(offset);
+        if points.tokens.is_some() {
+            put_u32(&mut out, stored.len() / dims);
+        }
+        put_vector(&mut out, stored);
         put_payload(&mut out, points.payloads[offset as usize].as_ref());
     }
     out
@@ -155,18 +162,24 @@ pub(crate) fn load(
     let mut config = config.clone();
     // Applied in chunks, so that the vectors are never all in the heap at once
     // (compact layouts keep them in a file).
+    let multivector = points.tokens.is_some();
+    let mut batch_floats = 0usize;
     let mut batch = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(LOAD_CHUNK));
     for i in 0..count {
         let point = (|| {
+            let id = r.id()?;
+            let rows = if multivector { r.u32()? as usize } else { 1 };
             Some(LoggedPoint {
-                id: r.id()?,
-                vector: r.f32s(dims)?,
+                id,
+                vector: r.f32s(rows.checked_mul(dims)?)?,
                 payload: r.payload()?,
             })
         })()
         .ok_or_else(|| corrupt(&format!("point {i} of {count} does not decode")))?;
+        batch_floats += point.vector.len();
         batch.push(point);
-        if batch.len() == LOAD_CHUNK {
+        if batch.len() == LOAD_CHUNK || batch_floats >= LOAD_CHUNK_FLOATS {
+            batch_floats = 0;
             point_ops::apply(
                 points,
                 &mut config,

@@ -119,6 +119,36 @@ impl VectorFile {
         Ok(())
     }
 
+    /// Appends whole rows (`rows.len()` a multiple of `dims`) with one write.
+    pub fn push_rows(&mut self, rows: &[f32]) -> Result<(), StorageError> {
+        debug_assert_eq!(rows.len() % self.dims, 0);
+        let n = rows.len() / self.dims;
+        self.reserve(n)?;
+        let bytes: Vec<u8> = rows.iter().flat_map(|x| x.to_le_bytes()).collect();
+        self.file
+            .write_all_at(&bytes, (self.len * self.dims * 4) as u64)
+            .map_err(|e| StorageError::io(&self.path, e))?;
+        self.len += n;
+        Ok(())
+    }
+
+    /// Rows `start..start + n`, flattened. Panics past [`VectorFile::len`].
+    #[inline]
+    pub fn rows(&self, start: usize, n: usize) -> &[f32] {
+        assert!(start + n <= self.len, "rows {start}+{n} of {}", self.len);
+        if n == 0 {
+            return &[];
+        }
+        let Some(map) = &self.map else {
+            unreachable!("rows exist only after a reservation mapped the file");
+        };
+        let from = start * self.dims * 4;
+        let bytes = &map[from..from + n * self.dims * 4];
+        // SAFETY: as in `get`: inside the mapping, 4-byte aligned, written
+        // before `len` counted the rows and never written again.
+        unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<f32>(), n * self.dims) }
+    }
+
     /// Row `i`. Panics past [`VectorFile::len`].
     #[inline]
     pub fn get(&self, i: usize) -> &[f32] {

@@ -32,10 +32,22 @@ pub async fn create(
         Some(dims) => dims,
         None => state.embedder()?.spec().dims,
     };
+    let layout = Layout::parse(&request.vector.layout)?;
+    let muvera = match (layout, request.vector.muvera) {
+        (Layout::Multivector, given) => Some(convert::muvera(&given.unwrap_or_default())),
+        (_, Some(_)) => {
+            return Err(ApiError::invalid(
+                "vector.muvera",
+                "MUVERA parameters apply to the multivector layout only",
+            ));
+        }
+        (_, None) => None,
+    };
     let config = CollectionConfig {
         dims,
         metric: convert::metric(request.vector.metric),
-        layout: Layout::parse(&request.vector.layout)?,
+        layout,
+        muvera,
         hnsw: HnswParams {
             m: request.vector.hnsw.m,
             ef_construction: request.vector.hnsw.ef_construction,
@@ -94,6 +106,7 @@ pub async fn info(
                 m: config.hnsw.m,
                 ef_construction: config.hnsw.ef_construction,
             },
+            muvera: config.muvera.as_ref().map(convert::api_muvera),
         },
         payload_indexes: config
             .payload_schema

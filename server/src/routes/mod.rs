@@ -21,36 +21,105 @@ pub async fn blocking<T: Send + 'static>(
 
 /// Vectors given directly or as text to embed, for the items of one request.
 ///
-/// Items are numbered in request order; `take` records each item's vector or
-/// text, and `resolve` embeds all texts at once and returns every vector.
-#[derive(Default)]
+/// Items are numbered in request order; `take` records each item's vector,
+/// token vectors or text, and `resolve` embeds all texts at once and returns
+/// every vector (for a multi-vector collection, each item's token vectors
+/// one after another).
 pub struct Vectors {
     vectors: Vec<Vec<f32>>,
     texts: Vec<(usize, String)>,
+    /// `Some(dims)` for a multi-vector collection of that token dimension.
+    multivector: Option<usize>,
+    max_tokens: usize,
 }
 
 impl Vectors {
-    /// Records item `i`'s vector or text; exactly one must be given.
+    /// For a collection of `layout` with vectors (or tokens) of `dims`.
+    pub fn new(state: &AppState, layout: trawl_index::Layout, dims: usize) -> Self {
+        Self {
+            vectors: Vec::new(),
+            texts: Vec::new(),
+            multivector: (layout == trawl_index::Layout::Multivector).then_some(dims),
+            max_tokens: state.config().limits.max_multivector_tokens,
+        }
+    }
+
+    /// Records an item's vector, token vectors or text; exactly one must be
+    /// given, and token vectors only to a multi-vector collection (which
+    /// takes no single vector). `field` names an item's field for errors.
     pub fn take(
         &mut self,
         vector: Option<Vec<f32>>,
         text: Option<String>,
-        field: impl FnOnce() -> String,
+        multivector: Option<Vec<Vec<f32>>>,
+        field: impl Fn(&str) -> String,
     ) -> Result<(), ApiError> {
-        match (vector, text) {
-            (Some(v), None) => self.vectors.push(v),
-            (None, Some(text)) => {
+        match (self.multivector, vector, text, multivector) {
+            (None, Some(v), None, None) => self.vectors.push(v),
+            (Some(dims), None, None, Some(rows)) => {
+                let name = field("multivector");
+                self.vectors.push(self.flatten(rows, dims, &name)?);
+            }
+            (_, None, Some(text), None) => {
                 self.texts.push((self.vectors.len(), text));
                 self.vectors.push(Vec::new());
             }
-            _ => {
+            (None, None, None, Some(_)) => {
                 return Err(ApiError::invalid(
-                    field(),
+                    field("multivector"),
+                    "this collection stores single vectors; send `vector` or `text`",
+                ));
+            }
+            (Some(_), Some(_), None, None) => {
+                return Err(ApiError::invalid(
+                    field("vector"),
+                    "this collection stores multi-vectors; send `multivector` (token vectors) or `text`",
+                ));
+            }
+            (None, ..) => {
+                return Err(ApiError::invalid(
+                    field("vector"),
                     "send exactly one of `vector` or `text`",
+                ));
+            }
+            (Some(_), ..) => {
+                return Err(ApiError::invalid(
+                    field("multivector"),
+                    "send exactly one of `multivector` or `text`",
                 ));
             }
         }
         Ok(())
+    }
+
+    /// Token vectors, checked for count and dimension, one after another.
+    fn flatten(&self, rows: Vec<Vec<f32>>, dims: usize, field: &str) -> Result<Vec<f32>, ApiError> {
+        if rows.len() > self.max_tokens {
+            return Err(ApiError::LimitExceeded {
+                field: field.to_string(),
+                limit: self.max_tokens,
+                got: rows.len(),
+            });
+        }
+        if rows.is_empty() {
+            return Err(ApiError::invalid(
+                field,
+                "a multi-vector needs at least one token vector",
+            ));
+        }
+        let mut flat = Vec::with_capacity(rows.len() * dims);
+        for (i, row) in rows.into_iter().enumerate() {
+            if row.len() != dims {
+                return Err(trawl_index::IndexError::DimensionMismatch {
+                    field: format!("{field}[{i}]"),
+                    expected: dims,
+                    got: row.len(),
+                }
+                .into());
+            }
+            flat.extend_from_slice(&row);
+        }
+        Ok(flat)
     }
 
     /// Embeds the texts with the default encoder (in chunks of the per-request
@@ -59,9 +128,12 @@ impl Vectors {
         let chunk = state.config().limits.max_inputs;
         for part in self.texts.chunks(chunk) {
             let texts = part.iter().map(|(_, t)| t.clone()).collect();
-            let encoded = embed::run_encoder(state, texts, false).await?;
+            let encoded = embed::run_encoder(state, texts, self.multivector.is_some()).await?;
             for ((i, _), e) in part.iter().zip(encoded) {
-                self.vectors[*i] = e.pooled;
+                self.vectors[*i] = match (self.multivector, e.tokens) {
+                    (Some(_), Some(tokens)) => tokens.concat(),
+                    _ => e.pooled,
+                };
             }
         }
         Ok(self.vectors)

@@ -35,16 +35,13 @@ pub async fn upsert(
     }
     let mut ids = Vec::with_capacity(request.points.len());
     let mut payloads = Vec::with_capacity(request.points.len());
-    let mut vectors = Vectors::default();
+    let config = collection.config();
+    let mut vectors = Vectors::new(&state, config.layout, config.dims);
     for (i, p) in request.points.into_iter().enumerate() {
         ids.push(convert::point_id(&p.id, &format!("points[{i}].id"))?);
-        if p.multivector.is_some() {
-            return Err(ApiError::invalid(
-                format!("points[{i}].multivector"),
-                "this collection stores single vectors; send `vector` or `text`",
-            ));
-        }
-        vectors.take(p.vector, p.text, || format!("points[{i}]"))?;
+        vectors.take(p.vector, p.text, p.multivector, |name| {
+            format!("points[{i}].{name}")
+        })?;
         payloads.push(p.payload);
     }
     let writes: Vec<PointWrite> = ids
@@ -117,10 +114,13 @@ pub async fn get(
         Err(_) => trawl_proto::PointId::Uuid(id),
     };
     let domain_id = convert::point_id(&api_id, "id")?;
+    let config = collection.config();
     let (vector, payload) = blocking(move || Ok(collection.get(&domain_id)?)).await?;
+    let (vector, multivector) = convert::stored_vector(&config, vector);
     Ok(Json(PointRecord {
         id: convert::api_id(&domain_id),
         payload,
-        vector: Some(vector),
+        vector,
+        multivector,
     }))
 }

@@ -80,7 +80,8 @@ async fn run(
         }
     };
     let mut prepared = Vec::with_capacity(requests.len());
-    let mut vectors = Vectors::default();
+    let config = collection.config();
+    let mut vectors = Vectors::new(state, config.layout, config.dims);
     for (i, mut request) in requests.into_iter().enumerate() {
         if request.limit == 0 || request.limit > max_limit {
             return Err(ApiError::invalid(
@@ -88,15 +89,12 @@ async fn run(
                 format!("must be between 1 and {max_limit}, got {}", request.limit),
             ));
         }
-        if request.multivector.is_some() {
-            return Err(ApiError::invalid(
-                field(i, "multivector"),
-                "this collection stores single vectors; send `vector` or `text`",
-            ));
-        }
-        vectors.take(request.vector.take(), request.text.take(), || {
-            field(i, "vector")
-        })?;
+        vectors.take(
+            request.vector.take(),
+            request.text.take(),
+            request.multivector.take(),
+            |name| field(i, name),
+        )?;
         let filter = request.filter.as_ref().map(convert::filter).transpose()?;
         prepared.push(Prepared { filter, request });
     }
@@ -122,11 +120,18 @@ async fn run(
                 let hits = collection
                     .search(&query)?
                     .into_iter()
-                    .map(|h| Hit {
-                        id: convert::api_id(&h.id),
-                        score: h.score,
-                        payload: h.payload,
-                        vector: h.vector,
+                    .map(|h| {
+                        let (vector, multivector) = match h.vector {
+                            Some(v) => convert::stored_vector(&config, v),
+                            None => (None, None),
+                        };
+                        Hit {
+                            id: convert::api_id(&h.id),
+                            score: h.score,
+                            payload: h.payload,
+                            vector,
+                            multivector,
+                        }
                     })
                     .collect();
                 Ok(SearchResponse {

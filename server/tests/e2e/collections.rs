@@ -419,3 +419,159 @@ async fn bad_collection_requests_are_refused_and_nothing_is_written() {
         "l2: the negated distance, 0 for itself"
     );
 }
+
+/// Multi-vector collections over HTTP: texts become token vectors, token
+/// vectors can be sent directly, search reranks by Chamfer, the info shows the
+/// encoding, and bad token sets are refused naming the problem.
+#[tokio::test]
+async fn multivector_collections_over_http() {
+    let server = Server::start(&["--max-multivector-tokens", "64"]).await;
+    let (status, body) = server
+        .put(
+            "/collections/late",
+            &json!({"vector": {"layout": "multivector", "muvera": {"k_sim": 3, "r_reps": 4}},
+                    "payload_indexes": {"pos": "keyword"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, info) = server.get_json("/collections/late").await;
+    assert_eq!(status, 200);
+    assert_eq!(info["vector"]["layout"], "multivector");
+    assert_eq!(info["vector"]["dims"], 384);
+    let muvera = &info["vector"]["muvera"];
+    assert_eq!(
+        (&muvera["k_sim"], &muvera["d_proj"], &muvera["r_reps"]),
+        (&json!(3), &json!(16), &json!(4))
+    );
+    assert_eq!(muvera["fde_dims"], 4 * 8 * 16);
+
+    // Token vectors from /embed, sent as they are; and texts the server embeds.
+    let (status, embedded) = server
+        .post(
+            "/embed",
+            &json!({"inputs": ["A monkey is playing drums."], "kind": "multivector"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let drums = embedded["embeddings"][0].clone();
+    let points = json!({"points": [
+        {"id": 1, "text": "A man is eating food.", "payload": {"pos": "noun"}},
+        {"id": 2, "text": "A man is eating a piece of bread.", "payload": {"pos": "noun"}},
+        {"id": 3, "multivector": drums, "payload": {"pos": "verb"}},
+        {"id": 4, "text": "The new movie is awesome.", "payload": {"pos": "adj"}},
+    ]});
+    let (status, body) = server.put("/collections/late/points", &points).await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, body) = server
+        .post(
+            "/collections/late/search",
+            &json!({"text": "someone eats bread", "limit": 2}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["hits"][0]["id"], 2, "{body}");
+    let (_, body) = server
+        .post(
+            "/collections/late/search",
+            &json!({"multivector": drums, "limit": 1, "with_vector": true}),
+        )
+        .await;
+    assert_eq!(body["hits"][0]["id"], 3, "{body}");
+    // Chamfer of a set with itself: one per token.
+    let tokens = drums.as_array().unwrap().len() as f64;
+    let score = body["hits"][0]["score"].as_f64().unwrap();
+    assert!((score - tokens).abs() < 1e-3, "{score} vs {tokens}");
+    assert_eq!(
+        body["hits"][0]["multivector"].as_array().unwrap().len(),
+        drums.as_array().unwrap().len()
+    );
+    let (_, body) = server
+        .post(
+            "/collections/late/search",
+            &json!({"text": "someone eats bread", "filter": {"must": [{"key": "pos", "match": {"value": "verb"}}]}}),
+        )
+        .await;
+    assert_eq!(body["hits"].as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(body["hits"][0]["id"], 3);
+    let (status, point) = server.get_json("/collections/late/points/3").await;
+    assert_eq!(status, 200);
+    assert!(point["vector"].is_null());
+    assert_same_rows(&drums, &point["multivector"]);
+
+    // Bad input: each refused with the field named; nothing is written.
+    let cases = [
+        (
+            json!({"points": [{"id": 9, "vector": unit(9, 384)}]}),
+            422,
+            "points[0].vector",
+        ),
+        (
+            json!({"points": [{"id": 9, "multivector": []}]}),
+            422,
+            "points[0].multivector",
+        ),
+        (
+            json!({"points": [{"id": 9, "multivector": [unit(1, 384), unit(2, 100)]}]}),
+            422,
+            "points[0].multivector[1]",
+        ),
+        (
+            json!({"points": [{"id": 9, "multivector": vec![unit(1, 384); 65]}]}),
+            413,
+            "points[0].multivector",
+        ),
+        (
+            json!({"points": [{"id": 9, "multivector": [vec![0.0; 384]]}]}),
+            422,
+            "points[0].multivector[0]",
+        ),
+    ];
+    for (body, want, field) in cases {
+        let (status, answer) = server.put("/collections/late/points", &body).await;
+        assert_eq!(status, want, "{answer}");
+        assert!(
+            answer["error"]["message"].as_str().unwrap().contains(field),
+            "{answer}"
+        );
+    }
+    let (status, answer) = server
+        .post("/collections/late/search", &json!({"vector": unit(1, 384)}))
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    let (status, answer) = server
+        .put(
+            "/collections/flat",
+            &json!({"vector": {"layout": "float", "muvera": {"k_sim": 3}}}),
+        )
+        .await;
+    assert_error(status, &answer, 422, "invalid_value");
+    let (status, answer) = server
+        .put(
+            "/collections/late2",
+            &json!({"vector": {"layout": "multivector", "muvera": {"d_proj": 0}}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("d_proj")
+    );
+    let (_, info) = server.get_json("/collections/late").await;
+    assert_eq!(info["points"], 4);
+}
+
+/// The stored token rows are the sent ones (already normalised), within float noise.
+fn assert_same_rows(sent: &Value, stored: &Value) {
+    let (sent, stored) = (sent.as_array().unwrap(), stored.as_array().unwrap());
+    assert_eq!(sent.len(), stored.len());
+    for (a, b) in sent.iter().zip(stored) {
+        let (a, b) = (a.as_array().unwrap(), b.as_array().unwrap());
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!((x.as_f64().unwrap() - y.as_f64().unwrap()).abs() < 1e-5);
+        }
+    }
+}

@@ -123,6 +123,7 @@ fn recall_at_10_on_real_embeddings_with_and_without_filters() {
         layout: Layout::Float,
         hnsw: HnswParams::default(),
         payload_schema: schema,
+        muvera: None,
     };
     let collection = Collection::create(
         "recall",
