@@ -40,13 +40,14 @@ pub struct EvalArgs {
     #[arg(long, default_value = "test")]
     pub split: String,
     /// Layouts to evaluate, comma-separated (`float`, `binary`, `binary:2`,
-    /// `binary:4`, `matryoshka:K`), one collection each.
+    /// `binary:4`, `matryoshka:K`, `multivector`: MUVERA candidates reranked
+    /// by Chamfer over the model's token vectors), one collection each.
     #[arg(long, default_value = "float")]
     pub layout: String,
     /// Brute-force search (perfect index recall): the encoder's quality alone.
     #[arg(long)]
     pub exact: bool,
-    /// `params.oversample` for compact layouts (the layout's default otherwise).
+    /// `params.oversample` for compact and multivector layouts (the layout's default otherwise).
     #[arg(long)]
     pub oversample: Option<f32>,
     /// A running server; without it one is started for the run.

@@ -146,7 +146,13 @@ fn needs_rebuild(inner: &Inner) -> bool {
 
 /// One unit of work; false when there was none.
 fn step(inner: &Inner) -> bool {
-    if inner.wal.disk_bytes() > super::snapshot::AUTO_SNAPSHOT_WAL_BYTES {
+    // Past 256 MiB of log, and past the last snapshot's own size: each
+    // snapshot then follows at least as many logged bytes as it writes, so
+    // the total written stays linear in the data (a fixed threshold rewrites
+    // a large collection, such as one of token vectors, every 256 MiB).
+    let threshold =
+        super::snapshot::AUTO_SNAPSHOT_WAL_BYTES.max(super::snapshot::disk_bytes(&inner.dir));
+    if inner.wal.disk_bytes() > threshold {
         match super::snapshot::take(inner) {
             Ok(info) => {
                 tracing::info!(collection = %inner.name, points = info.points, lsn = info.lsn, "automatic snapshot")

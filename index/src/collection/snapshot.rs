@@ -50,8 +50,9 @@ pub struct SnapshotInfo {
     pub bytes: u64,
 }
 
-/// The log size past which the indexer thread takes a snapshot on its own, so
-/// that start-up replays a bounded log.
+/// The log size past which the indexer thread takes a snapshot on its own
+/// (when the log has also outgrown the last snapshot), so that start-up
+/// replays a bounded log.
 pub const AUTO_SNAPSHOT_WAL_BYTES: u64 = 256 << 20;
 
 impl Collection {
