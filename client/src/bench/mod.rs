@@ -3,7 +3,9 @@
 //! Each subcommand is one module with a clap `Args` struct and a `run`
 //! function: [`encode`] measures embedding throughput in-process and through
 //! HTTP; [`export`] writes a vector benchmark directory from a text corpus;
-//! [`ann`] measures the index on such a directory, in the peers' columns. The shared pieces are the benchmark corpora ([`data`]), the model and
+//! [`ann`] measures the index on such a directory, in the peers' columns;
+//! [`muvera`] exports token vectors and measures MUVERA against exact
+//! Chamfer. The shared pieces are the benchmark corpora ([`data`]), the model and
 //! encoder flags ([`model`]), a `trawl` server started for the run
 //! ([`server`]), latency percentiles ([`stats`]) and the machine description
 //! and JSON output ([`report`]).
@@ -16,6 +18,7 @@ pub mod data;
 pub mod encode;
 pub mod export;
 pub mod model;
+pub mod muvera;
 pub mod npy;
 pub mod report;
 pub mod server;

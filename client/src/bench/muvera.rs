@@ -1,0 +1,809 @@
+//! `trawl-bench muvera`: multi-vector retrieval with MUVERA fixed-dimensional
+//! encodings (Dhulipala et al., 2024) on BEIR SciFact, in the quantities of
+//! `shared/bench/muvera_reference.py` so the two tables lay side by side.
+//!
+//! Two steps, one command:
+//!
+//! 1. **Export** (skipped when `--dir` already holds every file, unless
+//!    `--force`): every document (`title + " " + text`) and every test query
+//!    (those of `qrels/test.tsv`) embedded by Trawl's encoder into per-token
+//!    vectors ([CLS] and [SEP] included, each L2-normalised), written as the
+//!    multi-vector directory of `shared/bench/README.md`: `doc_tokens.npy`
+//!    (float32 `[T, d]`), `doc_offsets.npy` (int64 `[N + 1]`),
+//!    `query_tokens.npy`, `query_offsets.npy`, `doc_ids.json`, `query_ids.json`.
+//! 2. **Measure**, one thread throughout. Ground truth is the exact Chamfer
+//!    top-10 of every query by brute force over all documents (timed: scores
+//!    and top-10 selection); its nDCG@10 with the qrels is the quality to
+//!    match. Then for each `k_sim,d_proj,R_reps` configuration: the FDE of
+//!    every document and query (ms each), the FDE dot-product ranking by brute
+//!    force, `recall10@N` of its top-`N` against the exact Chamfer top-10, and
+//!    the FDE top-100 reranked by exact Chamfer (nDCG@10, ms per query). A
+//!    query's whole MUVERA search, `fde_search_plus_rerank_ms`, is its FDE,
+//!    the scan (scores and top-100 selection) and the rerank; the speedup is
+//!    the exact Chamfer scan's time over it.
+//!
+//! Ties everywhere go to the lower document index, as NumPy's stable argsort
+//! does in the reference, so both sides rank identically given equal scores.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use trawl_encoders::{Embedder, Precision};
+use trawl_index::distance::dot;
+use trawl_index::muvera::{Fde, FdeParams, chamfer};
+
+use super::data::DEFAULT_DATA_DIR;
+use super::model::ModelArgs;
+use super::npy;
+use super::report::{MachineInfo, write_json};
+
+/// Depth of the ground truth and of nDCG.
+const K: usize = 10;
+/// FDE candidates reranked by exact Chamfer.
+const RERANK_DEPTH: usize = 100;
+/// Candidate depths at which `recall10@N` is reported.
+const RECALL_DEPTHS: [usize; 4] = [10, 50, 100, 200];
+/// The directory's files; the export is complete when all exist.
+const FILES: [&str; 6] = [
+    "doc_tokens.npy",
+    "doc_offsets.npy",
+    "query_tokens.npy",
+    "query_offsets.npy",
+    "doc_ids.json",
+    "query_ids.json",
+];
+
+/// Arguments of `trawl-bench muvera`.
+#[derive(Debug, Args)]
+pub struct MuveraArgs {
+    /// The multi-vector directory: written by the export, read by the measurement.
+    #[arg(long, default_value = "bench-out/muvera")]
+    pub dir: PathBuf,
+    /// BEIR directory with `corpus.jsonl`, `queries.jsonl` and `qrels/test.tsv`.
+    #[arg(long, default_value = DEFAULT_DATA_DIR)]
+    pub data: PathBuf,
+    /// Embed again even when `--dir` holds every file.
+    #[arg(long)]
+    pub force: bool,
+    /// FDE configurations, each `k_sim,d_proj,r_reps` (space-separated).
+    #[arg(long, num_args = 1.., value_delimiter = ' ', default_values = ["5,16,20", "4,16,10"])]
+    pub configs: Vec<FdeConfig>,
+    /// Seed of the FDE's random matrices.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Texts submitted to the encoder at once during the export.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Encoder settings.
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+/// One FDE configuration, in the paper's symbols.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FdeConfig {
+    /// SimHash hyperplanes per repetition.
+    pub k_sim: u32,
+    /// Dimensions each bucket is projected to.
+    pub d_proj: u32,
+    /// Repetitions.
+    pub r_reps: u32,
+}
+
+impl FromStr for FdeConfig {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+        let [k_sim, d_proj, r_reps] = parts.as_slice() else {
+            return Err(format!("expected k_sim,d_proj,r_reps, got {s:?}"));
+        };
+        let num = |name: &str, v: &str| {
+            v.parse::<u32>()
+                .map_err(|e| format!("{name} in {s:?}: {e}"))
+        };
+        Ok(Self {
+            k_sim: num("k_sim", k_sim)?,
+            d_proj: num("d_proj", d_proj)?,
+            r_reps: num("r_reps", r_reps)?,
+        })
+    }
+}
+
+impl FdeConfig {
+    fn params(self, seed: u64) -> FdeParams {
+        FdeParams {
+            k_sim: self.k_sim,
+            d_proj: self.d_proj,
+            r_reps: self.r_reps,
+            fill_empty_partitions: true,
+            final_dims: None,
+            seed,
+        }
+    }
+}
+
+/// Runs the export when needed, then the measurement.
+pub fn run(args: &MuveraArgs) -> Result<()> {
+    ensure!(args.batch > 0, "--batch must be positive");
+    for config in &args.configs {
+        config
+            .params(args.seed)
+            .validate()
+            .map_err(anyhow::Error::msg)?;
+    }
+    if args.force || !FILES.iter().all(|f| args.dir.join(f).is_file()) {
+        export(args)?;
+    } else {
+        eprintln!(
+            "muvera: {} holds every file; measuring (--force embeds again)",
+            args.dir.display()
+        );
+    }
+    measure(args)
+}
+
+// ---------------------------------------------------------------------------
+// Export
+
+#[derive(Deserialize)]
+struct Record {
+    #[serde(rename = "_id")]
+    id: String,
+    #[serde(default)]
+    title: String,
+    text: String,
+}
+
+/// `(id, title + " " + text)` of every record of a BEIR `.jsonl` file.
+fn read_records(path: &Path) -> Result<Vec<(String, String)>> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut out = Vec::new();
+    for (number, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let r: Record = serde_json::from_str(&line)
+            .with_context(|| format!("{}:{}: not a BEIR record", path.display(), number + 1))?;
+        let text = format!("{} {}", r.title, r.text).trim().to_string();
+        out.push((r.id, text));
+    }
+    Ok(out)
+}
+
+/// Relevant documents per query: the qrels lines (after the header) with a positive score.
+fn read_qrels(path: &Path) -> Result<HashMap<String, HashSet<String>>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut rel: HashMap<String, HashSet<String>> = HashMap::new();
+    for (number, line) in text.lines().enumerate().skip(1) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut fields = line.split('\t');
+        let (Some(q), Some(doc), Some(score)) = (fields.next(), fields.next(), fields.next())
+        else {
+            bail!(
+                "{}:{}: expected 3 tab-separated fields",
+                path.display(),
+                number + 1
+            );
+        };
+        let score: i64 = score
+            .trim()
+            .parse()
+            .with_context(|| format!("{}:{}: score", path.display(), number + 1))?;
+        if score > 0 {
+            rel.entry(q.to_string())
+                .or_default()
+                .insert(doc.to_string());
+        }
+    }
+    Ok(rel)
+}
+
+/// Token vectors of many texts, concatenated, with each text's first row.
+struct MultiVectors {
+    dims: usize,
+    /// `offsets[i]..offsets[i + 1]` are text `i`'s rows of `tokens`.
+    offsets: Vec<usize>,
+    tokens: Vec<f32>,
+}
+
+impl MultiVectors {
+    fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Text `i`'s token vectors, flattened.
+    fn get(&self, i: usize) -> &[f32] {
+        &self.tokens[self.offsets[i] * self.dims..self.offsets[i + 1] * self.dims]
+    }
+
+    fn rows(&self) -> usize {
+        self.offsets[self.len()]
+    }
+
+    fn write(&self, dir: &Path, name: &str) -> Result<()> {
+        npy::write_f32(
+            &dir.join(format!("{name}_tokens.npy")),
+            self.rows(),
+            self.dims,
+            &self.tokens,
+        )?;
+        let offsets: Vec<i64> = self.offsets.iter().map(|&o| o as i64).collect();
+        write_i64_vector(&dir.join(format!("{name}_offsets.npy")), &offsets)
+    }
+
+    fn read(dir: &Path, name: &str) -> Result<Self> {
+        let tokens = npy::read_f32(&dir.join(format!("{name}_tokens.npy")))?;
+        let offsets_path = dir.join(format!("{name}_offsets.npy"));
+        let raw = npy::read_int(&offsets_path)?;
+        let offsets = check_offsets(&raw.data, tokens.rows)
+            .with_context(|| format!("{}", offsets_path.display()))?;
+        Ok(Self {
+            dims: tokens.cols,
+            offsets,
+            tokens: tokens.data,
+        })
+    }
+}
+
+/// Offsets as row indices, checked: they start at 0, never decrease and end at `rows`.
+fn check_offsets(raw: &[i64], rows: usize) -> Result<Vec<usize>> {
+    ensure!(
+        raw.len() >= 2,
+        "needs at least 2 offsets, has {}",
+        raw.len()
+    );
+    ensure!(raw[0] == 0, "the first offset is {}, not 0", raw[0]);
+    ensure!(raw.windows(2).all(|w| w[0] <= w[1]), "offsets decrease");
+    let last = raw[raw.len() - 1];
+    ensure!(
+        usize::try_from(last).ok() == Some(rows),
+        "the last offset is {last}, but there are {rows} token rows"
+    );
+    Ok(raw.iter().map(|&o| o as usize).collect())
+}
+
+/// A 1-D little-endian int64 `.npy` file (format 1.0; `npy` writes 2-D arrays only).
+fn write_i64_vector(path: &Path, data: &[i64]) -> Result<()> {
+    let mut header = format!(
+        "{{'descr': '<i8', 'fortran_order': False, 'shape': ({},), }}",
+        data.len()
+    );
+    let unpadded = 10 + header.len() + 1;
+    header.push_str(&" ".repeat(unpadded.next_multiple_of(64) - unpadded));
+    header.push('\n');
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut out = BufWriter::new(file);
+    out.write_all(b"\x93NUMPY\x01\x00")?;
+    out.write_all(&u16::try_from(header.len())?.to_le_bytes())?;
+    out.write_all(header.as_bytes())?;
+    for x in data {
+        out.write_all(&x.to_le_bytes())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Embeds `texts` into per-token vectors, `batch` texts at a time.
+fn embed_tokens(
+    embedder: &Embedder,
+    texts: &[String],
+    batch: usize,
+    what: &str,
+) -> Result<MultiVectors> {
+    let dims = embedder.spec().dims;
+    let mut out = MultiVectors {
+        dims,
+        offsets: vec![0],
+        tokens: Vec::new(),
+    };
+    let started = Instant::now();
+    let mut reported = Instant::now();
+    for (i, chunk) in texts.chunks(batch).enumerate() {
+        for encoded in embedder.embed_blocking(chunk, true)? {
+            let tokens = encoded
+                .tokens
+                .context("the encoder returned no token vectors")?;
+            for t in &tokens {
+                ensure!(
+                    t.len() == dims,
+                    "a token vector has {} dims, not {dims}",
+                    t.len()
+                );
+                out.tokens.extend_from_slice(t);
+            }
+            out.offsets.push(out.offsets[out.len()] + tokens.len());
+        }
+        let done = ((i + 1) * batch).min(texts.len());
+        if done == texts.len() || reported.elapsed() >= Duration::from_secs(10) {
+            reported = Instant::now();
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!(
+                "muvera: {what} {done}/{} ({:.1} texts/s, {} tokens, {:.0} s)",
+                texts.len(),
+                done as f64 / secs,
+                out.rows(),
+                secs
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn export(args: &MuveraArgs) -> Result<()> {
+    let started = Instant::now();
+    let docs = read_records(&args.data.join("corpus.jsonl"))?;
+    let rel = read_qrels(&args.data.join("qrels").join("test.tsv"))?;
+    let queries: Vec<(String, String)> = read_records(&args.data.join("queries.jsonl"))?
+        .into_iter()
+        .filter(|(id, _)| rel.contains_key(id))
+        .collect();
+    ensure!(
+        !docs.is_empty() && !queries.is_empty(),
+        "{}: {} documents, {} test queries",
+        args.data.display(),
+        docs.len(),
+        queries.len()
+    );
+    eprintln!(
+        "muvera: embedding {} documents and {} test queries into token vectors",
+        docs.len(),
+        queries.len()
+    );
+    trawl_encoders::init_runtime(&args.model.ort_lib)?;
+    let embedder = Embedder::load(
+        &args.model.embedder_config(Precision::Fp32, 2 * args.batch),
+        Arc::new(()),
+    )?;
+    let texts = |rows: &[(String, String)]| -> Vec<String> {
+        rows.iter().map(|(_, text)| text.clone()).collect()
+    };
+    let ids = |rows: &[(String, String)]| -> Vec<String> {
+        rows.iter().map(|(id, _)| id.clone()).collect()
+    };
+    let doc_mv = embed_tokens(&embedder, &texts(&docs), args.batch, "documents")?;
+    let query_mv = embed_tokens(&embedder, &texts(&queries), args.batch, "queries")?;
+    // Stops the encoder's threads before the single-threaded measurement.
+    drop(embedder);
+
+    std::fs::create_dir_all(&args.dir)
+        .with_context(|| format!("cannot create {}", args.dir.display()))?;
+    // The id files last: a directory without them is an unfinished export.
+    for f in ["doc_ids.json", "query_ids.json"] {
+        let _ = std::fs::remove_file(args.dir.join(f));
+    }
+    doc_mv.write(&args.dir, "doc")?;
+    query_mv.write(&args.dir, "query")?;
+    std::fs::write(
+        args.dir.join("doc_ids.json"),
+        serde_json::to_string(&ids(&docs))?,
+    )?;
+    std::fs::write(
+        args.dir.join("query_ids.json"),
+        serde_json::to_string(&ids(&queries))?,
+    )?;
+    eprintln!(
+        "muvera: wrote {} ({} document tokens, {} query tokens) in {:.0} s",
+        args.dir.display(),
+        doc_mv.rows(),
+        query_mv.rows(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Measurement
+
+/// The `k` best indices of `scores`, best first; ties go to the lower index.
+fn top_k(scores: &[f32], k: usize) -> Vec<usize> {
+    let order = |a: &usize, b: &usize| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b));
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    let k = k.min(idx.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    if k < idx.len() {
+        idx.select_nth_unstable_by(k - 1, order);
+        idx.truncate(k);
+    }
+    idx.sort_unstable_by(order);
+    idx
+}
+
+/// `candidates` reordered by exact Chamfer with `query`, best first; ties keep
+/// the candidates' order.
+fn rerank(query: &[f32], candidates: &[usize], docs: &MultiVectors) -> Vec<usize> {
+    let mut scored: Vec<(f32, usize)> = candidates
+        .iter()
+        .map(|&j| (chamfer(query, docs.get(j), docs.dims), j))
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.into_iter().map(|(_, j)| j).collect()
+}
+
+/// nDCG@10 with binary relevance: the ideal ranking puts `min(10, |relevant|)`
+/// relevant documents first (as the reference computes it).
+fn ndcg_at_10(ranked: &[usize], doc_ids: &[String], relevant: &HashSet<String>) -> f64 {
+    let gain = |rank: usize| 1.0 / (rank as f64 + 2.0).log2();
+    let dcg: f64 = ranked
+        .iter()
+        .take(K)
+        .enumerate()
+        .filter(|&(_, &j)| relevant.contains(&doc_ids[j]))
+        .map(|(rank, _)| gain(rank))
+        .sum();
+    let ideal: f64 = (0..relevant.len().min(K)).map(gain).sum();
+    if ideal > 0.0 { dcg / ideal } else { 0.0 }
+}
+
+/// `|top ∩ truth| / |truth|`.
+fn recall(top: &[usize], truth: &[usize]) -> f64 {
+    let hits = truth.iter().filter(|j| top.contains(j)).count();
+    hits as f64 / truth.len().max(1) as f64
+}
+
+fn round(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
+}
+
+fn ms_per(d: Duration, n: usize) -> f64 {
+    d.as_secs_f64() * 1e3 / n.max(1) as f64
+}
+
+/// One configuration's row, its columns first in the reference's order.
+#[derive(Debug, Serialize)]
+struct ConfigRow {
+    k_sim: u32,
+    d_proj: u32,
+    r_reps: u32,
+    fde_dim: usize,
+    doc_fde_ms: f64,
+    query_fde_ms: f64,
+    #[serde(rename = "recall10@10")]
+    recall10_at_10: f64,
+    #[serde(rename = "recall10@50")]
+    recall10_at_50: f64,
+    #[serde(rename = "recall10@100")]
+    recall10_at_100: f64,
+    #[serde(rename = "recall10@200")]
+    recall10_at_200: f64,
+    rerank100_ms: f64,
+    ndcg10_fde100_rerank: f64,
+    /// Brute-force FDE scan: the dot products with every document and the top-100.
+    fde_scan_ms: f64,
+    /// `query_fde_ms + fde_scan_ms + rerank100_ms`: one query's whole MUVERA search.
+    fde_search_plus_rerank_ms: f64,
+    /// `exact_chamfer_ms_per_query / fde_search_plus_rerank_ms`.
+    speedup_vs_exact: f64,
+}
+
+impl ConfigRow {
+    fn cells(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("k_sim", self.k_sim.to_string()),
+            ("d_proj", self.d_proj.to_string()),
+            ("r_reps", self.r_reps.to_string()),
+            ("fde_dim", self.fde_dim.to_string()),
+            ("doc_fde_ms", self.doc_fde_ms.to_string()),
+            ("query_fde_ms", self.query_fde_ms.to_string()),
+            ("recall10@10", self.recall10_at_10.to_string()),
+            ("recall10@50", self.recall10_at_50.to_string()),
+            ("recall10@100", self.recall10_at_100.to_string()),
+            ("recall10@200", self.recall10_at_200.to_string()),
+            ("rerank100_ms", self.rerank100_ms.to_string()),
+            (
+                "ndcg10_fde100_rerank",
+                self.ndcg10_fde100_rerank.to_string(),
+            ),
+            ("fde_scan_ms", self.fde_scan_ms.to_string()),
+            (
+                "fde_search_plus_rerank_ms",
+                self.fde_search_plus_rerank_ms.to_string(),
+            ),
+            ("speedup_vs_exact", self.speedup_vs_exact.to_string()),
+        ]
+    }
+}
+
+/// `DIR/muvera.json`.
+#[derive(Debug, Serialize)]
+struct Report {
+    machine: MachineInfo,
+    dir: PathBuf,
+    qrels: PathBuf,
+    seed: u64,
+    threads: usize,
+    docs: usize,
+    queries: usize,
+    dim: usize,
+    doc_tokens: usize,
+    query_tokens: usize,
+    exact_chamfer_ms_per_query: f64,
+    ndcg10_exact_chamfer: f64,
+    configs: Vec<ConfigRow>,
+}
+
+/// The data every configuration is measured on.
+struct Bench<'a> {
+    docs: &'a MultiVectors,
+    queries: &'a MultiVectors,
+    doc_ids: &'a [String],
+    /// The measured queries (those with relevant documents) and their relevant sets.
+    measured: Vec<(usize, &'a HashSet<String>)>,
+    /// Exact Chamfer top-10 per measured query.
+    gt: Vec<Vec<usize>>,
+    exact_ms: f64,
+}
+
+fn measure(args: &MuveraArgs) -> Result<()> {
+    let machine = MachineInfo::collect();
+    let dir = &args.dir;
+    let docs = MultiVectors::read(dir, "doc")?;
+    let queries = MultiVectors::read(dir, "query")?;
+    ensure!(
+        docs.dims == queries.dims,
+        "documents have {} dims, queries {}",
+        docs.dims,
+        queries.dims
+    );
+    let read_ids = |f: &str| -> Result<Vec<String>> {
+        let path = dir.join(f);
+        serde_json::from_str(
+            &std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        )
+        .with_context(|| format!("{}", path.display()))
+    };
+    let doc_ids = read_ids("doc_ids.json")?;
+    let query_ids = read_ids("query_ids.json")?;
+    ensure!(
+        doc_ids.len() == docs.len() && query_ids.len() == queries.len(),
+        "ids and offsets disagree"
+    );
+    let qrels_path = args.data.join("qrels").join("test.tsv");
+    let rel = read_qrels(&qrels_path)?;
+    let measured: Vec<(usize, &HashSet<String>)> = query_ids
+        .iter()
+        .enumerate()
+        .filter_map(|(i, q)| rel.get(q).map(|r| (i, r)))
+        .collect();
+    ensure!(
+        !measured.is_empty(),
+        "no query of {} has qrels",
+        dir.display()
+    );
+    let dim = docs.dims;
+    eprintln!(
+        "muvera: {} documents ({} tokens), {} queries ({} tokens), {dim} dims; exact Chamfer by brute force, one thread",
+        docs.len(),
+        docs.rows(),
+        measured.len(),
+        queries.rows()
+    );
+
+    let mut scores = vec![0.0_f32; docs.len()];
+    let mut gt = Vec::with_capacity(measured.len());
+    let t = Instant::now();
+    for &(i, _) in &measured {
+        let q = queries.get(i);
+        for (j, s) in scores.iter_mut().enumerate() {
+            *s = chamfer(q, docs.get(j), dim);
+        }
+        gt.push(top_k(&scores, K));
+    }
+    let exact_ms = ms_per(t.elapsed(), measured.len());
+    let ndcg_exact = measured
+        .iter()
+        .zip(&gt)
+        .map(|(&(_, r), g)| ndcg_at_10(g, &doc_ids, r))
+        .sum::<f64>()
+        / measured.len() as f64;
+    eprintln!("muvera: exact Chamfer {exact_ms:.1} ms/query, nDCG@10 {ndcg_exact:.5}");
+
+    let bench = Bench {
+        docs: &docs,
+        queries: &queries,
+        doc_ids: &doc_ids,
+        measured,
+        gt,
+        exact_ms,
+    };
+    let mut rows = Vec::new();
+    for config in &args.configs {
+        rows.push(measure_config(&bench, config.params(args.seed))?);
+    }
+
+    let report = Report {
+        machine,
+        dir: dir.clone(),
+        qrels: qrels_path,
+        seed: args.seed,
+        threads: 1,
+        docs: docs.len(),
+        queries: bench.measured.len(),
+        dim,
+        doc_tokens: docs.rows(),
+        query_tokens: queries.rows(),
+        exact_chamfer_ms_per_query: round(exact_ms, 2),
+        ndcg10_exact_chamfer: round(ndcg_exact, 5),
+        configs: rows,
+    };
+    println!(
+        "docs {}  queries {}  dim {}  exact_chamfer_ms_per_query {}  ndcg10_exact_chamfer {}",
+        report.docs,
+        report.queries,
+        report.dim,
+        report.exact_chamfer_ms_per_query,
+        report.ndcg10_exact_chamfer
+    );
+    print_table(&report.configs);
+    let path = write_json(dir, "muvera.json", &report)?;
+    eprintln!("muvera: wrote {}", path.display());
+    Ok(())
+}
+
+/// One row per configuration, columns as wide as their names (at least 14, as the reference).
+fn print_table(rows: &[ConfigRow]) {
+    let Some(first) = rows.first() else { return };
+    let widths: Vec<usize> = first
+        .cells()
+        .iter()
+        .map(|(name, _)| name.len().max(14))
+        .collect();
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, &w)| format!("{c:>w$}"))
+            .collect();
+        println!("{}", padded.join("  "));
+    };
+    line(first.cells().iter().map(|(name, _)| *name).collect());
+    for row in rows {
+        let cells = row.cells();
+        line(cells.iter().map(|(_, v)| v.as_str()).collect());
+    }
+}
+
+fn measure_config(bench: &Bench<'_>, params: FdeParams) -> Result<ConfigRow> {
+    let fde = Fde::new(params, bench.docs.dims).map_err(anyhow::Error::msg)?;
+    let fd = fde.dims();
+    let nd = bench.docs.len();
+    let nq = bench.measured.len();
+
+    let t = Instant::now();
+    let mut doc_fde = Vec::with_capacity(nd * fd);
+    for j in 0..nd {
+        doc_fde.extend(fde.encode_document(bench.docs.get(j)));
+    }
+    let doc_fde_ms = ms_per(t.elapsed(), nd);
+    let t = Instant::now();
+    let query_fde: Vec<Vec<f32>> = bench
+        .measured
+        .iter()
+        .map(|&(i, _)| fde.encode_query(bench.queries.get(i)))
+        .collect();
+    let query_fde_ms = ms_per(t.elapsed(), nq);
+
+    let deepest = RECALL_DEPTHS[RECALL_DEPTHS.len() - 1];
+    let mut scores = vec![0.0_f32; nd];
+    let (mut scan, mut reranking) = (Duration::ZERO, Duration::ZERO);
+    let mut recall_sums = [0.0_f64; RECALL_DEPTHS.len()];
+    let mut ndcg_sum = 0.0;
+    for (k, (&(i, relevant), fq)) in bench.measured.iter().zip(&query_fde).enumerate() {
+        let t = Instant::now();
+        for (s, d) in scores.iter_mut().zip(doc_fde.chunks_exact(fd)) {
+            *s = dot(fq, d);
+        }
+        let candidates = top_k(&scores, RERANK_DEPTH);
+        scan += t.elapsed();
+
+        let t = Instant::now();
+        let reranked = rerank(bench.queries.get(i), &candidates, bench.docs);
+        reranking += t.elapsed();
+
+        // Untimed: the deeper list for recall, from the same scores.
+        let ranked = top_k(&scores, deepest);
+        for (sum, &n) in recall_sums.iter_mut().zip(&RECALL_DEPTHS) {
+            *sum += recall(&ranked[..n.min(ranked.len())], &bench.gt[k]);
+        }
+        ndcg_sum += ndcg_at_10(&reranked, bench.doc_ids, relevant);
+    }
+    let recall_at = |n: usize| round(recall_sums[n] / nq as f64, 4);
+    let fde_scan_ms = ms_per(scan, nq);
+    let rerank_ms = ms_per(reranking, nq);
+    let total_ms = query_fde_ms + fde_scan_ms + rerank_ms;
+    Ok(ConfigRow {
+        k_sim: params.k_sim,
+        d_proj: params.d_proj,
+        r_reps: params.r_reps,
+        fde_dim: fd,
+        doc_fde_ms: round(doc_fde_ms, 3),
+        query_fde_ms: round(query_fde_ms, 3),
+        recall10_at_10: recall_at(0),
+        recall10_at_50: recall_at(1),
+        recall10_at_100: recall_at(2),
+        recall10_at_200: recall_at(3),
+        rerank100_ms: round(rerank_ms, 2),
+        ndcg10_fde100_rerank: round(ndcg_sum / nq as f64, 5),
+        fde_scan_ms: round(fde_scan_ms, 2),
+        fde_search_plus_rerank_ms: round(total_ms, 2),
+        speedup_vs_exact: round(bench.exact_ms / total_ms, 1),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ndcg_of_a_hand_checked_ranking() {
+        let ids: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        let relevant: HashSet<String> = ["b", "d"].iter().map(|s| s.to_string()).collect();
+        // Relevant at ranks 2 and 4 (1-based): DCG = 1/log2(3) + 1/log2(5);
+        // ideal = 1 + 1/log2(3).
+        let got = ndcg_at_10(&[0, 1, 2, 3], &ids, &relevant);
+        let want = (1.0 / 3f64.log2() + 1.0 / 5f64.log2()) / (1.0 + 1.0 / 3f64.log2());
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        assert_eq!(ndcg_at_10(&[1, 3, 0, 2], &ids, &relevant), 1.0);
+        assert_eq!(ndcg_at_10(&[0, 2], &ids, &relevant), 0.0);
+    }
+
+    #[test]
+    fn offsets_slice_the_token_rows_and_bad_ones_are_refused() {
+        let offsets = check_offsets(&[0, 2, 2, 3], 3).unwrap();
+        let mv = MultiVectors {
+            dims: 2,
+            offsets,
+            tokens: vec![1.0, 1.5, 2.0, 2.5, 3.0, 3.5],
+        };
+        assert_eq!(mv.len(), 3);
+        assert_eq!(mv.get(0), &[1.0, 1.5, 2.0, 2.5]);
+        assert!(mv.get(1).is_empty());
+        assert_eq!(mv.get(2), &[3.0, 3.5]);
+        assert!(check_offsets(&[1, 3], 3).is_err());
+        assert!(check_offsets(&[0, 2, 1, 3], 3).is_err());
+        assert!(check_offsets(&[0, 2], 3).is_err());
+        assert!(check_offsets(&[0], 0).is_err());
+    }
+
+    #[test]
+    fn top_k_is_best_first_with_ties_to_the_lower_index() {
+        let scores = [0.5, 0.9, 0.5, 0.1, 0.9];
+        assert_eq!(top_k(&scores, 3), vec![1, 4, 0]);
+        assert_eq!(top_k(&scores, 10), vec![1, 4, 0, 2, 3]);
+        assert!(top_k(&scores, 0).is_empty());
+    }
+
+    #[test]
+    fn configs_parse_and_the_offsets_file_is_numpy_1d() {
+        let c: FdeConfig = "5,16,20".parse().unwrap();
+        assert_eq!((c.k_sim, c.d_proj, c.r_reps), (5, 16, 20));
+        assert!("5,16".parse::<FdeConfig>().is_err());
+        let dir = std::env::temp_dir().join(format!("trawl-muvera-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("o.npy");
+        write_i64_vector(&f, &[0, 3, 7]).unwrap();
+        let bytes = std::fs::read(&f).unwrap();
+        let header_len = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
+        assert_eq!((10 + header_len) % 64, 0);
+        assert!(String::from_utf8_lossy(&bytes[10..10 + header_len]).contains("'shape': (3,)"));
+        let back = npy::read_int(&f).unwrap();
+        assert_eq!((back.rows, back.data), (3, vec![0, 3, 7]));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
