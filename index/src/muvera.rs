@@ -88,6 +88,9 @@ impl Default for FdeParams {
 
 /// Largest FDE this module builds (floats per point).
 pub const MAX_FDE_DIMS: usize = 65_536;
+/// Largest concatenation before a final projection (its sketch table and
+/// scratch are this long).
+pub const MAX_CONCATENATED_DIMS: usize = 1 << 20;
 
 impl FdeParams {
     /// Buckets per repetition.
@@ -122,6 +125,12 @@ impl FdeParams {
         {
             return Err(format!(
                 "final_dims must be in 1..={} (r_reps · 2^k_sim · d_proj), got {d}",
+                self.concatenated_dims()
+            ));
+        }
+        if self.concatenated_dims() > MAX_CONCATENATED_DIMS {
+            return Err(format!(
+                "r_reps · 2^k_sim · d_proj is {}; at most {MAX_CONCATENATED_DIMS} are allowed, even with final_dims",
                 self.concatenated_dims()
             ));
         }
@@ -533,6 +542,23 @@ mod tests {
         // Query token (1,0): best 0.9; (0,1): best 0.5.
         assert!((chamfer(&q, &d, 2) - 1.4).abs() < 1e-6);
         assert_eq!(chamfer(&q, &[], 2), 0.0);
+    }
+
+    #[test]
+    fn a_huge_concatenation_is_refused_even_with_a_final_projection() {
+        let params = FdeParams {
+            k_sim: 10,
+            d_proj: 1024,
+            r_reps: 256,
+            final_dims: Some(1024),
+            ..FdeParams::default()
+        };
+        assert!(
+            params
+                .validate()
+                .unwrap_err()
+                .contains("even with final_dims")
+        );
     }
 
     #[test]
