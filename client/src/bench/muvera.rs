@@ -22,6 +22,11 @@
 //!    the scan (scores and top-100 selection) and the rerank; the speedup is
 //!    the exact Chamfer scan's time over it.
 //!
+//! 3. **Index path** ([`index_path`]): the documents in a `multivector`
+//!    collection built with the first configuration (FDEs in the HNSW graph,
+//!    tokens in the mapped file), every query through `Collection::search` at
+//!    each `--oversample`: recall@10 against exact Chamfer, nDCG@10, latency.
+//!
 //! Ties everywhere go to the lower document index, as NumPy's stable argsort
 //! does in the reference, so both sides rank identically given equal scores.
 
@@ -44,6 +49,8 @@ use super::data::DEFAULT_DATA_DIR;
 use super::model::ModelArgs;
 use super::npy;
 use super::report::{MachineInfo, write_json};
+
+mod index_path;
 
 /// Depth of the ground truth and of nDCG.
 const K: usize = 10;
@@ -79,6 +86,10 @@ pub struct MuveraArgs {
     /// Seed of the FDE's random matrices.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Index path: `oversample` values searched through a multivector
+    /// collection built with the first configuration (none: skip it).
+    #[arg(long, num_args = 0.., value_delimiter = ',', default_values_t = [5.0, 10.0, 20.0])]
+    pub oversample: Vec<f32>,
     /// Texts submitted to the encoder at once during the export.
     #[arg(long, default_value_t = 32)]
     pub batch: usize,
@@ -535,6 +546,7 @@ struct Report {
     exact_chamfer_ms_per_query: f64,
     ndcg10_exact_chamfer: f64,
     configs: Vec<ConfigRow>,
+    index: Vec<index_path::IndexRow>,
 }
 
 /// The data every configuration is measured on.
@@ -626,6 +638,12 @@ fn measure(args: &MuveraArgs) -> Result<()> {
     for config in &args.configs {
         rows.push(measure_config(&bench, config.params(args.seed))?);
     }
+    let index = match args.configs.first() {
+        Some(first) if !args.oversample.is_empty() => {
+            index_path::measure(&bench, first.params(args.seed), &args.oversample)?
+        }
+        _ => Vec::new(),
+    };
 
     let report = Report {
         machine,
@@ -641,6 +659,7 @@ fn measure(args: &MuveraArgs) -> Result<()> {
         exact_chamfer_ms_per_query: round(exact_ms, 2),
         ndcg10_exact_chamfer: round(ndcg_exact, 5),
         configs: rows,
+        index,
     };
     println!(
         "docs {}  queries {}  dim {}  exact_chamfer_ms_per_query {}  ndcg10_exact_chamfer {}",
@@ -651,6 +670,10 @@ fn measure(args: &MuveraArgs) -> Result<()> {
         report.ndcg10_exact_chamfer
     );
     print_table(&report.configs);
+    if !report.index.is_empty() {
+        println!("index path (multivector collection, HNSW on the FDEs, Chamfer rerank):");
+        index_path::print_table(&report.index);
+    }
     let path = write_json(dir, "muvera.json", &report)?;
     eprintln!("muvera: wrote {}", path.display());
     Ok(())
