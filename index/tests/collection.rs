@@ -341,3 +341,30 @@ fn the_graph_is_stored_in_snapshots_and_segments_merge() {
     probe(&c, &batch, 1_000..1_100);
     probe(&c, &batch, 7_000..7_050);
 }
+
+/// An upsert larger than the log's record limit is split into records that
+/// fit, each durable; every point is back after a reopen.
+#[test]
+fn upserts_past_the_record_limit_are_split_and_all_survive() {
+    let seed = 0x5eed_0b16;
+    println!("seed {seed:#x}");
+    let mut rng = Rng(seed);
+    let dir = TempDir::new("split");
+    let small = WalOptions {
+        max_record_bytes: 64 << 10,
+        ..WalOptions::default()
+    };
+    let c = Collection::create("c", &dir.0, config(), small.clone()).unwrap();
+    // ~200 bytes per point: 2,000 points are six times the limit.
+    let batch = points(2_000, &mut rng);
+    let probe = batch[1_999].vector.clone();
+    assert_eq!(c.upsert(batch).unwrap(), 2_000);
+    assert!(c.stats().memory.wal > 64 << 10);
+    c.close();
+    drop(c);
+    let c = Collection::open("c", &dir.0, small).unwrap();
+    assert_eq!(c.len(), 2_000);
+    let hits = c.search(&query(&probe, None, 1, true)).unwrap();
+    assert_eq!(hits[0].id, PointId::Num(1_999));
+    c.close();
+}

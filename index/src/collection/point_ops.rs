@@ -94,7 +94,22 @@ impl Collection {
         if n == 0 {
             return Ok(0);
         }
-        self.write(Record::Upsert(logged))?;
+        // One record per chunk that fits the log's record limit (with room
+        // to spare): a batch of token sets easily outgrows it. Each chunk is
+        // durable before the next is written; the call returns once all are.
+        let budget = self.inner.wal.max_record_bytes() / 2;
+        let mut chunk = Vec::new();
+        let mut bytes = 0;
+        for point in logged {
+            let size = record_bytes(&point);
+            if !chunk.is_empty() && bytes + size > budget {
+                self.write(Record::Upsert(std::mem::take(&mut chunk)))?;
+                bytes = 0;
+            }
+            bytes += size;
+            chunk.push(point);
+        }
+        self.write(Record::Upsert(chunk))?;
         Ok(n)
     }
 
@@ -258,6 +273,11 @@ fn remove(points: &mut Points, id: &PointId) {
             points.payload_bytes = points.payload_bytes.saturating_sub(payload_size(&payload));
         }
     }
+}
+
+/// An upper bound of a point's bytes in an upsert record.
+fn record_bytes(point: &LoggedPoint) -> usize {
+    32 + 4 * point.vector.len() + point.payload.as_ref().map_or(0, payload_size)
 }
 
 /// Rough heap size of a payload (its JSON length plus map overhead).

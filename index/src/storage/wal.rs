@@ -304,6 +304,11 @@ impl Wal {
         self.state.lock().durable_lsn
     }
 
+    /// Largest record [`Wal::append`] takes.
+    pub fn max_record_bytes(&self) -> usize {
+        self.max_record_bytes
+    }
+
     /// Current size of the log file in bytes, header included.
     pub fn disk_bytes(&self) -> u64 {
         self.disk_bytes.load(Ordering::Relaxed)
