@@ -176,7 +176,7 @@ impl<'de> Deserialize<'de> for Layout {
 
 /// Multi-vector collections: FDE candidates per result reranked by Chamfer
 /// when a search does not say (see the README's MUVERA benchmark).
-pub const MULTIVECTOR_OVERSAMPLE: f32 = 10.0;
+pub const MULTIVECTOR_OVERSAMPLE: f32 = 20.0;
 
 /// Largest vector dimension a collection accepts.
 pub const MAX_DIMS: usize = 65_536;
