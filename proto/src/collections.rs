@@ -107,7 +107,7 @@ pub struct MuveraConfig {
     /// Seed of every random matrix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
-    /// In answers: dimensions of the encoding.
+    /// In answers: dimensions of the encoding (derived; refused in requests).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fde_dims: Option<usize>,
 }

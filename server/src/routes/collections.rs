@@ -34,6 +34,12 @@ pub async fn create(
     };
     let layout = Layout::parse(&request.vector.layout)?;
     let muvera = match (layout, request.vector.muvera) {
+        (Layout::Multivector, Some(given)) if given.fde_dims.is_some() => {
+            return Err(ApiError::invalid(
+                "vector.muvera.fde_dims",
+                "is derived (r_reps · 2^k_sim · d_proj, or final_dims); set those instead",
+            ));
+        }
         (Layout::Multivector, given) => Some(convert::muvera(&given.unwrap_or_default())),
         (_, Some(_)) => {
             return Err(ApiError::invalid(

@@ -559,6 +559,19 @@ async fn multivector_collections_over_http() {
             .unwrap()
             .contains("d_proj")
     );
+    let (status, answer) = server
+        .put(
+            "/collections/late3",
+            &json!({"vector": {"layout": "multivector", "muvera": {"fde_dims": 128}}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("derived")
+    );
     let (_, info) = server.get_json("/collections/late").await;
     assert_eq!(info["points"], 4);
 }
