@@ -283,34 +283,31 @@ fn reconstructed_dot(a: &[u64], b: &[u64], planes: usize, dims: usize) -> f32 {
 /// `(tables, delta, base)`.
 fn byte_tables(q: &[f32]) -> (Vec<u8>, f32, f32) {
     let bytes = words_per_plane(q.len()) * 8;
-    let mut exact = vec![0f32; bytes * 256];
-    for (i, table) in exact.chunks_exact_mut(256).enumerate() {
+    let component = |i: usize, bit: usize| q.get(i * 8 + bit).copied().unwrap_or(0.0);
+    // Table `i` spans [Σ negative, Σ positive] of its 8 components, a range of
+    // Σ |q_j|: the bounds and the common step come from the query directly,
+    // before any table is built.
+    let bounds: Vec<f32> = (0..bytes)
+        .map(|i| (0..8).map(|bit| component(i, bit).min(0.0)).sum())
+        .collect();
+    let range = (0..bytes)
+        .map(|i| (0..8).map(|bit| component(i, bit).abs()).sum::<f32>())
+        .fold(0f32, f32::max);
+    let delta = if range > 0.0 { range / 255.0 } else { 1.0 };
+    let inv = 1.0 / delta;
+    let mut lut = vec![0u8; bytes * 256];
+    let mut exact = [0f32; 256];
+    for (i, (table, lo)) in lut.chunks_exact_mut(256).zip(&bounds).enumerate() {
         for v in 1..256usize {
             let low = v.trailing_zeros() as usize;
-            let x = q.get(i * 8 + low).copied().unwrap_or(0.0);
-            table[v] = table[v & (v - 1)] + x;
+            exact[v] = exact[v & (v - 1)] + component(i, low);
+        }
+        for (out, x) in table.iter_mut().zip(&exact) {
+            // Round half up; `as` saturates below 0 and above 255.
+            *out = ((x - lo) * inv + 0.5) as u8;
         }
     }
-    let bounds: Vec<(f32, f32)> = exact
-        .chunks_exact(256)
-        .map(|t| {
-            t.iter()
-                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| {
-                    (lo.min(x), hi.max(x))
-                })
-        })
-        .collect();
-    let range = bounds.iter().map(|(lo, hi)| hi - lo).fold(0f32, f32::max);
-    let delta = if range > 0.0 { range / 255.0 } else { 1.0 };
-    let lut = exact
-        .chunks_exact(256)
-        .zip(&bounds)
-        .flat_map(|(t, (lo, _))| {
-            t.iter()
-                .map(move |x| ((x - lo) / delta).round().clamp(0.0, 255.0) as u8)
-        })
-        .collect();
-    (lut, delta, bounds.iter().map(|(lo, _)| lo).sum())
+    (lut, delta, bounds.iter().sum())
 }
 
 /// Σ over a plane's bytes of the query's quantised table entries.
