@@ -371,20 +371,11 @@ async fn call(
     url: &str,
     body: Option<&Value>,
 ) -> Result<Value> {
-    let mut request = client.request(method.clone(), url);
-    if let Some(body) = body {
-        request = request.json(body);
+    let (status, answer) = crate::load::setup::call(client, method.clone(), url, body).await?;
+    if !(200..300).contains(&status) {
+        bail!("{method} {url}: {status}: {answer}");
     }
-    let response = request
-        .send()
-        .await
-        .with_context(|| format!("{method} {url}"))?;
-    let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    if !status.is_success() {
-        bail!("{method} {url}: {status}: {text}");
-    }
-    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    Ok(answer)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -39,7 +39,7 @@
 
 mod engine;
 mod report;
-mod setup;
+pub(crate) mod setup;
 mod workload;
 
 use std::path::PathBuf;

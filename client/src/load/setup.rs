@@ -13,8 +13,9 @@ const SEED_BATCH: usize = 64;
 /// How long to wait for the graph to take every seeded point.
 const INDEX_WAIT: Duration = Duration::from_secs(120);
 
-/// Sends one JSON request; returns the status and the parsed answer.
-async fn call(
+/// Sends one JSON request; returns the status and the parsed answer (null
+/// when the body is not JSON).
+pub(crate) async fn call(
     client: &reqwest::Client,
     method: reqwest::Method,
     url: &str,
