@@ -32,7 +32,7 @@ mod session;
 mod spec;
 mod tokenize;
 
-pub use embedder::{Embedder, EmbedderConfig};
+pub use embedder::{Embedder, EmbedderConfig, MAX_DEFAULT_SESSIONS, default_sessions};
 pub use error::{EncodeError, Result};
 pub use queue::{BatchLimits, BatchObserver, BatchStats};
 pub use runtime::init_runtime;

@@ -33,6 +33,10 @@ pub struct BatchLimits {
     pub max_batch_tokens: usize,
     /// At most this many texts per batch.
     pub max_batch_size: usize,
+    /// The fixed cost of running one batch, in padded tokens' worth of model
+    /// time; a text joins a batch only when that does not raise the batch's
+    /// cost per real token (see [`choose_batch`]). 0 groups only equal lengths.
+    pub batch_overhead_tokens: usize,
 }
 
 /// What one batch did, reported to the [`BatchObserver`].
@@ -263,26 +267,54 @@ fn take_batch(pending: &mut Vec<Job>, limits: BatchLimits) -> Vec<Job> {
 }
 
 /// Indices (into `lengths`, arrival order) of the next batch; always contains 0.
+///
+/// The batch is a window of the waiting texts sorted by length, grown from the
+/// oldest text. A batch costs about `overhead + texts × longest` token-steps
+/// (a fixed cost per run, then time proportional to the padded size), so the
+/// window takes a neighbour only when that does not raise the cost per real
+/// token: a text that would pad many others waits for a batch of its own
+/// length instead (it runs at the latest when it is the oldest).
 fn choose_batch(lengths: &[usize], limits: BatchLimits) -> Vec<usize> {
     let mut order: Vec<usize> = (0..lengths.len()).collect();
     order.sort_by_key(|&i| (lengths[i], i));
     let anchor = order.iter().position(|&i| i == 0).unwrap_or(0);
-    let anchor_len = lengths[0];
     let (mut lo, mut hi) = (anchor, anchor);
+    let mut real = lengths[0];
+    let overhead = limits.batch_overhead_tokens as f64;
+    // Cost per real token of a batch of `count` texts padded to `longest`.
+    let cost = |count: usize, longest: usize, real: usize| {
+        (overhead + (count * longest) as f64) / real.max(1) as f64
+    };
     let fits = |count: usize, longest: usize| {
         count <= limits.max_batch_size && count * longest <= limits.max_batch_tokens
     };
     loop {
         let count = hi - lo + 1;
         let longest = lengths[order[hi]];
-        let left =
-            (lo > 0 && fits(count + 1, longest)).then(|| anchor_len - lengths[order[lo - 1]]);
-        let right = (hi + 1 < order.len() && fits(count + 1, lengths[order[hi + 1]].max(longest)))
-            .then(|| lengths[order[hi + 1]] - anchor_len);
+        let now = cost(count, longest, real);
+        let left = (lo > 0).then(|| lengths[order[lo - 1]]).and_then(|len| {
+            let after = cost(count + 1, longest, real + len);
+            (fits(count + 1, longest) && after <= now).then_some(after)
+        });
+        let right = (hi + 1 < order.len())
+            .then(|| lengths[order[hi + 1]])
+            .and_then(|len| {
+                let after = cost(count + 1, len.max(longest), real + len);
+                (fits(count + 1, len.max(longest)) && after <= now).then_some(after)
+            });
         match (left, right) {
-            (Some(l), Some(r)) if l <= r => lo -= 1,
-            (Some(_), None) => lo -= 1,
-            (_, Some(_)) => hi += 1,
+            (Some(l), Some(r)) if l <= r => {
+                lo -= 1;
+                real += lengths[order[lo]];
+            }
+            (Some(_), None) => {
+                lo -= 1;
+                real += lengths[order[lo]];
+            }
+            (_, Some(_)) => {
+                hi += 1;
+                real += lengths[order[hi]];
+            }
             (None, None) => break,
         }
     }
@@ -296,6 +328,7 @@ mod tests {
     const LIMITS: BatchLimits = BatchLimits {
         max_batch_tokens: 100,
         max_batch_size: 4,
+        batch_overhead_tokens: 16,
     };
 
     #[test]
@@ -313,6 +346,37 @@ mod tests {
         assert_eq!(choose_batch(&lengths, LIMITS).len(), 3);
         // A text longer than the budget still runs, alone.
         assert_eq!(choose_batch(&[300, 10], LIMITS), vec![0]);
+    }
+
+    #[test]
+    fn a_text_that_would_pad_the_others_waits_for_its_own_batch() {
+        let limits = BatchLimits {
+            max_batch_tokens: 10_000,
+            max_batch_size: 64,
+            batch_overhead_tokens: 32,
+        };
+        // Twenty texts of 20 tokens and two of 60: padding the twenty to 60
+        // would triple their cost, so the long ones are left for later.
+        let mut lengths = vec![20; 20];
+        lengths.extend([60, 60]);
+        let mut chosen = choose_batch(&lengths, limits);
+        chosen.sort_unstable();
+        assert_eq!(chosen, (0..20).collect::<Vec<_>>());
+        // When the long text is the oldest, it goes first, with its own kind.
+        lengths.swap(0, 20);
+        let mut chosen = choose_batch(&lengths, limits);
+        chosen.sort_unstable();
+        assert_eq!(chosen, vec![0, 21]);
+        // A small neighbour still joins while the fixed cost dominates.
+        assert_eq!(choose_batch(&[20, 24], limits).len(), 2);
+        // Without a fixed cost only equal lengths are grouped.
+        let exact = BatchLimits {
+            batch_overhead_tokens: 0,
+            ..limits
+        };
+        let mut chosen = choose_batch(&[20, 24, 20, 19], exact);
+        chosen.sort_unstable();
+        assert_eq!(chosen, vec![0, 2]);
     }
 
     #[test]

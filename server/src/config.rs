@@ -108,13 +108,16 @@ pub struct ModelConfig {
     /// Weights to run: `fp32` or `int8`.
     #[arg(long, env = "TRAWL_PRECISION", default_value = "fp32")]
     pub precision: Precision,
-    /// ONNX sessions, each on its own thread.
-    #[arg(long, env = "TRAWL_ENCODER_WORKERS", default_value_t = 1)]
+    /// ONNX sessions, each on its own thread; 0: one per core, at most 4.
+    /// Several single-threaded sessions give the most texts per second under
+    /// concurrent load; one session with a thread per core (`--encoder-workers
+    /// 1`) gives the lowest latency for a lone request.
+    #[arg(long, env = "TRAWL_ENCODER_WORKERS", default_value_t = 0)]
     pub encoder_workers: usize,
-    /// Intra-op threads per session; 0 means one per core.
+    /// Intra-op threads per session; 0: the cores divided by the sessions.
     #[arg(long, env = "TRAWL_ENCODER_THREADS", default_value_t = 0)]
     pub encoder_threads: usize,
-    /// Let idle ONNX Runtime threads spin (faster alone, slower when sharing the cores with HTTP work).
+    /// Let idle ONNX Runtime intra-op threads spin (only matters with several threads per session).
     #[arg(long, env = "TRAWL_ENCODER_SPIN", default_value_t = true, action = clap::ArgAction::Set)]
     pub encoder_spin: bool,
     /// Token budget of one batch (padded length × texts).
@@ -123,6 +126,11 @@ pub struct ModelConfig {
     /// Texts in one batch at most.
     #[arg(long, env = "TRAWL_MAX_BATCH_SIZE", default_value_t = 64)]
     pub max_batch_size: usize,
+    /// The fixed cost of one batch in padded tokens' worth of model time: a
+    /// text joins a batch only if that does not raise the batch's cost per real
+    /// token, so lengths are grouped and little padding is computed.
+    #[arg(long, env = "TRAWL_BATCH_OVERHEAD_TOKENS", default_value_t = 32)]
+    pub batch_overhead_tokens: usize,
     /// Texts that may wait for the encoder at once; past that, embed requests get 429.
     #[arg(long, env = "TRAWL_QUEUE_CAPACITY", default_value_t = 2_048)]
     pub queue_capacity: usize,
@@ -183,7 +191,6 @@ impl Config {
                 "--max-concurrent-requests",
                 self.http.max_concurrent_requests,
             ),
-            ("--encoder-workers", self.model.encoder_workers),
             ("--max-batch-tokens", self.model.max_batch_tokens),
             ("--max-batch-size", self.model.max_batch_size),
             ("--queue-capacity", self.model.queue_capacity),
@@ -220,14 +227,20 @@ impl Config {
     pub fn embedder(&self) -> EmbedderConfig {
         let mut config = EmbedderConfig::new(&self.model.model_dir);
         config.precision = self.model.precision;
-        config.workers = self.model.encoder_workers;
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        config.workers = match self.model.encoder_workers {
+            0 => trawl_encoders::default_sessions(cores).0,
+            workers => workers,
+        };
         config.spin = self.model.encoder_spin;
-        if self.model.encoder_threads > 0 {
-            config.intra_threads = self.model.encoder_threads;
-        }
+        config.intra_threads = match self.model.encoder_threads {
+            0 => (cores / config.workers).max(1),
+            threads => threads,
+        };
         config.limits = BatchLimits {
             max_batch_tokens: self.model.max_batch_tokens,
             max_batch_size: self.model.max_batch_size,
+            batch_overhead_tokens: self.model.batch_overhead_tokens,
         };
         config.queue_capacity = self.model.queue_capacity;
         config

@@ -18,11 +18,11 @@ pub struct ModelArgs {
     /// The ONNX Runtime shared library.
     #[arg(long, default_value = "vendor/onnxruntime/libonnxruntime.so.1.31.1")]
     pub ort_lib: PathBuf,
-    /// Intra-op threads per ONNX session (default: one per core).
-    #[arg(long, default_value_t = cores())]
+    /// Intra-op threads per ONNX session (default: the server's, cores / sessions).
+    #[arg(long, default_value_t = trawl_encoders::default_sessions(cores()).1)]
     pub threads: usize,
-    /// ONNX sessions, each on its own thread.
-    #[arg(long, default_value_t = 1)]
+    /// ONNX sessions, each on its own thread (default: the server's, one per core up to 4).
+    #[arg(long, default_value_t = trawl_encoders::default_sessions(cores()).0)]
     pub workers: usize,
     /// Token budget of one batch (padded length × texts).
     #[arg(long, default_value_t = 1_024)]
@@ -30,6 +30,9 @@ pub struct ModelArgs {
     /// Texts in one batch at most.
     #[arg(long, default_value_t = 64)]
     pub max_batch_size: usize,
+    /// The fixed cost of one batch in padded tokens (see `trawl serve --help`).
+    #[arg(long, default_value_t = 32)]
+    pub batch_overhead_tokens: usize,
     /// Let idle ONNX Runtime intra-op threads spin (`true` or `false`).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub spin: bool,
@@ -46,6 +49,7 @@ impl ModelArgs {
         config.limits = BatchLimits {
             max_batch_tokens: self.max_batch_tokens,
             max_batch_size: self.max_batch_size,
+            batch_overhead_tokens: self.batch_overhead_tokens,
         };
         config.spin = self.spin;
         config.queue_capacity = config.queue_capacity.max(queue_capacity);
@@ -70,6 +74,8 @@ impl ModelArgs {
             self.max_batch_tokens.to_string(),
             "--max-batch-size".into(),
             self.max_batch_size.to_string(),
+            "--batch-overhead-tokens".into(),
+            self.batch_overhead_tokens.to_string(),
             "--encoder-spin".into(),
             self.spin.to_string(),
         ]
