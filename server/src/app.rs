@@ -18,6 +18,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth;
 use crate::error::{ApiError, BodyLimit};
 use crate::metrics;
 use crate::routes::{collections, embed, health, openai, points, search};
@@ -27,6 +28,7 @@ use crate::state::AppState;
 #[openapi(
     info(title = "Trawl", description = "Embed text, index it, and answer filtered similarity queries."),
     components(schemas(trawl_proto::ErrorBody)),
+    modifiers(&ApiKeys),
     tags(
         (name = "ops", description = "Health, readiness, metrics"),
         (name = "embed", description = "Text to embeddings"),
@@ -36,6 +38,26 @@ use crate::state::AppState;
     )
 )]
 struct ApiDoc;
+
+/// Declares the two ways to send an API key (needed only when the server has keys).
+struct ApiKeys;
+
+impl utoipa::Modify for ApiKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("api-key"))),
+        );
+    }
+}
 
 /// The API routes (limited by concurrency and time) and their OpenAPI document.
 fn api_routes() -> OpenApiRouter<AppState> {
@@ -92,6 +114,14 @@ pub fn router(state: AppState) -> Router {
             .timeout(timeout),
     );
     let (ops, _) = ops_routes().split_for_parts();
+    let auth = Arc::new(config.auth.auth());
+    if auth.enabled() {
+        tracing::info!(
+            read_only_key = config.auth.read_only_api_key.is_some(),
+            public_metrics = config.auth.public_metrics,
+            "API keys required"
+        );
+    }
     let document = Arc::new(openapi());
     let body_limit = config.limits.max_body_bytes;
     Router::new()
@@ -106,6 +136,10 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            auth,
+            auth::require_key,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(state.metrics()),
             metrics::track,

@@ -7,6 +7,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use trawl_encoders::{BatchLimits, EmbedderConfig, Precision};
 
+use crate::auth::{Auth, Secret};
+
 /// Trawl: embed text, index it, answer filtered similarity queries.
 #[derive(Debug, Parser)]
 #[command(name = "trawl", version, about)]
@@ -55,6 +57,36 @@ pub struct Config {
     /// Request limits.
     #[command(flatten)]
     pub limits: LimitsConfig,
+    /// API keys.
+    #[command(flatten)]
+    pub auth: AuthConfig,
+}
+
+/// API keys (see the README's Security section). Values never appear in
+/// `--help`, `Debug` output or the logs.
+#[derive(Debug, Clone, Args)]
+pub struct AuthConfig {
+    /// Key for every route, sent as `Authorization: Bearer <key>` or `api-key: <key>`;
+    /// unset leaves the API open. At least 16 printable characters.
+    #[arg(long, env = "TRAWL_API_KEY", hide_env_values = true)]
+    pub api_key: Option<Secret>,
+    /// Key for reads only (GET, embed, search); writes with it get 403. Needs `--api-key` too.
+    #[arg(long, env = "TRAWL_READ_ONLY_API_KEY", hide_env_values = true)]
+    pub read_only_api_key: Option<Secret>,
+    /// Serve `/metrics` without a key even when keys are set (for a scraper on a trusted network).
+    #[arg(long, env = "TRAWL_PUBLIC_METRICS")]
+    pub public_metrics: bool,
+}
+
+impl AuthConfig {
+    /// The middleware's view of the keys.
+    pub fn auth(&self) -> Auth {
+        Auth::new(
+            self.api_key.clone(),
+            self.read_only_api_key.clone(),
+            self.public_metrics,
+        )
+    }
 }
 
 /// Network settings.
@@ -168,6 +200,15 @@ pub struct LimitsConfig {
 impl Config {
     /// Checks what clap cannot: files exist, numbers are in range.
     pub fn validate(&self) -> Result<(), String> {
+        if self.auth.read_only_api_key.is_some() && self.auth.api_key.is_none() {
+            return Err(
+                "--read-only-api-key needs --api-key as well, or nothing could write".into(),
+            );
+        }
+        if self.auth.read_only_api_key.is_some() && self.auth.read_only_api_key == self.auth.api_key
+        {
+            return Err("--read-only-api-key must differ from --api-key".into());
+        }
         let spec = self.model.model_dir.join(trawl_encoders::SPEC_FILE);
         if !spec.is_file() {
             return Err(format!(

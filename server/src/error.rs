@@ -44,6 +44,12 @@ pub enum ApiError {
         /// What the request asked for.
         got: usize,
     },
+    /// No valid API key was sent.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// The key is valid but does not allow this (a write with the read-only key).
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// No route has this path.
     #[error("no route for {method} {path}")]
     RouteNotFound {
@@ -111,6 +117,8 @@ impl ApiError {
             }
             Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::LimitExceeded { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "limit_exceeded"),
+            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::RouteNotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
             Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::DimensionMismatch { .. } => {
@@ -168,6 +176,11 @@ impl IntoResponse for ApiError {
             body = body.with_details(details);
         }
         let mut response = (status, axum::Json(body)).into_response();
+        if matches!(self, Self::Unauthorized(_)) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if matches!(self, Self::Overloaded | Self::QueueFull(_) | Self::NotReady) {
             response
                 .headers_mut()

@@ -6,6 +6,7 @@
 //! background (readiness turns 200 when it is loaded) and shuts down gracefully.
 
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod convert;
 pub mod error;

@@ -7,4 +7,5 @@ mod embed;
 mod foundation;
 mod load;
 mod recall;
+mod security;
 mod support;
