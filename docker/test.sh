@@ -35,6 +35,12 @@ export TRAWL_PORT
 TRAWL_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url=http://127.0.0.1:$TRAWL_PORT
 work=$(mktemp -d)
+# The deployment runs with an API key from an env file, as users are told to.
+export TRAWL_API_KEY
+TRAWL_API_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
+export TRAWL_ENV_FILE=$work/trawl.env
+printf 'TRAWL_API_KEY=%s\n' "$TRAWL_API_KEY" > "$TRAWL_ENV_FILE"
+auth=(-H "Authorization: Bearer $TRAWL_API_KEY")
 compose() { "${compose_bin[@]}" -p "$project" -f docker/docker-compose.yml "$@"; }
 cleanup() {
   local status=$?
@@ -68,6 +74,9 @@ say "compose up (project $project, port $TRAWL_PORT)"
 compose up -d trawl
 wait_healthy
 say "healthy"
+status=$(curl -s -o /dev/null -w '%{http_code}' "$url/collections")
+[ "$status" = 401 ] || { say "without the key /collections answered $status, expected 401"; exit 1; }
+say "the API refuses requests without the key (401)"
 
 say "trawl-eval: 30 SciFact queries over 300 documents"
 "$bin_dir/trawl-eval" --url "$url" --data ../shared/data/scifact --max-queries 30 --max-docs 300 \
@@ -81,9 +90,9 @@ compose --profile load run --rm trawl-load \
 
 snapshot() {
   for c in eval-scifact-float load; do
-    curl -fsS "$url/collections/$c" | json '"%s points=%d" % (d["name"], d["points"])'
+    curl -fsS "${auth[@]}" "$url/collections/$c" | json '"%s points=%d" % (d["name"], d["points"])'
   done
-  curl -fsS "$url/collections/eval-scifact-float/search" -H 'content-type: application/json' \
+  curl -fsS "${auth[@]}" "$url/collections/eval-scifact-float/search" -H 'content-type: application/json' \
     -d '{"text": "vitamin D and bone density", "limit": 5}' | json '[h["id"] for h in d["hits"]]'
 }
 before=$(snapshot)

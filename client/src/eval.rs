@@ -53,6 +53,9 @@ pub struct EvalArgs {
     /// A running server; without it one is started for the run.
     #[arg(long)]
     pub url: Option<String>,
+    /// The server's full API key, if it has one (`--url` only).
+    #[arg(long, env = "TRAWL_API_KEY", hide_env_values = true)]
+    pub api_key: Option<crate::ApiKey>,
     /// The server binary started without `--url` (default: `trawl` beside this binary).
     #[arg(long)]
     pub trawl_bin: Option<PathBuf>,
@@ -233,7 +236,7 @@ async fn run_async(args: &EvalArgs) -> Result<()> {
         || "dataset".to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let client = reqwest::Client::builder()
+    let client = crate::http_client(args.api_key.as_ref())?
         .timeout(Duration::from_secs(600))
         .build()?;
     let mut spawned = None;

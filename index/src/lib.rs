@@ -18,11 +18,12 @@ pub mod store;
 mod types;
 
 pub use collection::{
-    Collection, CollectionConfig, CollectionStats, Layout, MemoryUsage, PointWrite, ScoredPoint,
-    SearchQuery,
+    Collection, CollectionConfig, CollectionStats, Layout, MAX_DIMS, MAX_OVERSAMPLE, MemoryUsage,
+    PointWrite, ScoredPoint, SearchQuery,
 };
 pub use distance::Metric;
 pub use error::{IndexError, Result};
+pub use graph::EF_RANGE;
 pub use graph::HnswParams;
 pub use store::Store;
 pub use types::{Offset, Payload, PayloadType, PointId};

@@ -195,6 +195,22 @@ pub struct LimitsConfig {
     /// Most conditions in one filter.
     #[arg(long, env = "TRAWL_MAX_FILTER_CONDITIONS", default_value_t = 256)]
     pub max_filter_conditions: usize,
+    /// Most dimensions of a collection's vectors (at most 65,536).
+    #[arg(long, env = "TRAWL_MAX_DIMS", default_value_t = 65_536)]
+    pub max_dims: usize,
+    /// Largest `params.ef` of a search (at most 16,384).
+    #[arg(long, env = "TRAWL_MAX_EF", default_value_t = 4_096)]
+    pub max_ef: usize,
+    /// Largest `params.oversample` of a search (at most 1,000): the rerank reads
+    /// `limit × oversample` full vectors from disk.
+    #[arg(long, env = "TRAWL_MAX_OVERSAMPLE", default_value_t = 100)]
+    pub max_oversample: usize,
+    /// Largest payload of one point, in bytes of compact JSON.
+    #[arg(long, env = "TRAWL_MAX_PAYLOAD_BYTES", default_value_t = 256 * 1024)]
+    pub max_payload_bytes: usize,
+    /// Deepest nesting of objects and arrays in a payload (`{"a": 1}` is 1).
+    #[arg(long, env = "TRAWL_MAX_PAYLOAD_DEPTH", default_value_t = 16)]
+    pub max_payload_depth: usize,
 }
 
 impl Config {
@@ -246,9 +262,26 @@ impl Config {
             ("--max-batch-searches", self.limits.max_batch_searches),
             ("--max-filter-depth", self.limits.max_filter_depth),
             ("--max-filter-conditions", self.limits.max_filter_conditions),
+            ("--max-dims", self.limits.max_dims),
+            ("--max-ef", self.limits.max_ef),
+            ("--max-oversample", self.limits.max_oversample),
+            ("--max-payload-bytes", self.limits.max_payload_bytes),
+            ("--max-payload-depth", self.limits.max_payload_depth),
         ];
         if let Some((flag, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(format!("{flag} must be positive"));
+        }
+        let ceilings = [
+            ("--max-dims", self.limits.max_dims, trawl_index::MAX_DIMS),
+            ("--max-ef", self.limits.max_ef, *trawl_index::EF_RANGE.end()),
+            (
+                "--max-oversample",
+                self.limits.max_oversample,
+                trawl_index::MAX_OVERSAMPLE as usize,
+            ),
+        ];
+        if let Some((flag, value, ceiling)) = ceilings.iter().find(|(_, v, c)| v > c) {
+            return Err(format!("{flag} ({value}) may be at most {ceiling}"));
         }
         if self.model.queue_capacity < self.limits.max_inputs {
             return Err(format!(

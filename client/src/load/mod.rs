@@ -93,6 +93,9 @@ pub struct LoadArgs {
     /// The server's base URL.
     #[arg(long, default_value = "http://127.0.0.1:6390")]
     pub url: String,
+    /// The server's API key, if it has one (the full key for `--setup` and upserts).
+    #[arg(long, env = "TRAWL_API_KEY", hide_env_values = true)]
+    pub api_key: Option<crate::ApiKey>,
     /// The collection searched and upserted into.
     #[arg(long, default_value = "load")]
     pub collection: String,
@@ -274,7 +277,7 @@ pub fn run(args: &LoadArgs) -> Result<Report> {
 pub async fn run_async(args: &LoadArgs) -> Result<Report> {
     args.validate()?;
     let base_url = args.base_url();
-    let client = reqwest::Client::builder()
+    let client = crate::http_client(args.api_key.as_ref())?
         .no_proxy()
         .tcp_nodelay(true)
         .timeout(args.timeout)

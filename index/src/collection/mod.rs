@@ -42,7 +42,7 @@ use crate::types::{Offset, Payload, PayloadType, PointId};
 
 pub use multivector::MAX_TOKENS;
 pub use point_ops::PointWrite;
-pub use search::{ScoredPoint, SearchQuery};
+pub use search::{MAX_OVERSAMPLE, ScoredPoint, SearchQuery};
 pub use snapshot::{AUTO_SNAPSHOT_WAL_BYTES, SnapshotInfo};
 
 /// How vectors are stored and searched.

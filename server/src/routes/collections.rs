@@ -32,6 +32,13 @@ pub async fn create(
         Some(dims) => dims,
         None => state.embedder()?.spec().dims,
     };
+    let max_dims = state.config().limits.max_dims;
+    if dims > max_dims {
+        return Err(ApiError::invalid(
+            "vector.dims",
+            format!("must be at most {max_dims} (--max-dims), got {dims}"),
+        ));
+    }
     let layout = Layout::parse(&request.vector.layout)?;
     let muvera = match (layout, request.vector.muvera) {
         (Layout::Multivector, Some(given)) if given.fde_dims.is_some() => {

@@ -2,8 +2,11 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use serde_json::Value;
 use trawl_index::PointWrite;
-use trawl_proto::{DeletePoints, DeleteResult, ErrorBody, PointRecord, UpsertPoints, UpsertResult};
+use trawl_proto::{
+    DeletePoints, DeleteResult, ErrorBody, Payload, PointRecord, UpsertPoints, UpsertResult,
+};
 
 use crate::convert;
 use crate::error::{ApiError, ApiJson};
@@ -42,6 +45,9 @@ pub async fn upsert(
         vectors.take(p.vector, p.text, p.multivector, |name| {
             format!("points[{i}].{name}")
         })?;
+        if let Some(payload) = &p.payload {
+            check_payload(payload, &format!("points[{i}].payload"), &state)?;
+        }
         payloads.push(p.payload);
     }
     let writes: Vec<PointWrite> = ids
@@ -123,4 +129,36 @@ pub async fn get(
         vector,
         multivector,
     }))
+}
+
+/// Refuses a payload past `--max-payload-bytes` (compact JSON) or `--max-payload-depth`.
+fn check_payload(payload: &Payload, field: &str, state: &AppState) -> Result<(), ApiError> {
+    let limits = &state.config().limits;
+    let depth = 1 + payload.values().map(depth).max().unwrap_or(0);
+    if depth > limits.max_payload_depth {
+        return Err(ApiError::LimitExceeded {
+            field: format!("{field} (nesting depth)"),
+            limit: limits.max_payload_depth,
+            got: depth,
+        });
+    }
+    let bytes = serde_json::to_vec(payload).map_or(usize::MAX, |b| b.len());
+    if bytes > limits.max_payload_bytes {
+        return Err(ApiError::LimitExceeded {
+            field: format!("{field} (bytes)"),
+            limit: limits.max_payload_bytes,
+            got: bytes,
+        });
+    }
+    Ok(())
+}
+
+/// Nesting depth of a JSON value: 0 for a scalar, 1 + the deepest child for
+/// an array or object.
+fn depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }

@@ -71,7 +71,8 @@ async fn run(
     prefix: &str,
 ) -> Result<Vec<SearchResponse>, ApiError> {
     let started = Instant::now();
-    let max_limit = state.config().limits.max_limit;
+    let limits = &state.config().limits;
+    let max_limit = limits.max_limit;
     let field = |i: usize, name: &str| {
         if prefix.is_empty() {
             name.to_string()
@@ -87,6 +88,25 @@ async fn run(
             return Err(ApiError::invalid(
                 field(i, "limit"),
                 format!("must be between 1 and {max_limit}, got {}", request.limit),
+            ));
+        }
+        if let Some(ef) = request.params.ef
+            && ef > limits.max_ef
+        {
+            return Err(ApiError::invalid(
+                field(i, "params.ef"),
+                format!("must be at most {} (--max-ef), got {ef}", limits.max_ef),
+            ));
+        }
+        if let Some(oversample) = request.params.oversample
+            && oversample > limits.max_oversample as f32
+        {
+            return Err(ApiError::invalid(
+                field(i, "params.oversample"),
+                format!(
+                    "must be at most {} (--max-oversample), got {oversample}",
+                    limits.max_oversample
+                ),
             ));
         }
         vectors.take(

@@ -187,3 +187,251 @@ async fn metrics_can_be_opened_and_bad_key_settings_refuse_to_start() {
         assert!(!stderr.contains(FULL) && !stderr.contains(READ), "{stderr}");
     }
 }
+
+#[tokio::test]
+async fn every_limit_is_enforced_with_a_4xx_that_names_it() {
+    let server = Server::start(&[
+        "--max-body-bytes",
+        "8192",
+        "--max-inputs",
+        "2",
+        "--max-upsert-points",
+        "2",
+        "--max-dims",
+        "8",
+        "--max-multivector-tokens",
+        "2",
+        "--max-payload-bytes",
+        "64",
+        "--max-payload-depth",
+        "2",
+        "--max-filter-depth",
+        "2",
+        "--max-filter-conditions",
+        "3",
+        "--max-limit",
+        "5",
+        "--max-ef",
+        "50",
+        "--max-oversample",
+        "4",
+        "--max-batch-searches",
+        "2",
+    ])
+    .await;
+    let (status, body) = server
+        .put(
+            "/collections/v",
+            &json!({"vector": {"dims": 4, "layout": "binary"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = server
+        .put(
+            "/collections/mv",
+            &json!({"vector": {"dims": 4, "layout": "multivector"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let v = json!([0.5, 0.5, 0.5, 0.5]);
+    let cond = json!({"key": "k", "match": {"value": "x"}});
+    let nested = json!({"must": [{"must": [{"must": [{"must": [cond]}]}]}]});
+    let search = |extra: Value| {
+        let mut body = json!({"vector": v, "limit": 1});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let cases: Vec<(&str, &str, Value, u16, &str)> = vec![
+        (
+            "PUT",
+            "/collections/big",
+            json!({"vector": {"dims": 9}}),
+            422,
+            "vector.dims",
+        ),
+        (
+            "POST",
+            "/embed",
+            json!({"inputs": ["a", "b", "c"]}),
+            413,
+            "inputs",
+        ),
+        (
+            "PUT",
+            "/collections/v/points",
+            json!({"points": [
+            {"id": 1, "vector": v}, {"id": 2, "vector": v}, {"id": 3, "vector": v}]}),
+            413,
+            "points",
+        ),
+        (
+            "PUT",
+            "/collections/v/points",
+            json!({"points": [
+            {"id": 1, "vector": v, "payload": {"text": "x".repeat(80)}}]}),
+            413,
+            "points[0].payload",
+        ),
+        (
+            "PUT",
+            "/collections/v/points",
+            json!({"points": [
+            {"id": 1, "vector": v, "payload": {"a": {"b": {"c": 1}}}}]}),
+            413,
+            "points[0].payload",
+        ),
+        (
+            "PUT",
+            "/collections/mv/points",
+            json!({"points": [
+            {"id": 1, "multivector": [v, v, v]}]}),
+            413,
+            "multivector",
+        ),
+        (
+            "POST",
+            "/collections/v/search",
+            search(json!({"limit": 6})),
+            422,
+            "limit",
+        ),
+        (
+            "POST",
+            "/collections/v/search",
+            search(json!({"params": {"ef": 51}})),
+            422,
+            "params.ef",
+        ),
+        (
+            "POST",
+            "/collections/v/search",
+            search(json!({"params": {"oversample": 4.5}})),
+            422,
+            "params.oversample",
+        ),
+        (
+            "POST",
+            "/collections/v/search",
+            search(json!({"filter": nested})),
+            422,
+            "deeper than 2",
+        ),
+        (
+            "POST",
+            "/collections/v/search",
+            search(json!({"filter": {"must": [cond, cond, cond, cond]}})),
+            422,
+            "conditions",
+        ),
+        (
+            "POST",
+            "/collections/v/search/batch",
+            json!({"searches": [search(json!({})), search(json!({})), search(json!({}))]}),
+            413,
+            "searches",
+        ),
+        (
+            "POST",
+            "/embed",
+            json!({"inputs": ["x".repeat(9000)]}),
+            413,
+            "8192",
+        ),
+    ];
+    for (method, path, body, want, names) in cases {
+        let request = server
+            .http
+            .request(method.parse().unwrap(), server.url(path))
+            .json(&body);
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, want, "{method} {path} {body}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(names),
+            "{method} {path}: {message:?} should name {names:?}"
+        );
+    }
+    // Within the limits the same requests pass, and nothing refused was stored.
+    let (status, body) = server
+        .put(
+            "/collections/v/points",
+            &json!({"points": [{"id": 1, "vector": v, "payload": {"a": {"b": 1}}}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = server.get_json("/collections/v").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["points"], 1, "{body}");
+    let (status, body) = server
+        .post(
+            "/collections/v/search",
+            &search(json!({"limit": 5, "params": {"ef": 50, "oversample": 4}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn path_like_collection_names_never_reach_the_file_system() {
+    let server = Server::start(&[]).await;
+    let create = json!({"vector": {"dims": 4}});
+    for name in [
+        "..",
+        "...",
+        ".hidden",
+        "a.b",
+        "-x",
+        "_x",
+        "a%2Fb",
+        "..%2F..%2Fetc",
+        "%2e%2e",
+        "a%00b",
+        "a%20b",
+        &"n".repeat(65),
+    ] {
+        let path = format!("/collections/{name}");
+        let (status, body) = server.put(&path, &create).await;
+        assert!((400..500).contains(&status), "{name}: {status} {body}");
+        if status == 422 {
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("collection name"),
+                "{body}"
+            );
+        }
+    }
+    // Only the data directory's own entries exist: nothing was created by those names.
+    let parent = server.data.0.parent().unwrap();
+    let before: Vec<_> = std::fs::read_dir(parent)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    let (status, _) = server.put("/collections/ok-name_1", &create).await;
+    assert_eq!(status, 200);
+    let after: Vec<_> = std::fs::read_dir(parent)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        before.len(),
+        after.len(),
+        "a collection was created outside the data directory"
+    );
+    let (status, body) = server.get_json("/collections").await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = body["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["ok-name_1"], "{body}");
+}
