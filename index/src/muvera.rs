@@ -91,6 +91,11 @@ pub const MAX_FDE_DIMS: usize = 65_536;
 /// Largest concatenation before a final projection (its sketch table and
 /// scratch are this long).
 pub const MAX_CONCATENATED_DIMS: usize = 1 << 20;
+/// Most entries in an encoder's random matrices, `r_reps · (k_sim + d_proj) ·
+/// dims` (128 MiB of floats): the defaults fit up to the largest token
+/// dimension, [`crate::collection::MAX_DIMS`]. Without it, parameters each in
+/// range ask for tens of gigabytes at large `dims`.
+pub const MAX_MATRIX_FLOATS: usize = 1 << 25;
 
 impl FdeParams {
     /// Buckets per repetition.
@@ -107,6 +112,21 @@ impl FdeParams {
     pub fn dims(&self) -> usize {
         self.final_dims
             .map_or_else(|| self.concatenated_dims(), |d| d as usize)
+    }
+
+    /// [`validate`](Self::validate), then that the random matrices of an
+    /// encoder for `dims`-dimensional tokens stay within [`MAX_MATRIX_FLOATS`].
+    pub fn validate_for(&self, dims: usize) -> Result<(), String> {
+        self.validate()?;
+        let floats = (self.r_reps as usize)
+            .saturating_mul(self.k_sim as usize + self.d_proj as usize)
+            .saturating_mul(dims);
+        if floats > MAX_MATRIX_FLOATS {
+            return Err(format!(
+                "r_reps · (k_sim + d_proj) · dims is {floats}; at most {MAX_MATRIX_FLOATS} are allowed: lower r_reps or d_proj"
+            ));
+        }
+        Ok(())
     }
 
     /// Checks the parameters, naming the first one out of range.
@@ -180,7 +200,7 @@ enum Side {
 impl Fde {
     /// The encoder for token vectors of `dims` dimensions.
     pub fn new(params: FdeParams, dims: usize) -> Result<Self, String> {
-        params.validate()?;
+        params.validate_for(dims)?;
         if dims == 0 {
             return Err("token vectors need at least one dimension".into());
         }
@@ -559,6 +579,24 @@ mod tests {
                 .unwrap_err()
                 .contains("even with final_dims")
         );
+    }
+
+    #[test]
+    fn random_matrices_are_bounded_by_the_token_dimension() {
+        // Found by fuzz/request_decode: each parameter in range, 64 GiB of matrices.
+        let p = FdeParams {
+            k_sim: 0,
+            d_proj: 1024,
+            r_reps: 256,
+            final_dims: Some(1024),
+            ..FdeParams::default()
+        };
+        assert!(p.validate().is_ok());
+        assert!(p.validate_for(128).is_ok());
+        let e = p.validate_for(65_536).unwrap_err();
+        assert!(e.contains("r_reps · (k_sim + d_proj) · dims"), "{e}");
+        assert!(Fde::new(p, 65_536).is_err());
+        assert!(FdeParams::default().validate_for(65_536).is_ok());
     }
 
     #[test]

@@ -151,6 +151,11 @@ impl<'de> Deserialize<'de> for Condition {
         let Value::Object(mut map) = value else {
             return Err(D::Error::custom("a condition must be an object"));
         };
+        if map.is_empty() {
+            // An empty nested filter serialises to `{}`; like an empty
+            // top-level filter, it holds for every point.
+            return Ok(Self::Nested(Filter::default()));
+        }
         let nested_keys = ["must", "should", "must_not"];
         if map.contains_key("has_id") {
             if map.len() > 1 {
@@ -225,6 +230,17 @@ mod tests {
         assert!(
             matches!(&f.must_not[0], Condition::Match { matches: Match::Value { value: MatchValue::Keyword(v) }, .. } if v == "gcide")
         );
+    }
+
+    #[test]
+    fn empty_nested_filter_round_trips() {
+        let f = Filter {
+            must: vec![Condition::Nested(Filter::default())],
+            ..Filter::default()
+        };
+        let json = serde_json::to_string(&f).unwrap();
+        assert_eq!(json, r#"{"must":[{}]}"#);
+        assert_eq!(serde_json::from_str::<Filter>(&json).unwrap(), f);
     }
 
     #[test]

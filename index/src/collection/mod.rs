@@ -256,7 +256,7 @@ impl CollectionConfig {
             }
             (Layout::Multivector, Some(params)) => {
                 params
-                    .validate()
+                    .validate_for(self.dims)
                     .map_err(|reason| IndexError::InvalidParameter {
                         field: "vector.muvera".into(),
                         reason,

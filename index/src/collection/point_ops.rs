@@ -113,13 +113,15 @@ impl Collection {
         Ok(n)
     }
 
-    /// Deletes points by id; returns how many existed.
+    /// Deletes points by id; returns how many existed (an id listed twice
+    /// counts once).
     pub fn delete(&self, ids: &[PointId]) -> Result<usize> {
         let _writer = self.inner.write_lock.lock();
         let existing: Vec<PointId> = {
             let points = self.inner.points.read();
+            let mut seen = std::collections::HashSet::with_capacity(ids.len());
             ids.iter()
-                .filter(|id| points.ids.contains_key(id))
+                .filter(|id| points.ids.contains_key(id) && seen.insert(**id))
                 .copied()
                 .collect()
         };
@@ -283,4 +285,40 @@ fn record_bytes(point: &LoggedPoint) -> usize {
 /// Rough heap size of a payload (its JSON length plus map overhead).
 pub(crate) fn payload_size(payload: &Payload) -> usize {
     serde_json::to_string(payload).map_or(0, |s| s.len()) + 48 * payload.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::HnswParams;
+    use crate::storage::WalOptions;
+    use crate::storage::testdir::TestDir;
+
+    #[test]
+    fn delete_counts_a_repeated_id_once() {
+        // Found by fuzz/request_decode: `{"ids": [1, 1]}` answered `deleted: 2`.
+        let dir = TestDir::new("delete-dup");
+        let config = CollectionConfig {
+            dims: 2,
+            metric: Metric::Dot,
+            layout: Layout::Float,
+            hnsw: HnswParams::default(),
+            payload_schema: Default::default(),
+            muvera: None,
+        };
+        let wal = WalOptions {
+            sync: false,
+            ..WalOptions::default()
+        };
+        let c = Collection::create("c", &dir.join("c"), config, wal).unwrap();
+        let point = |n| PointWrite {
+            id: PointId::Num(n),
+            vector: vec![1.0, 0.5],
+            payload: None,
+        };
+        c.upsert(vec![point(1), point(2)]).unwrap();
+        let ids = [PointId::Num(1), PointId::Num(1), PointId::Num(3)];
+        assert_eq!(c.delete(&ids).unwrap(), 1);
+        assert_eq!(c.len(), 1);
+    }
 }

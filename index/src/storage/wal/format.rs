@@ -15,6 +15,9 @@ pub(super) const HEADER_LEN: usize = 24;
 /// Length of a record's frame header (len, lsn, crc) in bytes.
 pub(super) const FRAME_HEADER_LEN: usize = 16;
 pub(super) const READ_BUF: usize = 1 << 20;
+/// Largest base lsn a header may carry: beyond any real log (2^63 records),
+/// and low enough that lsn arithmetic never overflows.
+const MAX_BASE_LSN: u64 = u64::MAX / 2;
 
 pub(super) fn encode_header(base_lsn: u64) -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
@@ -167,7 +170,13 @@ fn decode_header(h: &[u8; HEADER_LEN]) -> Result<u64, String> {
     }
     let mut base = [0u8; 8];
     base.copy_from_slice(&h[12..20]);
-    Ok(u64::from_le_bytes(base))
+    let base = u64::from_le_bytes(base);
+    if base > MAX_BASE_LSN {
+        return Err(format!(
+            "base lsn {base} is out of range (at most {MAX_BASE_LSN})"
+        ));
+    }
+    Ok(base)
 }
 
 /// Byte offset of the first record with lsn > `through` (or `len` if none),

@@ -372,3 +372,19 @@ fn missing_directory_is_an_io_error() {
     let err = Wal::open(&dir.join("absent/wal.log"), NO_SYNC).unwrap_err();
     assert!(matches!(err, StorageError::Io { .. }), "{err}");
 }
+
+#[test]
+fn a_base_lsn_without_room_for_records_is_corrupt() {
+    // Found by fuzz/wal_replay: a checksummed header with base u64::MAX
+    // overflowed the next lsn.
+    let dir = TestDir::new("wal-base-max");
+    let path = dir.join("wal.log");
+    for base in [u64::MAX, u64::MAX / 2 + 1] {
+        std::fs::write(&path, super::format::encode_header(base)).unwrap();
+        let err = Wal::open(&path, NO_SYNC).unwrap_err();
+        assert!(matches!(err, StorageError::Corrupt { .. }), "{err}");
+    }
+    std::fs::write(&path, super::format::encode_header(u64::MAX / 2)).unwrap();
+    let (wal, _) = Wal::open(&path, NO_SYNC).unwrap();
+    assert_eq!(wal.append(b"x").unwrap(), u64::MAX / 2 + 1);
+}
