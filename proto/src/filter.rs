@@ -18,7 +18,11 @@ use utoipa::ToSchema;
 use crate::ids::PointId;
 
 /// A boolean combination of conditions. Every list may be empty or absent.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+///
+/// Only the object form parses: serde's derive would also take an array of
+/// the fields in order, and `[]` (the empty filter) would then match, and
+/// delete, every point.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
     /// All must hold.
@@ -60,8 +64,8 @@ pub enum Match {
     },
 }
 
-/// Numeric bounds; at least one must be given.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+/// Numeric bounds; at least one must be given. Only the object form parses.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Range {
     /// Greater than.
@@ -112,6 +116,85 @@ pub enum Condition {
     /// A nested filter.
     #[schema(no_recursion)]
     Nested(Filter),
+}
+
+/// Field-by-field mirrors of [`Filter`] and [`Range`], read only from a JSON object.
+mod object_form {
+    use serde::Deserialize;
+
+    use super::Condition;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Filter {
+        #[serde(default)]
+        pub must: Vec<Condition>,
+        #[serde(default)]
+        pub should: Vec<Condition>,
+        #[serde(default)]
+        pub must_not: Vec<Condition>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Range {
+        #[serde(default)]
+        pub gt: Option<f64>,
+        #[serde(default)]
+        pub gte: Option<f64>,
+        #[serde(default)]
+        pub lt: Option<f64>,
+        #[serde(default)]
+        pub lte: Option<f64>,
+    }
+}
+
+/// Reads `T` from a JSON object only; anything else is an error naming `what`.
+fn from_object<'de, D, T>(deserializer: D, what: &str) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    match Value::deserialize(deserializer)? {
+        object @ Value::Object(_) => serde_json::from_value(object).map_err(D::Error::custom),
+        other => Err(D::Error::custom(format!(
+            "{what} must be a JSON object, got {}",
+            kind(&other)
+        ))),
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl<'de> Deserialize<'de> for Filter {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let object_form::Filter {
+            must,
+            should,
+            must_not,
+        } = from_object(deserializer, "a filter")?;
+        Ok(Self {
+            must,
+            should,
+            must_not,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Range {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let object_form::Range { gt, gte, lt, lte } = from_object(deserializer, "range")?;
+        Ok(Self { gt, gte, lt, lte })
+    }
 }
 
 impl<'de> Deserialize<'de> for Match {
@@ -230,6 +313,28 @@ mod tests {
         assert!(
             matches!(&f.must_not[0], Condition::Match { matches: Match::Value { value: MatchValue::Keyword(v) }, .. } if v == "gcide")
         );
+    }
+
+    #[test]
+    fn only_the_object_forms_parse() {
+        for text in [
+            "[]",
+            "[[]]",
+            r#"{"must": [[]]}"#,
+            r#"{"must": [{"key": "k", "range": [1, null, 5, null]}]}"#,
+            "null",
+        ] {
+            let error = serde_json::from_str::<Filter>(text)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("must be") && error.contains("object"),
+                "{text}: {error}"
+            );
+        }
+        let f: Filter =
+            serde_json::from_str(r#"{"must": [{"key": "k", "range": {"gt": 1}}]}"#).unwrap();
+        assert_eq!(f.must.len(), 1);
     }
 
     #[test]
