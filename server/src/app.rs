@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{BoxError, Extension, Json, Router};
 use tower::ServiceBuilder;
-use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -100,19 +99,22 @@ pub fn router(state: AppState) -> Router {
     let config = state.config().clone();
     let timeout = config.request_timeout();
     let timeout_secs = config.http.request_timeout_secs;
-    let permits = Arc::new(tokio::sync::Semaphore::new(
-        config.http.max_concurrent_requests,
-    ));
+    let gate = Arc::new(Gate {
+        permits: Arc::new(tokio::sync::Semaphore::new(
+            config.max_concurrent_requests(),
+        )),
+        max_wait: Duration::from_millis(config.http.max_queue_wait_ms),
+    });
     let (api, _) = api_routes().split_for_parts();
-    let api = api.layer(
-        ServiceBuilder::new()
-            .layer(HandleErrorLayer::new(move |error: BoxError| async move {
-                overload_error(&error, timeout_secs)
-            }))
-            .load_shed()
-            .layer(GlobalConcurrencyLimitLayer::with_semaphore(permits))
-            .timeout(timeout),
-    );
+    let api = api
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(move |error: BoxError| async move {
+                    overload_error(&error, timeout_secs)
+                }))
+                .timeout(timeout),
+        )
+        .layer(axum::middleware::from_fn_with_state(gate, admit));
     let (ops, _) = ops_routes().split_for_parts();
     let auth = Arc::new(config.auth.auth());
     if auth.enabled() {
@@ -156,10 +158,39 @@ pub fn router(state: AppState) -> Router {
         )
 }
 
+/// Admission to the API routes: at most `permits` requests run at once; a
+/// request that finds none free waits up to `max_wait` for one (in arrival
+/// order), then gets 503 `overloaded` with `Retry-After`. Accepted requests
+/// therefore wait at most `max_wait` before they run, however many clients
+/// there are, and refused ones cost the server almost nothing for that time
+/// (a client that retries at once is held, not spun).
+struct Gate {
+    permits: Arc<tokio::sync::Semaphore>,
+    max_wait: Duration,
+}
+
+async fn admit(
+    axum::extract::State(gate): axum::extract::State<Arc<Gate>>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let permit = match Arc::clone(&gate.permits).try_acquire_owned() {
+        Ok(permit) => permit,
+        Err(_) => {
+            let wait = Arc::clone(&gate.permits).acquire_owned();
+            match tokio::time::timeout(gate.max_wait, wait).await {
+                Ok(Ok(permit)) => permit,
+                _ => return ApiError::Overloaded.into_response(),
+            }
+        }
+    };
+    let response = next.run(request).await;
+    drop(permit);
+    response
+}
+
 fn overload_error(error: &BoxError, timeout_secs: u64) -> ApiError {
-    if error.is::<tower::load_shed::error::Overloaded>() {
-        ApiError::Overloaded
-    } else if error.is::<tower::timeout::error::Elapsed>() {
+    if error.is::<tower::timeout::error::Elapsed>() {
         ApiError::Timeout(timeout_secs)
     } else {
         ApiError::Internal(error.to_string())

@@ -73,6 +73,8 @@ impl Outcome {
 #[derive(Debug, Clone)]
 struct OpCounts {
     latency: Histogram<u64>,
+    /// 2xx answers only.
+    ok_latency: Histogram<u64>,
     by_status: BTreeMap<String, u64>,
 }
 
@@ -87,9 +89,13 @@ impl Recorder {
     pub fn record(&mut self, op: Op, outcome: Outcome, latency: Duration) {
         let counts = self.ops.entry(op).or_insert_with(|| OpCounts {
             latency: histogram(),
+            ok_latency: histogram(),
             by_status: BTreeMap::new(),
         });
         record_latency(&mut counts.latency, latency);
+        if outcome.is_ok() {
+            record_latency(&mut counts.ok_latency, latency);
+        }
         *counts.by_status.entry(outcome.label()).or_default() += 1;
     }
 
@@ -255,6 +261,9 @@ pub struct Report {
     pub mean_in_flight: f64,
     /// Latency of every request, answered or failed.
     pub latency_ms: LatencySummary,
+    /// Latency of the accepted (2xx) requests alone: under overload, what a
+    /// served caller saw, apart from the fast refusals.
+    pub ok_latency_ms: LatencySummary,
     /// Per operation.
     pub ops: Vec<OpReport>,
     /// Open loop only.
@@ -280,11 +289,13 @@ impl Report {
         let seconds = elapsed.as_secs_f64().max(1e-9);
         let collection = config.collection.clone();
         let mut all = histogram();
+        let mut all_ok = histogram();
         let mut by_status = BTreeMap::new();
         let mut ops = Vec::new();
         for (op, counts) in &recorder.ops {
             // Same bounds on both sides: the addition cannot fail.
             let _ = all.add(&counts.latency);
+            let _ = all_ok.add(&counts.ok_latency);
             for (status, n) in &counts.by_status {
                 *by_status.entry(status.clone()).or_default() += n;
             }
@@ -326,6 +337,7 @@ impl Report {
             throughput_rps: round(requests as f64 / seconds, 2),
             mean_in_flight: round(busy_s / seconds, 2),
             latency_ms: LatencySummary::of(&all),
+            ok_latency_ms: LatencySummary::of(&all_ok),
             ops,
             open_loop,
             warmup_requests,
@@ -430,6 +442,18 @@ impl Report {
             self.throughput_rps,
             &self.latency_ms,
         );
+        if self.errors > 0 && self.ok > 0 {
+            let seconds = self.duration_s.max(1e-9);
+            row(
+                &mut out,
+                "all 2xx",
+                self.ok,
+                self.ok,
+                0,
+                self.ok as f64 / seconds,
+                &self.ok_latency_ms,
+            );
+        }
         let statuses: Vec<String> = self
             .by_status
             .iter()

@@ -435,3 +435,37 @@ async fn path_like_collection_names_never_reach_the_file_system() {
         .collect();
     assert_eq!(names, vec!["ok-name_1"], "{body}");
 }
+
+#[tokio::test]
+async fn past_the_admission_limit_requests_wait_briefly_then_get_503() {
+    // One slot, 50 ms of patience: with eight slow embeds at once, some must
+    // be refused, each refusal says when to retry, and probes still answer.
+    let server = Server::start(&[
+        "--max-concurrent-requests",
+        "1",
+        "--max-queue-wait-ms",
+        "50",
+    ])
+    .await;
+    let long = "tokens of a long document ".repeat(60);
+    let body = json!({"inputs": vec![long; 32]});
+    let sends = (0..8).map(|_| server.http.post(server.url("/embed")).json(&body).send());
+    let (answers, health) = tokio::join!(futures::future::join_all(sends), server.get("/healthz"));
+    assert_eq!(health.0, 200);
+    let mut ok = 0;
+    let mut refused = 0;
+    for answer in answers {
+        let answer = answer.expect("an answer");
+        match answer.status().as_u16() {
+            200 => ok += 1,
+            503 => {
+                assert_eq!(answer.headers()["retry-after"], "1");
+                let body: Value = answer.json().await.expect("JSON");
+                assert_error(503, &body, 503, "overloaded");
+                refused += 1;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(ok >= 1 && refused >= 1, "{ok} served, {refused} refused");
+}
