@@ -2,6 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{
+    AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type,
+};
+use utoipa::openapi::{RefOr, Schema};
 
 /// Which representation `/embed` returns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -62,7 +66,10 @@ pub struct EmbedRequest {
 }
 
 /// One embedding in an `/embed` answer; its form depends on the requested kind.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+///
+/// Its schema is written by hand: the derived one is a `oneOf`, which an
+/// array of `u64` words breaks (it is also an array of numbers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Embedding {
     /// `float` and `matryoshka`: an array of numbers.
@@ -74,6 +81,48 @@ pub enum Embedding {
     /// `multivector`: one vector per token.
     Multi(Vec<Vec<f32>>),
 }
+
+impl utoipa::PartialSchema for Embedding {
+    /// `anyOf` the four forms: the answer's `kind` says which one it is.
+    fn schema() -> RefOr<Schema> {
+        let floats = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Float)))
+        };
+        let words = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(0));
+        AnyOfBuilder::new()
+            .description(Some(
+                "One embedding; its form depends on the requested kind (see `kind`).",
+            ))
+            .item(
+                ArrayBuilder::new()
+                    .items(floats())
+                    .description(Some("`float` and `matryoshka`: an array of numbers.")),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some(
+                        "`binary` with `base64` encoding: the packed bit planes.",
+                    )),
+            )
+            .item(ArrayBuilder::new().items(words).description(Some(
+                "`binary` with `u64` encoding: the packed bit planes as words.",
+            )))
+            .item(
+                ArrayBuilder::new()
+                    .items(ArrayBuilder::new().items(floats()))
+                    .description(Some("`multivector`: one vector per token.")),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for Embedding {}
 
 /// Token accounting of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

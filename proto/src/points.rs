@@ -86,9 +86,11 @@ pub struct PointRecord {
 pub struct SearchParams {
     /// HNSW `ef` (default: chosen by the planner from `limit` and the filter's selectivity).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
     pub ef: Option<usize>,
-    /// Candidates per result to rerank, for compact layouts.
+    /// Candidates per result to rerank, for compact layouts (at least 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
     pub oversample: Option<f32>,
     /// Rerank candidates with full-precision vectors (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,8 +116,9 @@ pub struct SearchRequest {
     /// Only points matching this filter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<Filter>,
-    /// Results to return (default 10).
+    /// Results to return (default 10; at most `--max-limit`).
     #[serde(default = "default_limit")]
+    #[schema(minimum = 1)]
     pub limit: usize,
     /// Return payloads (default true).
     #[serde(default = "default_true")]

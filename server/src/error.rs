@@ -208,7 +208,10 @@ impl From<EncodeError> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            JsonRejection::JsonSyntaxError(e) => Self::MalformedJson(e.body_text()),
+            JsonRejection::JsonSyntaxError(e) => {
+                let text = e.body_text();
+                number_out_of_range(&text).unwrap_or(Self::MalformedJson(text))
+            }
             JsonRejection::JsonDataError(e) => Self::InvalidBody(e.body_text()),
             JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
             JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -217,6 +220,20 @@ impl From<JsonRejection> for ApiError {
             other => Self::MalformedJson(other.body_text()),
         }
     }
+}
+
+/// A well-formed number too large for its field (`1e39` where an `f32` goes).
+///
+/// With `float_roundtrip` (see proto's Cargo.toml) serde_json reports it as a
+/// syntax error, but the JSON is fine and the value is wrong: 422
+/// `invalid_value` naming the field, as for any other out-of-range value.
+/// axum words the rejection `Failed to parse the request body as JSON: {path}: {error}`.
+fn number_out_of_range(text: &str) -> Option<ApiError> {
+    let detail = text.split_once("JSON: ").map_or(text, |(_, rest)| rest);
+    let (field, reason) = detail.rsplit_once(": ")?;
+    reason
+        .starts_with("number out of range")
+        .then(|| ApiError::invalid(field, reason))
 }
 
 /// A JSON body extractor whose rejections use the API's error shape.
@@ -270,5 +287,30 @@ impl From<trawl_index::IndexError> for ApiError {
             E::LimitExceeded { field, limit, got } => Self::LimitExceeded { field, limit, got },
             E::Storage(e) => Self::Internal(e.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_number_out_of_range_is_an_invalid_value() {
+        let error = number_out_of_range(
+            "Failed to parse the request body as JSON: points[0].vector[3]: number out of range at line 1 column 40",
+        )
+        .expect("out of range");
+        assert_eq!(error.status_and_code().1, "invalid_value");
+        assert!(
+            error
+                .to_string()
+                .starts_with("points[0].vector[3]: number out of range")
+        );
+        assert!(
+            number_out_of_range(
+                "Failed to parse the request body as JSON: expected value at line 1 column 1"
+            )
+            .is_none()
+        );
     }
 }

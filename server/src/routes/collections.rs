@@ -12,20 +12,22 @@ use trawl_proto::{
 
 use crate::convert;
 use crate::error::{ApiError, ApiJson};
-use crate::routes::blocking;
+use crate::routes::{BodyRejections, CollectionPath, Unavailable, blocking};
 use crate::state::AppState;
 
 /// Create a collection.
 #[utoipa::path(put, path = "/collections/{name}", tag = "collections", request_body = CreateCollection,
-    params(("name" = String, Path, description = "1 to 64 of [A-Za-z0-9_-], starting with a letter or digit")),
+    params(CollectionPath),
     responses(
         (status = 200, description = "Created", body = CollectionAck),
         (status = 409, description = "Exists already", body = ErrorBody),
+        (status = 413, description = "Body larger than --max-body-bytes", body = ErrorBody),
         (status = 422, description = "Invalid name or schema", body = ErrorBody),
+        BodyRejections, Unavailable,
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    Path(CollectionPath { name }): Path<CollectionPath>,
     ApiJson(request): ApiJson<CreateCollection>,
 ) -> Result<Json<CollectionAck>, ApiError> {
     let dims = match request.vector.dims {
@@ -82,7 +84,7 @@ pub async fn create(
 
 /// List collections.
 #[utoipa::path(get, path = "/collections", tag = "collections",
-    responses((status = 200, description = "Every collection", body = CollectionList)))]
+    responses((status = 200, description = "Every collection", body = CollectionList), Unavailable))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<CollectionList>, ApiError> {
     let collections = state
         .store()?
@@ -98,14 +100,15 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<CollectionList>,
 
 /// Describe a collection: schema, counts, memory and disk.
 #[utoipa::path(get, path = "/collections/{name}", tag = "collections",
-    params(("name" = String, Path, description = "Collection name")),
+    params(CollectionPath),
     responses(
         (status = 200, description = "The collection", body = CollectionInfo),
         (status = 404, description = "No such collection", body = ErrorBody),
+        Unavailable,
     ))]
 pub async fn info(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    Path(CollectionPath { name }): Path<CollectionPath>,
 ) -> Result<Json<CollectionInfo>, ApiError> {
     let collection = state.store()?.get(&name)?;
     let (config, stats) = blocking(move || Ok((collection.config(), collection.stats()))).await?;
@@ -151,14 +154,15 @@ fn parts(stats: &trawl_index::CollectionStats, in_memory: bool) -> BTreeMap<Stri
 
 /// Delete a collection and its files.
 #[utoipa::path(delete, path = "/collections/{name}", tag = "collections",
-    params(("name" = String, Path, description = "Collection name")),
+    params(CollectionPath),
     responses(
         (status = 200, description = "Deleted", body = CollectionAck),
         (status = 404, description = "No such collection", body = ErrorBody),
+        Unavailable,
     ))]
 pub async fn delete(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    Path(CollectionPath { name }): Path<CollectionPath>,
 ) -> Result<Json<CollectionAck>, ApiError> {
     let store = state.store()?.clone();
     let deleted = name.clone();
@@ -182,14 +186,15 @@ pub struct SnapshotAck {
 
 /// Write a snapshot and truncate the write-ahead log it covers.
 #[utoipa::path(post, path = "/collections/{name}/snapshots", tag = "collections",
-    params(("name" = String, Path, description = "Collection name")),
+    params(CollectionPath),
     responses(
         (status = 200, description = "Snapshot written", body = SnapshotAck),
         (status = 404, description = "No such collection", body = ErrorBody),
+        Unavailable,
     ))]
 pub async fn snapshot(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    Path(CollectionPath { name }): Path<CollectionPath>,
 ) -> Result<Json<SnapshotAck>, ApiError> {
     let collection = state.store()?.get(&name)?;
     let info = blocking(move || Ok(collection.snapshot()?)).await?;

@@ -10,17 +10,17 @@ use trawl_proto::{
 };
 
 use crate::error::{ApiError, ApiJson};
+use crate::routes::{BodyRejections, Unavailable};
 use crate::state::AppState;
 
 /// Embed texts as float, Matryoshka, binary or multi-vector embeddings.
 #[utoipa::path(post, path = "/embed", tag = "embed", request_body = EmbedRequest,
     responses(
         (status = 200, description = "One embedding per input", body = EmbedResponse),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 413, description = "Too many inputs or too large a body", body = ErrorBody),
         (status = 422, description = "Invalid field value", body = ErrorBody),
         (status = 429, description = "The embedding queue is full", body = ErrorBody),
-        (status = 503, description = "Not ready or overloaded", body = ErrorBody),
+        BodyRejections, Unavailable,
     ))]
 pub async fn embed(
     State(state): State<AppState>,

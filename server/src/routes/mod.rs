@@ -7,8 +7,60 @@ pub mod openai;
 pub mod points;
 pub mod search;
 
+use trawl_proto::ErrorBody;
+
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// The `{name}` path parameter of the collection routes.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CollectionPath {
+    /// Collection name: 1 to 64 of `[A-Za-z0-9_-]`, starting with a letter or
+    /// digit (the rule the store checks).
+    #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+    pub name: String,
+}
+
+/// The `{name}` and `{id}` path parameters of `GET /collections/{name}/points/{id}`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct PointPath {
+    /// Collection name.
+    #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+    pub name: String,
+    /// Point id: an unsigned integer or a UUID (hyphenated; the simple and
+    /// braced forms are read too).
+    #[param(
+        pattern = "^([0-9]{1,20}|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$"
+    )]
+    pub id: String,
+}
+
+/// What a route with a JSON body answers before its handler runs, listed in
+/// each such route's `responses(...)` so that the document names them.
+#[derive(utoipa::IntoResponses)]
+pub enum BodyRejections {
+    /// The body is not valid JSON (or not UTF-8).
+    #[response(status = 400, description = "Malformed JSON")]
+    Malformed(ErrorBody),
+    /// The request does not declare `Content-Type: application/json`.
+    #[response(
+        status = 415,
+        description = "The body is not declared as application/json"
+    )]
+    UnsupportedMediaType(ErrorBody),
+}
+
+/// What every API route (not the probes) answers when the server cannot take
+/// the request: at its concurrency limit, past the request timeout, or before
+/// storage is open.
+#[derive(utoipa::IntoResponses)]
+pub enum Unavailable {
+    /// Overloaded, timed out or not ready.
+    #[response(status = 503, description = "Overloaded, timed out, or not ready yet")]
+    Unavailable(ErrorBody),
+}
 
 /// Runs CPU or disk work on the blocking pool, never on the async workers.
 pub async fn blocking<T: Send + 'static>(

@@ -11,17 +11,17 @@ use trawl_proto::{
 
 use crate::error::{ApiError, ApiJson};
 use crate::routes::embed::{Output, run_encoder};
+use crate::routes::{BodyRejections, Unavailable};
 use crate::state::AppState;
 
 /// Embed texts in the shape of OpenAI's embeddings API.
 #[utoipa::path(post, path = "/v1/embeddings", tag = "embed", request_body = OpenAiEmbeddingsRequest,
     responses(
         (status = 200, description = "One embedding per input", body = OpenAiEmbeddingsResponse),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 413, description = "Too many inputs or too large a body", body = ErrorBody),
         (status = 422, description = "Invalid field value", body = ErrorBody),
         (status = 429, description = "The embedding queue is full", body = ErrorBody),
-        (status = 503, description = "Not ready or overloaded", body = ErrorBody),
+        BodyRejections, Unavailable,
     ))]
 pub async fn embeddings(
     State(state): State<AppState>,

@@ -10,21 +10,23 @@ use trawl_proto::{
 
 use crate::convert;
 use crate::error::{ApiError, ApiJson};
-use crate::routes::{Vectors, blocking};
+use crate::routes::{BodyRejections, CollectionPath, PointPath, Unavailable, Vectors, blocking};
 use crate::state::AppState;
 
 /// Insert or replace points. Acknowledged writes are durable (fsynced) and searchable.
 #[utoipa::path(put, path = "/collections/{name}/points", tag = "points", request_body = UpsertPoints,
-    params(("name" = String, Path, description = "Collection name")),
+    params(CollectionPath),
     responses(
         (status = 200, description = "Written", body = UpsertResult),
         (status = 404, description = "No such collection", body = ErrorBody),
         (status = 413, description = "Too many points", body = ErrorBody),
         (status = 422, description = "Bad vector, id or field", body = ErrorBody),
+        (status = 429, description = "The embedding queue is full (points given as text)", body = ErrorBody),
+        BodyRejections, Unavailable,
     ))]
 pub async fn upsert(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    Path(CollectionPath { name }): Path<CollectionPath>,
     ApiJson(request): ApiJson<UpsertPoints>,
 ) -> Result<Json<UpsertResult>, ApiError> {
     let collection = state.store()?.get(&name)?;
@@ -66,15 +68,17 @@ pub async fn upsert(
 
 /// Delete points by ids or by filter.
 #[utoipa::path(post, path = "/collections/{name}/points/delete", tag = "points", request_body = DeletePoints,
-    params(("name" = String, Path, description = "Collection name")),
+    params(CollectionPath),
     responses(
         (status = 200, description = "Deleted", body = DeleteResult),
         (status = 404, description = "No such collection", body = ErrorBody),
+        (status = 413, description = "Body larger than --max-body-bytes", body = ErrorBody),
         (status = 422, description = "Neither or both of ids and filter, or a bad filter", body = ErrorBody),
+        BodyRejections, Unavailable,
     ))]
 pub async fn delete(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    Path(CollectionPath { name }): Path<CollectionPath>,
     ApiJson(request): ApiJson<DeletePoints>,
 ) -> Result<Json<DeleteResult>, ApiError> {
     let collection = state.store()?.get(&name)?;
@@ -104,15 +108,16 @@ pub async fn delete(
 
 /// Get one point.
 #[utoipa::path(get, path = "/collections/{name}/points/{id}", tag = "points",
-    params(("name" = String, Path, description = "Collection name"), ("id" = String, Path, description = "Integer or UUID")),
+    params(PointPath),
     responses(
         (status = 200, description = "The point", body = PointRecord),
         (status = 404, description = "No such collection or point", body = ErrorBody),
         (status = 422, description = "Malformed id", body = ErrorBody),
+        Unavailable,
     ))]
 pub async fn get(
     State(state): State<AppState>,
-    Path((name, id)): Path<(String, String)>,
+    Path(PointPath { name, id }): Path<PointPath>,
 ) -> Result<Json<PointRecord>, ApiError> {
     let collection = state.store()?.get(&name)?;
     let api_id = match id.parse::<u64>() {

@@ -11,20 +11,23 @@ use trawl_proto::{
 
 use crate::convert;
 use crate::error::{ApiError, ApiJson};
-use crate::routes::{Vectors, blocking};
+use crate::routes::{BodyRejections, CollectionPath, Unavailable, Vectors, blocking};
 use crate::state::AppState;
 
 /// Find the nearest points to a vector or a text, optionally filtered.
 #[utoipa::path(post, path = "/collections/{name}/search", tag = "search", request_body = SearchRequest,
-    params(("name" = String, Path, description = "Collection name")),
+    params(CollectionPath),
     responses(
         (status = 200, description = "Hits, best first", body = SearchResponse),
         (status = 404, description = "No such collection", body = ErrorBody),
+        (status = 413, description = "Body larger than --max-body-bytes, or too many query tokens", body = ErrorBody),
         (status = 422, description = "Bad vector, filter or parameter", body = ErrorBody),
+        (status = 429, description = "The embedding queue is full (text queries)", body = ErrorBody),
+        BodyRejections, Unavailable,
     ))]
 pub async fn search(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    Path(CollectionPath { name }): Path<CollectionPath>,
     ApiJson(request): ApiJson<SearchRequest>,
 ) -> Result<Json<SearchResponse>, ApiError> {
     let collection = state.store()?.get(&name)?;
@@ -34,16 +37,18 @@ pub async fn search(
 
 /// Run several searches in one request.
 #[utoipa::path(post, path = "/collections/{name}/search/batch", tag = "search", request_body = BatchSearchRequest,
-    params(("name" = String, Path, description = "Collection name")),
+    params(CollectionPath),
     responses(
         (status = 200, description = "One answer per search", body = BatchSearchResponse),
         (status = 404, description = "No such collection", body = ErrorBody),
         (status = 413, description = "Too many searches", body = ErrorBody),
         (status = 422, description = "Bad vector, filter or parameter", body = ErrorBody),
+        (status = 429, description = "The embedding queue is full (text queries)", body = ErrorBody),
+        BodyRejections, Unavailable,
     ))]
 pub async fn batch(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    Path(CollectionPath { name }): Path<CollectionPath>,
     ApiJson(request): ApiJson<BatchSearchRequest>,
 ) -> Result<Json<BatchSearchResponse>, ApiError> {
     let collection = state.store()?.get(&name)?;
