@@ -12,7 +12,9 @@ use trawl_proto::{
 
 use crate::convert;
 use crate::error::{ApiError, ApiJson};
-use crate::routes::{BodyRejections, CollectionPath, Unavailable, blocking};
+use crate::routes::{
+    BodyRejections, CollectionPath, KeyRequired, ReadOnlyKey, Unavailable, blocking,
+};
 use crate::state::AppState;
 
 /// Create a collection.
@@ -23,7 +25,7 @@ use crate::state::AppState;
         (status = 409, description = "Exists already", body = ErrorBody),
         (status = 413, description = "Body larger than --max-body-bytes", body = ErrorBody),
         (status = 422, description = "Invalid name or schema", body = ErrorBody),
-        BodyRejections, Unavailable,
+        BodyRejections, Unavailable, KeyRequired, ReadOnlyKey,
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -84,7 +86,7 @@ pub async fn create(
 
 /// List collections.
 #[utoipa::path(get, path = "/collections", tag = "collections",
-    responses((status = 200, description = "Every collection", body = CollectionList), Unavailable))]
+    responses((status = 200, description = "Every collection", body = CollectionList), Unavailable, KeyRequired))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<CollectionList>, ApiError> {
     let collections = state
         .store()?
@@ -104,7 +106,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<CollectionList>,
     responses(
         (status = 200, description = "The collection", body = CollectionInfo),
         (status = 404, description = "No such collection", body = ErrorBody),
-        Unavailable,
+        Unavailable, KeyRequired,
     ))]
 pub async fn info(
     State(state): State<AppState>,
@@ -158,7 +160,7 @@ fn parts(stats: &trawl_index::CollectionStats, in_memory: bool) -> BTreeMap<Stri
     responses(
         (status = 200, description = "Deleted", body = CollectionAck),
         (status = 404, description = "No such collection", body = ErrorBody),
-        Unavailable,
+        Unavailable, KeyRequired, ReadOnlyKey,
     ))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -190,7 +192,7 @@ pub struct SnapshotAck {
     responses(
         (status = 200, description = "Snapshot written", body = SnapshotAck),
         (status = 404, description = "No such collection", body = ErrorBody),
-        Unavailable,
+        Unavailable, KeyRequired, ReadOnlyKey,
     ))]
 pub async fn snapshot(
     State(state): State<AppState>,

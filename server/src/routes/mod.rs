@@ -62,6 +62,26 @@ pub enum Unavailable {
     Unavailable(ErrorBody),
 }
 
+/// What every API route answers when the server has API keys and the request
+/// carries none, or a wrong one (see the README's Security section).
+#[derive(utoipa::IntoResponses)]
+pub enum KeyRequired {
+    /// No valid key.
+    #[response(
+        status = 401,
+        description = "The server has API keys and the request carries no valid one"
+    )]
+    Unauthorized(ErrorBody),
+}
+
+/// What a route that changes data answers to the read-only key.
+#[derive(utoipa::IntoResponses)]
+pub enum ReadOnlyKey {
+    /// A write with the read-only key.
+    #[response(status = 403, description = "The read-only API key cannot change data")]
+    Forbidden(ErrorBody),
+}
+
 /// Runs CPU or disk work on the blocking pool, never on the async workers.
 pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,

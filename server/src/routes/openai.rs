@@ -11,7 +11,7 @@ use trawl_proto::{
 
 use crate::error::{ApiError, ApiJson};
 use crate::routes::embed::{Output, run_encoder};
-use crate::routes::{BodyRejections, Unavailable};
+use crate::routes::{BodyRejections, KeyRequired, Unavailable};
 use crate::state::AppState;
 
 /// Embed texts in the shape of OpenAI's embeddings API.
@@ -21,7 +21,7 @@ use crate::state::AppState;
         (status = 413, description = "Too many inputs or too large a body", body = ErrorBody),
         (status = 422, description = "Invalid field value", body = ErrorBody),
         (status = 429, description = "The embedding queue is full", body = ErrorBody),
-        BodyRejections, Unavailable,
+        BodyRejections, Unavailable, KeyRequired,
     ))]
 pub async fn embeddings(
     State(state): State<AppState>,

@@ -10,7 +10,10 @@ use trawl_proto::{
 
 use crate::convert;
 use crate::error::{ApiError, ApiJson};
-use crate::routes::{BodyRejections, CollectionPath, PointPath, Unavailable, Vectors, blocking};
+use crate::routes::{
+    BodyRejections, CollectionPath, KeyRequired, PointPath, ReadOnlyKey, Unavailable, Vectors,
+    blocking,
+};
 use crate::state::AppState;
 
 /// Insert or replace points. Acknowledged writes are durable (fsynced) and searchable.
@@ -22,7 +25,7 @@ use crate::state::AppState;
         (status = 413, description = "Too many points", body = ErrorBody),
         (status = 422, description = "Bad vector, id or field", body = ErrorBody),
         (status = 429, description = "The embedding queue is full (points given as text)", body = ErrorBody),
-        BodyRejections, Unavailable,
+        BodyRejections, Unavailable, KeyRequired, ReadOnlyKey,
     ))]
 pub async fn upsert(
     State(state): State<AppState>,
@@ -74,7 +77,7 @@ pub async fn upsert(
         (status = 404, description = "No such collection", body = ErrorBody),
         (status = 413, description = "Body larger than --max-body-bytes", body = ErrorBody),
         (status = 422, description = "Neither or both of ids and filter, or a bad filter", body = ErrorBody),
-        BodyRejections, Unavailable,
+        BodyRejections, Unavailable, KeyRequired, ReadOnlyKey,
     ))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -113,7 +116,7 @@ pub async fn delete(
         (status = 200, description = "The point", body = PointRecord),
         (status = 404, description = "No such collection or point", body = ErrorBody),
         (status = 422, description = "Malformed id", body = ErrorBody),
-        Unavailable,
+        Unavailable, KeyRequired,
     ))]
 pub async fn get(
     State(state): State<AppState>,

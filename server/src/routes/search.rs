@@ -11,7 +11,7 @@ use trawl_proto::{
 
 use crate::convert;
 use crate::error::{ApiError, ApiJson};
-use crate::routes::{BodyRejections, CollectionPath, Unavailable, Vectors, blocking};
+use crate::routes::{BodyRejections, CollectionPath, KeyRequired, Unavailable, Vectors, blocking};
 use crate::state::AppState;
 
 /// Find the nearest points to a vector or a text, optionally filtered.
@@ -23,7 +23,7 @@ use crate::state::AppState;
         (status = 413, description = "Body larger than --max-body-bytes, or too many query tokens", body = ErrorBody),
         (status = 422, description = "Bad vector, filter or parameter", body = ErrorBody),
         (status = 429, description = "The embedding queue is full (text queries)", body = ErrorBody),
-        BodyRejections, Unavailable,
+        BodyRejections, Unavailable, KeyRequired,
     ))]
 pub async fn search(
     State(state): State<AppState>,
@@ -44,7 +44,7 @@ pub async fn search(
         (status = 413, description = "Too many searches", body = ErrorBody),
         (status = 422, description = "Bad vector, filter or parameter", body = ErrorBody),
         (status = 429, description = "The embedding queue is full (text queries)", body = ErrorBody),
-        BodyRejections, Unavailable,
+        BodyRejections, Unavailable, KeyRequired,
     ))]
 pub async fn batch(
     State(state): State<AppState>,

@@ -153,6 +153,15 @@ async fn api_keys_open_what_they_should_and_nothing_else() {
     .await;
     assert_eq!(status, 200, "{body}");
 
+    // The API document says so.
+    let (_, doc, _) = call(&server, Method::GET, "/openapi.json", None, None).await;
+    let responses = |path: &str, method: &str| doc["paths"][path][method]["responses"].clone();
+    assert!(responses("/collections", "get")["401"].is_object());
+    assert!(responses("/collections/{name}/search", "post")["401"].is_object());
+    assert!(responses("/collections/{name}/search", "post")["403"].is_null());
+    assert!(responses("/collections/{name}", "put")["403"].is_object());
+    assert!(responses("/collections/{name}/points", "put")["403"].is_object());
+
     // Neither key ever reaches the log.
     let log = server.log();
     assert!(
