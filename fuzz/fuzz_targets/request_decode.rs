@@ -4,7 +4,7 @@
 //! (`serde_path_to_error` over a slice deserializer, then `end()`) and, as a
 //! cross-check, with plain `serde_json::from_slice`; the two must agree. A
 //! body that parses then goes where the route handler sends it, through the
-//! mirrored HTTP-layer checks of `trawl_fuzz::convert`:
+//! server's conversions, through `trawl_fuzz::convert`:
 //!
 //! - search and batch search: a real `Collection::search` on each fixture
 //!   collection (filter validation, vector checks, `ef`, `oversample`, the

@@ -5,9 +5,9 @@
 //! collections (search, upsert, delete, create) and write-ahead log. What lives
 //! here is only what the HTTP layer would otherwise provide:
 //!
-//! - [`convert`]: the API → domain conversions of `server/src/convert.rs` and
-//!   the checks the route handlers make before calling the index, mirrored so
-//!   that the targets need neither axum nor the ONNX encoders;
+//! - [`convert`]: the server's API → domain conversions
+//!   (`trawl_server::convert`), and the per-item vector check the handlers make
+//!   (repeated: the server's is tied to the encoder queue);
 //! - [`fixture`]: a fixed payload and schema, and small collections built once
 //!   per process and never written to afterwards;
 //! - [`scratch`]: per-input directories under the system temp directory, for

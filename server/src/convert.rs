@@ -174,3 +174,52 @@ pub fn stored_vector(
         (Some(stored), None)
     }
 }
+
+/// The collection a create request asks for, with `dims` resolved (the
+/// request's, or the default encoder's) and checked against `max_dims`
+/// (`--max-dims`); `Store::create` validates the rest.
+pub fn collection_config(
+    request: &trawl_proto::CreateCollection,
+    dims: usize,
+    max_dims: usize,
+) -> Result<trawl_index::CollectionConfig, ApiError> {
+    use trawl_index::{HnswParams, Layout};
+    if dims > max_dims {
+        return Err(ApiError::invalid(
+            "vector.dims",
+            format!("must be at most {max_dims} (--max-dims), got {dims}"),
+        ));
+    }
+    let layout = Layout::parse(&request.vector.layout)?;
+    let muvera = match (layout, request.vector.muvera) {
+        (Layout::Multivector, Some(given)) if given.fde_dims.is_some() => {
+            return Err(ApiError::invalid(
+                "vector.muvera.fde_dims",
+                "is derived (r_reps · 2^k_sim · d_proj, or final_dims); set those instead",
+            ));
+        }
+        (Layout::Multivector, given) => Some(muvera(&given.unwrap_or_default())),
+        (_, Some(_)) => {
+            return Err(ApiError::invalid(
+                "vector.muvera",
+                "MUVERA parameters apply to the multivector layout only",
+            ));
+        }
+        (_, None) => None,
+    };
+    Ok(trawl_index::CollectionConfig {
+        dims,
+        metric: metric(request.vector.metric),
+        layout,
+        muvera,
+        hnsw: HnswParams {
+            m: request.vector.hnsw.m,
+            ef_construction: request.vector.hnsw.ef_construction,
+        },
+        payload_schema: request
+            .payload_indexes
+            .iter()
+            .map(|(k, t)| (k.clone(), payload_type(*t)))
+            .collect(),
+    })
+}

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use trawl_index::{CollectionConfig, HnswParams, Layout};
 use trawl_proto::{
     CollectionAck, CollectionInfo, CollectionList, CollectionSummary, CreateCollection, ErrorBody,
     HnswConfig, MemoryInfo, VectorConfig,
@@ -36,45 +35,7 @@ pub async fn create(
         Some(dims) => dims,
         None => state.embedder()?.spec().dims,
     };
-    let max_dims = state.config().limits.max_dims;
-    if dims > max_dims {
-        return Err(ApiError::invalid(
-            "vector.dims",
-            format!("must be at most {max_dims} (--max-dims), got {dims}"),
-        ));
-    }
-    let layout = Layout::parse(&request.vector.layout)?;
-    let muvera = match (layout, request.vector.muvera) {
-        (Layout::Multivector, Some(given)) if given.fde_dims.is_some() => {
-            return Err(ApiError::invalid(
-                "vector.muvera.fde_dims",
-                "is derived (r_reps · 2^k_sim · d_proj, or final_dims); set those instead",
-            ));
-        }
-        (Layout::Multivector, given) => Some(convert::muvera(&given.unwrap_or_default())),
-        (_, Some(_)) => {
-            return Err(ApiError::invalid(
-                "vector.muvera",
-                "MUVERA parameters apply to the multivector layout only",
-            ));
-        }
-        (_, None) => None,
-    };
-    let config = CollectionConfig {
-        dims,
-        metric: convert::metric(request.vector.metric),
-        layout,
-        muvera,
-        hnsw: HnswParams {
-            m: request.vector.hnsw.m,
-            ef_construction: request.vector.hnsw.ef_construction,
-        },
-        payload_schema: request
-            .payload_indexes
-            .iter()
-            .map(|(k, t)| (k.clone(), convert::payload_type(*t)))
-            .collect(),
-    };
+    let config = convert::collection_config(&request, dims, state.config().limits.max_dims)?;
     let store = state.store()?.clone();
     let created = name.clone();
     blocking(move || Ok(store.create(&created, config)?)).await?;
