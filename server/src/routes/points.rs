@@ -150,7 +150,7 @@ fn check_payload(payload: &Payload, field: &str, state: &AppState) -> Result<(),
             got: depth,
         });
     }
-    let bytes = serde_json::to_vec(payload).map_or(usize::MAX, |b| b.len());
+    let bytes = json_len(payload);
     if bytes > limits.max_payload_bytes {
         return Err(ApiError::LimitExceeded {
             field: format!("{field} (bytes)"),
@@ -168,5 +168,24 @@ fn depth(value: &Value) -> usize {
         Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
         Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
         _ => 0,
+    }
+}
+
+/// Length of `payload` as compact JSON, counted without building the text.
+fn json_len(payload: &Payload) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, payload) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
     }
 }
