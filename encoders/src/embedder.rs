@@ -59,7 +59,7 @@ impl EmbedderConfig {
             limits: BatchLimits {
                 max_batch_tokens: 1_024,
                 max_batch_size: 64,
-                batch_overhead_tokens: 32,
+                batch_overhead_tokens: crate::queue::DEFAULT_BATCH_OVERHEAD_TOKENS,
             },
             queue_capacity: 1_024,
         }

@@ -34,7 +34,7 @@ mod tokenize;
 
 pub use embedder::{Embedder, EmbedderConfig, MAX_DEFAULT_SESSIONS, default_sessions};
 pub use error::{EncodeError, Result};
-pub use queue::{BatchLimits, BatchObserver, BatchStats};
+pub use queue::{BatchLimits, BatchObserver, BatchStats, DEFAULT_BATCH_OVERHEAD_TOKENS};
 pub use runtime::init_runtime;
 pub use session::{Encoded, OnnxEncoder, SessionOptions, normalize, pool};
 pub use spec::{ModelSpec, Pooling, Precision, SPEC_FILE};

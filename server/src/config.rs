@@ -168,7 +168,7 @@ pub struct ModelConfig {
     /// The fixed cost of one batch in padded tokens' worth of model time: a
     /// text joins a batch only if that does not raise the batch's cost per real
     /// token, so lengths are grouped and little padding is computed.
-    #[arg(long, env = "TRAWL_BATCH_OVERHEAD_TOKENS", default_value_t = 32)]
+    #[arg(long, env = "TRAWL_BATCH_OVERHEAD_TOKENS", default_value_t = trawl_encoders::DEFAULT_BATCH_OVERHEAD_TOKENS)]
     pub batch_overhead_tokens: usize,
     /// Texts that may wait for the encoder at once; past that, embed requests get 429.
     #[arg(long, env = "TRAWL_QUEUE_CAPACITY", default_value_t = 2_048)]

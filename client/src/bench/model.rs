@@ -31,7 +31,7 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = 64)]
     pub max_batch_size: usize,
     /// The fixed cost of one batch in padded tokens (see `trawl serve --help`).
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = trawl_encoders::DEFAULT_BATCH_OVERHEAD_TOKENS)]
     pub batch_overhead_tokens: usize,
     /// Let idle ONNX Runtime intra-op threads spin (`true` or `false`).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
