@@ -11,10 +11,14 @@
 //!   Plane 0 holds the signs of `x` with scale `s₀ = mean|x|`; plane `p` holds
 //!   the signs of the residual `rₚ = x − Σ_{i<p} sᵢ·bᵢ` with `sₚ = mean|rₚ|`
 //!   (the scale that minimises ‖rₚ − s·sign(rₚ)‖). The vector is reconstructed
-//!   as `Σ sₚ·bₚ` with `bₚ ∈ {−1, +1}ᵈ`. Scoring is asymmetric: the float query
-//!   against the codes, `q·x̂ = Σₚ sₚ (2·Σ_{j: bit set} qⱼ − Σⱼ qⱼ)`, where the
-//!   inner sum comes from per-byte lookup tables built once per query. A row
-//!   is `b` planes of words, then the `b` scales as `f32` bits, two per word.
+//!   as `Σ sₚ·bₚ` with `bₚ ∈ {−1, +1}ᵈ`. A row is `b` planes of words, then
+//!   the `b` scales as `f32` bits, two per word.
+//!
+//! Binary codes are scored asymmetrically: the float query against the codes,
+//! `q·x̂ = Σₚ sₚ (2·Σ_{j: bit set} qⱼ − Σⱼ qⱼ)`. As in RaBitQ (Gao & Long,
+//! 2024), the query is quantised once to 4-bit levels `qⱼ ≈ lo + Δ·uⱼ` and
+//! bit-sliced, so the inner sum is `lo·popcount(c) + Δ·Σₖ 2ᵏ·popcount(c ∧ Uₖ)`:
+//! five `popcnt`s per code word, no table lookups.
 //! - **matryoshka:k**: the first `k` components, renormalised for cosine.
 //!
 //! Scores are "higher is better" and comparable within one query only; they
@@ -108,16 +112,7 @@ impl CodeSpec {
                 encode_binary(query, 1, &mut words);
                 QueryCode::Bits(words)
             }
-            CodeKind::Binary { .. } => {
-                let (lut, delta, base) = byte_tables(query);
-                QueryCode::Tables {
-                    lut,
-                    delta,
-                    base,
-                    sum: query.iter().sum(),
-                    norm: distance::dot(query, query).sqrt(),
-                }
-            }
+            CodeKind::Binary { .. } => QueryCode::Planes(QueryPlanes::new(query)),
             CodeKind::Prefix { .. } => {
                 let mut floats = Vec::with_capacity(self.floats());
                 self.encode(query, &mut Vec::new(), &mut floats);
@@ -156,8 +151,8 @@ impl CodeSpec {
     pub fn api_score(&self, query: &QueryCode, coarse: f32) -> f32 {
         match (query, self.kind, self.metric) {
             (QueryCode::Bits(_), _, _) => 1.0 + 2.0 * coarse / self.dims as f32,
-            (QueryCode::Tables { norm, .. }, CodeKind::Binary { bits: 1 }, _) => {
-                coarse / (norm * (self.dims as f32).sqrt()).max(f32::MIN_POSITIVE)
+            (QueryCode::Planes(q), CodeKind::Binary { bits: 1 }, _) => {
+                coarse / (q.norm * (self.dims as f32).sqrt()).max(f32::MIN_POSITIVE)
             }
             (_, CodeKind::Prefix { .. }, Metric::L2) => -(-coarse).max(0.0).sqrt(),
             _ => coarse,
@@ -170,26 +165,72 @@ impl CodeSpec {
 pub enum QueryCode {
     /// The query's own sign bits (1-bit codes).
     Bits(Vec<u64>),
-    /// Per-byte tables: the sum of the query's components at the set bits of
-    /// byte value `v` in byte `i` is about `delta · lut[i·256 + v] + min_i`,
-    /// quantised to `u8` so that the tables (a quarter of the `f32` size:
-    /// 12 KiB for 384 dimensions) stay in the L1 cache; `base` is Σᵢ minᵢ and
-    /// `sum` is Σ q. A code's sum is then `delta · Σ lut + base`, within
-    /// `bytes · delta / 2` of the exact one.
-    Tables {
-        /// The quantised tables.
-        lut: Vec<u8>,
-        /// The quantisation step.
-        delta: f32,
-        /// Σ of each table's minimum.
-        base: f32,
-        /// The sum of the query's components.
-        sum: f32,
-        /// The query's Euclidean norm.
-        norm: f32,
-    },
+    /// The query quantised and bit-sliced (binary codes).
+    Planes(QueryPlanes),
     /// The query's prefix.
     Prefix(Vec<f32>),
+}
+
+/// A query quantised to [`distance::QUERY_PLANES`]-bit levels `qⱼ ≈ lo + delta·uⱼ`,
+/// bit-sliced for [`distance::plane_counts`].
+#[derive(Debug, Clone)]
+pub struct QueryPlanes {
+    /// `planes[k·W + w]`: bit `k` of `uⱼ` for the 64 components of word `w`
+    /// (`W` words per plane).
+    planes: Vec<u64>,
+    lo: f32,
+    delta: f32,
+    /// Σ of the quantised components.
+    sum: f32,
+    /// The query's Euclidean norm.
+    norm: f32,
+}
+
+impl QueryPlanes {
+    fn new(q: &[f32]) -> Self {
+        const P: usize = distance::QUERY_PLANES;
+        let levels = ((1u32 << P) - 1) as f32;
+        let lo = q.iter().copied().fold(f32::INFINITY, f32::min);
+        let hi = q.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let (lo, delta) = if q.is_empty() {
+            (0.0, 1.0)
+        } else if hi > lo {
+            (lo, (hi - lo) / levels)
+        } else {
+            (lo, 1.0)
+        };
+        let words = words_per_plane(q.len());
+        let mut planes = vec![0u64; words * P];
+        let mut sum = 0f64;
+        for (j, &x) in q.iter().enumerate() {
+            // Nearest level; `as` saturates, so rounding cannot leave the range.
+            let u = (((x - lo) / delta).round() as u32).min(levels as u32);
+            sum += f64::from(lo + delta * u as f32);
+            for k in 0..P {
+                planes[k * words + j / 64] |= u64::from((u >> k) & 1) << (j % 64);
+            }
+        }
+        Self {
+            planes,
+            lo,
+            delta,
+            sum: sum as f32,
+            norm: distance::dot(q, q).sqrt(),
+        }
+    }
+
+    /// The quantisation step: each component is within `delta / 2` of the query's.
+    pub fn delta(&self) -> f32 {
+        self.delta
+    }
+
+    /// `q̃·b` for a plane `b ∈ {−1, +1}ᵈ` given by its set bits:
+    /// `2·Σ_{set} q̃ⱼ − Σ q̃ⱼ`, with `q̃` the quantised query.
+    #[inline]
+    fn dot(&self, plane: &[u64]) -> f32 {
+        let (set, weighted) = distance::plane_counts(plane, &self.planes);
+        2.0 * (self.lo * set as f32 + self.delta * weighted as f32) - self.sum
+    }
 }
 
 fn normalise(v: &mut [f32]) {
@@ -279,51 +320,6 @@ fn reconstructed_dot(a: &[u64], b: &[u64], planes: usize, dims: usize) -> f32 {
     total
 }
 
-/// Per-byte lookup tables of `q`, quantised (see [`QueryCode::Tables`]):
-/// `(tables, delta, base)`.
-fn byte_tables(q: &[f32]) -> (Vec<u8>, f32, f32) {
-    let bytes = words_per_plane(q.len()) * 8;
-    let component = |i: usize, bit: usize| q.get(i * 8 + bit).copied().unwrap_or(0.0);
-    // Table `i` spans [Σ negative, Σ positive] of its 8 components, a range of
-    // Σ |q_j|: the bounds and the common step come from the query directly,
-    // before any table is built.
-    let bounds: Vec<f32> = (0..bytes)
-        .map(|i| (0..8).map(|bit| component(i, bit).min(0.0)).sum())
-        .collect();
-    let range = (0..bytes)
-        .map(|i| (0..8).map(|bit| component(i, bit).abs()).sum::<f32>())
-        .fold(0f32, f32::max);
-    let delta = if range > 0.0 { range / 255.0 } else { 1.0 };
-    let inv = 1.0 / delta;
-    let mut lut = vec![0u8; bytes * 256];
-    let mut exact = [0f32; 256];
-    for (i, (table, lo)) in lut.chunks_exact_mut(256).zip(&bounds).enumerate() {
-        for v in 1..256usize {
-            let low = v.trailing_zeros() as usize;
-            exact[v] = exact[v & (v - 1)] + component(i, low);
-        }
-        for (out, x) in table.iter_mut().zip(&exact) {
-            // Round half up; `as` saturates below 0 and above 255.
-            *out = ((x - lo) * inv + 0.5) as u8;
-        }
-    }
-    (lut, delta, bounds.iter().sum())
-}
-
-/// Σ over a plane's bytes of the query's quantised table entries.
-#[inline]
-fn table_sum(lut: &[u8], plane: &[u64]) -> u32 {
-    let mut acc = [0u32; 4];
-    for (w, word) in plane.iter().enumerate() {
-        let tables = &lut[w * 2048..(w + 1) * 2048];
-        let bytes = word.to_le_bytes();
-        for (b, byte) in bytes.iter().enumerate() {
-            acc[b % 4] += u32::from(tables[b * 256 + usize::from(*byte)]);
-        }
-    }
-    acc.iter().sum()
-}
-
 /// Codes of every offset, in memory.
 #[derive(Debug)]
 pub struct Codes {
@@ -396,26 +392,18 @@ impl Scorer for CodeScorer<'_> {
         let spec = &self.codes.spec;
         match self.query {
             QueryCode::Bits(q) => -(distance::hamming(q, self.codes.words(o)) as f32),
-            QueryCode::Tables {
-                lut,
-                delta,
-                base,
-                sum,
-                ..
-            } => {
+            QueryCode::Planes(q) => {
                 let CodeKind::Binary { bits } = spec.kind else {
                     return f32::NEG_INFINITY;
                 };
-                // q·b for a plane b of ±1: 2·(Σ q at set bits) − Σ q.
-                let dot = |plane: &[u64]| 2.0 * (delta * table_sum(lut, plane) as f32 + base) - sum;
                 let planes = usize::from(bits);
                 let row = self.codes.words(o);
                 if planes == 1 {
-                    return dot(row);
+                    return q.dot(row);
                 }
                 let wpp = words_per_plane(spec.dims);
                 (0..planes)
-                    .map(|p| scale(row, planes, wpp, p) * dot(&row[p * wpp..(p + 1) * wpp]))
+                    .map(|p| scale(row, planes, wpp, p) * q.dot(&row[p * wpp..(p + 1) * wpp]))
                     .sum()
             }
             QueryCode::Prefix(q) => match spec.metric {
@@ -525,32 +513,40 @@ mod tests {
     #[test]
     fn asymmetric_scores_equal_the_dot_product_with_the_reconstruction() {
         for dims in [5, 64, 100, 384] {
-            for bits in [2u8, 4] {
+            for bits in [1u8, 2, 4] {
                 let s = spec(CodeKind::Binary { bits }, dims);
                 let mut codes = Codes::new(s);
                 let vs: Vec<Vec<f32>> = (0..20).map(|i| random(dims, 100 + i)).collect();
                 vs.iter().for_each(|v| codes.push(v));
                 let q = random(dims, 7);
                 let qc = s.query(&q);
-                let QueryCode::Tables { delta, .. } = qc else {
-                    panic!("residual codes use tables");
+                let QueryCode::Planes(planes) = &qc else {
+                    panic!("residual codes use the query's planes");
                 };
+                let delta = planes.delta();
                 let scorer = codes.scorer(&qc);
                 for o in 0..20u32 {
                     let r = reconstruct(codes.words(o), bits, dims);
                     let want: f32 = q.iter().zip(&r).map(|(a, b)| a * b).sum();
                     let got = scorer.score(o);
-                    // Each table entry is within delta / 2 of its exact sum;
-                    // a plane's dot product doubles the table sum.
+                    // Each quantised component is within delta / 2 of the
+                    // query's, so a plane's dot product is within dims · delta / 2.
                     let wpp = words_per_plane(dims);
-                    let scales: f32 = (0..usize::from(bits))
-                        .map(|p| scale(codes.words(o), usize::from(bits), wpp, p))
-                        .sum();
-                    let bound = scales * (wpp * 8) as f32 * delta + 1e-5;
+                    let scales: f32 = if bits == 1 {
+                        1.0
+                    } else {
+                        (0..usize::from(bits))
+                            .map(|p| scale(codes.words(o), usize::from(bits), wpp, p))
+                            .sum()
+                    };
+                    let bound = scales * dims as f32 * delta / 2.0 + 1e-4;
                     assert!(
                         (got - want).abs() <= bound,
                         "dims {dims} bits {bits}: {got} vs {want} (bound {bound})"
                     );
+                    if bits == 1 {
+                        continue;
+                    }
                     // Code-to-code: the reconstructions' dot product.
                     let r1 = reconstruct(codes.words(1), bits, dims);
                     let want: f32 = r.iter().zip(&r1).map(|(a, b)| a * b).sum();

@@ -82,7 +82,10 @@ struct Kernels {
     dot: Kernel,
     l2: Kernel,
     hamming: fn(&[u64], &[u64]) -> u32,
+    planes: PlaneKernel,
 }
+
+type PlaneKernel = fn(&[u64], &[u64]) -> (u32, u32);
 
 fn kernels() -> &'static Kernels {
     static KERNELS: OnceLock<Kernels> = OnceLock::new();
@@ -98,12 +101,22 @@ fn kernels() -> &'static Kernels {
                 } else {
                     hamming_scalar
                 },
+                planes: if std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vpopcntdq")
+                {
+                    x86::plane_counts_avx512
+                } else if std::arch::is_x86_feature_detected!("popcnt") {
+                    x86::plane_counts
+                } else {
+                    plane_counts_scalar
+                },
             };
         }
         Kernels {
             dot: dot_scalar,
             l2: l2_squared_scalar,
             hamming: hamming_scalar,
+            planes: plane_counts_scalar,
         }
     })
 }
@@ -160,6 +173,36 @@ pub fn prefetch_words(data: &[u64]) {
 pub fn hamming(a: &[u64], b: &[u64]) -> u32 {
     debug_assert_eq!(a.len(), b.len());
     (kernels().hamming)(a, b)
+}
+
+/// Bit planes per word of a query quantised for [`plane_counts`].
+pub const QUERY_PLANES: usize = 4;
+// The AVX-512 kernel spells out four planes.
+const _: () = assert!(QUERY_PLANES == 4);
+
+/// For a bit string `code` of `W` words and a query's bit planes
+/// (`planes[p·W + w]` is bit `p` of the quantised components of word `w`, for
+/// `p < `[`QUERY_PLANES`]): `(popcount(code), Σ_p 2^p · popcount(code & plane_p))`,
+/// that is the set bits and the sum of the quantised query components at them.
+#[inline]
+pub fn plane_counts(code: &[u64], planes: &[u64]) -> (u32, u32) {
+    debug_assert_eq!(code.len() * QUERY_PLANES, planes.len());
+    (kernels().planes)(code, planes)
+}
+
+/// Portable [`plane_counts`].
+#[inline(always)]
+pub fn plane_counts_scalar(code: &[u64], planes: &[u64]) -> (u32, u32) {
+    let words = code.len();
+    let mut set = 0;
+    let mut weighted = 0;
+    for (w, &c) in code.iter().enumerate() {
+        set += c.count_ones();
+        for p in 0..QUERY_PLANES {
+            weighted += (c & planes[p * words + w]).count_ones() << p;
+        }
+    }
+    (set, weighted)
 }
 
 /// Portable Hamming distance.
@@ -223,6 +266,71 @@ mod x86 {
     #[target_feature(enable = "popcnt")]
     unsafe fn hamming_popcnt(a: &[u64], b: &[u64]) -> u32 {
         a.iter().zip(b).map(|(x, y)| (x ^ y).count_ones()).sum()
+    }
+
+    /// [`super::plane_counts`] with `popcnt`. Only installed after run-time detection.
+    pub fn plane_counts(code: &[u64], planes: &[u64]) -> (u32, u32) {
+        // SAFETY: `kernels()` installs this function only when POPCNT was detected.
+        unsafe { plane_counts_popcnt(code, planes) }
+    }
+
+    #[target_feature(enable = "popcnt")]
+    unsafe fn plane_counts_popcnt(code: &[u64], planes: &[u64]) -> (u32, u32) {
+        super::plane_counts_scalar(code, planes)
+    }
+
+    /// [`super::plane_counts`] eight words at a time with AVX-512's `vpopcntq`.
+    /// Only installed after run-time detection of AVX512F and AVX512_VPOPCNTDQ.
+    pub fn plane_counts_avx512(code: &[u64], planes: &[u64]) -> (u32, u32) {
+        assert!(planes.len() >= code.len() * super::QUERY_PLANES);
+        // SAFETY: `kernels()` installs this function only when both features
+        // were detected; the assertion bounds every masked load below.
+        unsafe { plane_counts_vpopcnt(code, planes) }
+    }
+
+    #[target_feature(enable = "avx512f,avx512vpopcntdq")]
+    unsafe fn plane_counts_vpopcnt(code: &[u64], planes: &[u64]) -> (u32, u32) {
+        use std::arch::x86_64::{
+            _mm512_add_epi64, _mm512_and_si512, _mm512_maskz_loadu_epi64, _mm512_popcnt_epi64,
+            _mm512_reduce_add_epi64, _mm512_setzero_si512, _mm512_slli_epi64,
+        };
+        let words = code.len();
+        let mut set = _mm512_setzero_si512();
+        let mut weighted = _mm512_setzero_si512();
+        let mut start = 0;
+        while start < words {
+            let mask: u8 = if words - start >= 8 {
+                u8::MAX
+            } else {
+                (1u8 << (words - start)) - 1
+            };
+            // SAFETY: the mask covers only words `start..words` of `code` and
+            // of each plane (each plane is `words` long).
+            unsafe {
+                let c = _mm512_maskz_loadu_epi64(mask, code.as_ptr().add(start).cast());
+                set = _mm512_add_epi64(set, _mm512_popcnt_epi64(c));
+                let plane = |p: usize| {
+                    let u = _mm512_maskz_loadu_epi64(
+                        mask,
+                        planes.as_ptr().add(p * words + start).cast(),
+                    );
+                    _mm512_popcnt_epi64(_mm512_and_si512(c, u))
+                };
+                let p0 = plane(0);
+                let p1 = _mm512_slli_epi64::<1>(plane(1));
+                let p2 = _mm512_slli_epi64::<2>(plane(2));
+                let p3 = _mm512_slli_epi64::<3>(plane(3));
+                weighted = _mm512_add_epi64(
+                    weighted,
+                    _mm512_add_epi64(_mm512_add_epi64(p0, p1), _mm512_add_epi64(p2, p3)),
+                );
+            }
+            start += 8;
+        }
+        (
+            _mm512_reduce_add_epi64(set) as u32,
+            _mm512_reduce_add_epi64(weighted) as u32,
+        )
     }
 
     /// Dot product with AVX2 + FMA. Only installed after run-time detection of both.
@@ -380,5 +488,43 @@ mod tests {
     fn hamming_counts_differing_bits() {
         assert_eq!(hamming(&[0b1011, u64::MAX], &[0b0001, 0]), 2 + 64);
         assert_eq!(hamming_scalar(&[0b1011, u64::MAX], &[0b0001, 0]), 2 + 64);
+    }
+
+    #[test]
+    fn plane_counts_sum_the_quantised_components_at_set_bits() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for words in [1, 2, 6, 8, 9, 17] {
+            let code: Vec<u64> = (0..words).map(|_| next()).collect();
+            // Quantised components 0..2^P, bit-sliced into planes.
+            let values: Vec<u32> = (0..words * 64)
+                .map(|_| (next() % (1 << QUERY_PLANES)) as u32)
+                .collect();
+            let mut planes = vec![0u64; words * QUERY_PLANES];
+            for (j, v) in values.iter().enumerate() {
+                for p in 0..QUERY_PLANES {
+                    planes[p * words + j / 64] |= u64::from((v >> p) & 1) << (j % 64);
+                }
+            }
+            let bit = |j: usize| (code[j / 64] >> (j % 64)) & 1 == 1;
+            let want_set = (0..words * 64).filter(|&j| bit(j)).count() as u32;
+            let want_sum: u32 = (0..words * 64).filter(|&j| bit(j)).map(|j| values[j]).sum();
+            assert_eq!(plane_counts(&code, &planes), (want_set, want_sum));
+            assert_eq!(plane_counts_scalar(&code, &planes), (want_set, want_sum));
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512vpopcntdq")
+            {
+                assert_eq!(
+                    x86::plane_counts_avx512(&code, &planes),
+                    (want_set, want_sum)
+                );
+            }
+        }
     }
 }

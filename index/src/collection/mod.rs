@@ -152,7 +152,7 @@ impl Layout {
     pub fn default_oversample(self, dims: usize) -> f32 {
         match self {
             Self::Float => 1.0,
-            Self::Binary { bits: 1 } => 6.0,
+            Self::Binary { bits: 1 } => 8.0,
             Self::Binary { bits: 2 } => 3.0,
             Self::Binary { .. } => 2.0,
             Self::Matryoshka { k } => (12.0 * dims as f32 / k.max(1) as f32).clamp(2.0, 40.0),
