@@ -5,21 +5,22 @@
 //! memory-mapped file and are read only to rerank candidates.
 //!
 //! - **binary** (1 bit per dimension): the sign of each component, packed into
-//!   `u64` words (dimension `j` is bit `j % 64` of word `j / 64`); scored by
-//!   Hamming distance with `count_ones`, the query binarised the same way.
+//!   `u64` words (dimension `j` is bit `j % 64` of word `j / 64`). Two codes
+//!   (graph construction) are compared by Hamming distance with `count_ones`.
 //! - **binary:b** (`b` = 2 or 4): residual binarisation as in Tencent's BEBR.
 //!   Plane 0 holds the signs of `x` with scale `s₀ = mean|x|`; plane `p` holds
 //!   the signs of the residual `rₚ = x − Σ_{i<p} sᵢ·bᵢ` with `sₚ = mean|rₚ|`
 //!   (the scale that minimises ‖rₚ − s·sign(rₚ)‖). The vector is reconstructed
 //!   as `Σ sₚ·bₚ` with `bₚ ∈ {−1, +1}ᵈ`. A row is `b` planes of words, then
 //!   the `b` scales as `f32` bits, two per word.
-//!
-//! Binary codes are scored asymmetrically: the float query against the codes,
-//! `q·x̂ = Σₚ sₚ (2·Σ_{j: bit set} qⱼ − Σⱼ qⱼ)`. As in RaBitQ (Gao & Long,
-//! 2024), the query is quantised once to 4-bit levels `qⱼ ≈ lo + Δ·uⱼ` and
-//! bit-sliced, so the inner sum is `lo·popcount(c) + Δ·Σₖ 2ᵏ·popcount(c ∧ Uₖ)`:
-//! five `popcnt`s per code word, no table lookups.
 //! - **matryoshka:k**: the first `k` components, renormalised for cosine.
+//!
+//! A query is scored against binary codes asymmetrically, the float query
+//! against the signs: `q·x̂ = Σₚ sₚ (2·Σ_{j: bit set} qⱼ − Σⱼ qⱼ)` (`sₚ = 1` for
+//! one bit). As in RaBitQ (Gao & Long, 2024), the query is quantised once to
+//! 4-bit levels `qⱼ ≈ lo + Δ·uⱼ` and bit-sliced into planes `Uₖ`, so the inner
+//! sum is `lo·popcount(c) + Δ·Σₖ 2ᵏ·popcount(c ∧ Uₖ)`: five popcounts per code
+//! word, no table lookups.
 //!
 //! Scores are "higher is better" and comparable within one query only; they
 //! order candidates for the rerank.
