@@ -14,22 +14,28 @@ Graph (opset 17, IR version 8):
   ``[batch, sequence]``. Output ``last_hidden_state``, float32
   ``[batch, sequence, hidden]``. Pooling and normalisation are left to the
   caller and described in ``trawl-model.json``.
-* Embeddings: ``Gather`` on the word and token-type tables, plus the position
-  table sliced to the sequence length, then ``LayerNormalization``.
-* Attention mask: ``(1 - mask) * lowest_float32``, shaped ``[B, 1, 1, S]`` and
-  added to the attention scores, so padded keys get zero weight.
+* Embeddings: ``Gather`` on the word, token-type and position tables, then
+  ``LayerNormalization``.
+* Packed rows: ``attention_mask`` may hold **segment numbers** instead of
+  0/1. Tokens marked ``k > 0`` form text ``k`` of their row; 0 is padding. A
+  token attends only to the tokens of its own segment, and its position id
+  counts the earlier tokens of that segment, so several short texts packed
+  into one row come out exactly as if each ran alone (the manifest says
+  ``"segment_mask": true``). An ordinary 0/1 mask is the one-segment case and
+  gives the usual BERT result. The attention bias is ``0`` where query and key
+  carry the same positive number and ``lowest_float32`` elsewhere, shaped
+  ``[B, 1, S, S]`` and added to the attention scores.
 * Each layer: self-attention (``MatMul`` against weights transposed once at
   export time, so no ``Transpose`` of weights at run time), residual +
   ``LayerNormalization``, feed-forward with exact GELU
   ``0.5 * x * (1 + erf(x / sqrt 2))``, residual + ``LayerNormalization``.
 
 Position ids, and a trap: the usual export builds position ids with
-``Range(0, seq_len)`` and gathers them from the position table, a pattern that
-ONNX Runtime 1.31's graph optimiser is known to break. This exporter never
-builds position ids: it reads ``seq_len = Shape(input_ids)[1]``, takes
-``Slice(position_table, starts=[0], ends=[seq_len], axes=[0])`` and
-broadcast-adds the ``[sequence, hidden]`` slice to the ``[batch, sequence,
-hidden]`` embeddings. The graph therefore contains no ``Range`` node.
+``Range(0, seq_len)``, a pattern that ONNX Runtime 1.31's graph optimiser is
+known to break. This exporter has no ``Range`` node: a token's position id is
+``ReduceSum(same_segment * strictly_earlier)`` over its row, where
+``strictly_earlier`` is a constant lower-triangular matrix sliced to the
+sequence length, then ``Gather`` from the position table.
 
 Outputs in ``--out``: ``model.onnx`` (fp32), ``model_int8.onnx`` (dynamic int8,
 per-channel: per-tensor scales lose too much accuracy; unsigned weights: with
@@ -160,36 +166,61 @@ class GraphBuilder:
 
 
 def add_shared_constants(g: GraphBuilder, config: BertConfig) -> None:
-    g.constant("const/zero_1d", np.array([0], dtype=np.int64))
+    g.constant("const/zero_2d", np.array([0, 0], dtype=np.int64))
+    g.constant("const/axes_01", np.array([0, 1], dtype=np.int64))
+    g.constant("const/axis1", np.array([1], dtype=np.int64))
+    g.constant("const/axis2", np.array([2], dtype=np.int64))
+    g.constant("const/zero_i64", np.array(0, dtype=np.int64))
+    g.constant("const/zero_f32", np.array(0.0, dtype=np.float32))
     g.constant("const/one", np.array(1.0, dtype=np.float32))
     g.constant("const/half", np.array(0.5, dtype=np.float32))
     g.constant("const/sqrt2", np.array(math.sqrt(2.0), dtype=np.float32))
     g.constant("const/mask_fill", np.array(MASK_FILL, dtype=np.float32))
-    g.constant("const/mask_axes", np.array([1, 2], dtype=np.int64))
     g.constant("const/attn_scale", np.array(1.0 / math.sqrt(config.head_dim), dtype=np.float32))
     g.constant("const/split_heads", np.array([0, 0, config.num_heads, config.head_dim], dtype=np.int64))
     g.constant("const/merge_heads", np.array([0, 0, config.hidden], dtype=np.int64))
 
 
-def add_embeddings(g: GraphBuilder, weights: Weights, config: BertConfig) -> str:
-    """Word + token-type + position embeddings, then LayerNorm. See the module docstring for the slice."""
+def add_segments(g: GraphBuilder) -> tuple[str, str]:
+    """Which tokens of a row belong together, from the segment numbers in ``attention_mask``.
+
+    Returns ``same`` (bool ``[B, S, S]``: query and key tokens carry the same
+    number) and ``key_real`` (bool ``[B, 1, S]``: the key is not padding).
+    """
+    query = g.op("Unsqueeze", ["attention_mask", "const/axis2"], "segments/query")
+    key = g.op("Unsqueeze", ["attention_mask", "const/axis1"], "segments/key")
+    same = g.op("Equal", [query, key], "segments/same")
+    key_real = g.op("Greater", [key, "const/zero_i64"], "segments/key_real")
+    return same, key_real
+
+
+def add_embeddings(g: GraphBuilder, weights: Weights, config: BertConfig, same: str) -> str:
+    """Word + token-type + position embeddings, then LayerNorm. See the module docstring for positions."""
     words = g.op("Gather", [g.constant("word_embeddings", weights["embeddings.word_embeddings.weight"]), "input_ids"],
                  "embeddings/words")
     types = g.op("Gather", [g.constant("token_type_embeddings", weights["embeddings.token_type_embeddings.weight"]),
                             "token_type_ids"], "embeddings/types")
+    table = weights["embeddings.position_embeddings.weight"]
+    n_positions = table.shape[0]
     seq_len = g.op("Shape", ["input_ids"], "embeddings/seq_len", start=1, end=2)
-    position_table = g.constant("position_embeddings", weights["embeddings.position_embeddings.weight"])
-    positions = g.op("Slice", [position_table, "const/zero_1d", seq_len, "const/zero_1d"], "embeddings/positions")
+    square = g.op("Concat", [seq_len, seq_len], "embeddings/square", axis=0)
+    earlier = g.constant("const/strictly_earlier", np.tril(np.ones((n_positions, n_positions), dtype=np.int64), -1))
+    earlier = g.op("Slice", [earlier, "const/zero_2d", square, "const/axes_01"], "embeddings/earlier")
+    same_earlier = g.op("Mul", [g.op("Cast", [same], "embeddings/same", to=TensorProto.INT64), earlier],
+                        "embeddings/same_earlier")
+    position_ids = g.op("ReduceSum", [same_earlier, "const/axis2"], "embeddings/position_ids_raw", keepdims=0)
+    position_ids = g.op("Min", [position_ids, g.constant("const/last_position", np.array(n_positions - 1, np.int64))],
+                        "embeddings/position_ids")
+    positions = g.op("Gather", [g.constant("position_embeddings", table), position_ids], "embeddings/positions")
     summed = g.op("Add", [g.op("Add", [words, types], "embeddings/words_types"), positions], "embeddings/sum")
     return g.layer_norm(summed, weights, "embeddings.LayerNorm", config.layer_norm_eps, "embeddings/layer_norm")
 
 
-def add_attention_bias(g: GraphBuilder) -> str:
-    """``(1 - mask) * lowest_float32`` as float32 ``[B, 1, 1, S]``."""
-    mask = g.op("Cast", ["attention_mask"], "mask/float", to=TensorProto.FLOAT)
-    mask = g.op("Unsqueeze", [mask, "const/mask_axes"], "mask/b11s")
-    inverted = g.op("Sub", ["const/one", mask], "mask/inverted")
-    return g.op("Mul", [inverted, "const/mask_fill"], "mask/bias")
+def add_attention_bias(g: GraphBuilder, same: str, key_real: str) -> str:
+    """0 where a query token may attend to a key, ``lowest_float32`` elsewhere, as float32 ``[B, 1, S, S]``."""
+    allowed = g.op("And", [same, key_real], "mask/allowed")
+    bias = g.op("Where", [allowed, "const/zero_f32", "const/mask_fill"], "mask/bias_bss")
+    return g.op("Unsqueeze", [bias, "const/axis1"], "mask/bias")
 
 
 def split_heads(g: GraphBuilder, x: str, perm: list[int], name: str) -> str:
@@ -233,8 +264,9 @@ def add_layer(g: GraphBuilder, x: str, bias: str, weights: Weights, config: Bert
 def build_model(weights: Weights, config: BertConfig) -> onnx.ModelProto:
     g = GraphBuilder()
     add_shared_constants(g, config)
-    x = add_embeddings(g, weights, config)
-    bias = add_attention_bias(g)
+    same, key_real = add_segments(g)
+    x = add_embeddings(g, weights, config, same)
+    bias = add_attention_bias(g, same, key_real)
     for index in range(config.num_layers):
         x = add_layer(g, x, bias, weights, config, index)
     g.nodes.append(helper.make_node("Identity", [x], [OUTPUT_NAME], name=OUTPUT_NAME))
@@ -287,6 +319,7 @@ def build_manifest(src: Path, name: str, config: BertConfig, max_tokens: int) ->
         "pooling": read_pooling(src),
         "normalize": read_normalize(src),
         "max_tokens": max_tokens,
+        "segment_mask": True,
         "files": {"fp32": FP32_FILE, "int8": INT8_FILE},
         "tokenizer": TOKENIZER_FILE,
         "source": {"dir": src.name, "model_safetensors_sha256": sha256_of(src / "model.safetensors")},

@@ -8,6 +8,9 @@ fed to ONNX Runtime, so only the encoder graph is under test:
 * ``model.onnx`` runs the texts as one padded batch and again one text at a
   time. Pooled, L2-normalised embeddings and the L2-normalised token vectors of
   both runs must be within ``TOLERANCE`` (max abs difference) of numpy's.
+  When the manifest says ``"segment_mask": true``, the texts also run packed
+  several to a row (each marked by its segment number in ``attention_mask``)
+  and must match numpy just as closely.
 * ``model_int8.onnx`` runs the batch; its mean cosine similarity to the fp32
   ONNX embeddings must be at least ``MIN_INT8_COSINE``.
 
@@ -72,6 +75,8 @@ class Report:
     fp32_single_max_diff: float
     token_batch_max_diff: float
     token_single_max_diff: float
+    fp32_packed_max_diff: float
+    token_packed_max_diff: float
     int8_mean_cosine: float
     int8_min_cosine: float
 
@@ -81,6 +86,8 @@ class Report:
             "fp32 single embeddings": self.fp32_single_max_diff,
             "fp32 batch token vectors": self.token_batch_max_diff,
             "fp32 single token vectors": self.token_single_max_diff,
+            "fp32 packed embeddings": self.fp32_packed_max_diff,
+            "fp32 packed token vectors": self.token_packed_max_diff,
         }
         failed = [f"{what}: max abs diff {diff:.3e} >= {TOLERANCE:g}" for what, diff in checks.items()
                   if not diff < TOLERANCE]
@@ -94,6 +101,8 @@ class Report:
             f"fp32 vs numpy, embeddings, single:    max abs diff {self.fp32_single_max_diff:.3e}",
             f"fp32 vs numpy, token vectors, batch:  max abs diff {self.token_batch_max_diff:.3e}",
             f"fp32 vs numpy, token vectors, single: max abs diff {self.token_single_max_diff:.3e}",
+            f"fp32 vs numpy, embeddings, packed:    max abs diff {self.fp32_packed_max_diff:.3e}",
+            f"fp32 vs numpy, token vectors, packed: max abs diff {self.token_packed_max_diff:.3e}",
             f"int8 vs fp32 cosine: mean {self.int8_mean_cosine:.5f}, min {self.int8_min_cosine:.5f}",
         ])
 
@@ -117,6 +126,40 @@ def run_onnx(session: ort.InferenceSession, token_ids: list[list[int]]) -> list[
 
 def run_onnx_singly(session: ort.InferenceSession, token_ids: list[list[int]]) -> list[np.ndarray]:
     return [run_onnx(session, [ids])[0] for ids in token_ids]
+
+
+def run_onnx_packed(session: ort.InferenceSession, token_ids: list[list[int]]) -> list[np.ndarray]:
+    """Pack the texts into rows as wide as the longest one, each text marked by its segment number.
+
+    First fit in order of decreasing length (the layout the server uses);
+    returns each text's last_hidden_state rows, in the order of ``token_ids``.
+    """
+    width = max(len(ids) for ids in token_ids)
+    rows: list[list[int]] = []  # text indices per row
+    used: list[int] = []
+    for index in sorted(range(len(token_ids)), key=lambda i: -len(token_ids[i])):
+        length = len(token_ids[index])
+        row = next((r for r, u in enumerate(used) if u + length <= width), None)
+        if row is None:
+            rows.append([])
+            used.append(0)
+            row = len(rows) - 1
+        rows[row].append(index)
+        used[row] += length
+    input_ids = np.zeros((len(rows), width), dtype=np.int64)
+    segments = np.zeros_like(input_ids)
+    where: dict[int, tuple[int, int]] = {}
+    for row, members in enumerate(rows):
+        offset = 0
+        for segment, index in enumerate(members, start=1):
+            ids = token_ids[index]
+            input_ids[row, offset:offset + len(ids)] = ids
+            segments[row, offset:offset + len(ids)] = segment
+            where[index] = (row, offset)
+            offset += len(ids)
+    feeds = {"input_ids": input_ids, "attention_mask": segments, "token_type_ids": np.zeros_like(input_ids)}
+    (states,) = session.run(["last_hidden_state"], feeds)
+    return [states[where[i][0], where[i][1]:where[i][1] + len(ids)] for i, ids in enumerate(token_ids)]
 
 
 def pool(token_states: list[np.ndarray], pooling: str) -> np.ndarray:
@@ -151,6 +194,9 @@ def check(model_dir: Path, manifest: dict, reference: numpy_bert.Encoded) -> Rep
     fp32 = session_for(model_dir, manifest["files"]["fp32"])
     batch_states = run_onnx(fp32, reference.token_ids)
     single_states = run_onnx_singly(fp32, reference.token_ids)
+    # Graphs without segment masks (the manifest does not say "segment_mask") are checked padded only.
+    packed_states = (run_onnx_packed(fp32, reference.token_ids) if manifest.get("segment_mask")
+                     else batch_states)
     batch = pool(batch_states, pooling)
     int8 = pool(run_onnx(session_for(model_dir, manifest["files"]["int8"]), reference.token_ids), pooling)
     cosines = (int8 * batch).sum(axis=1)
@@ -159,6 +205,8 @@ def check(model_dir: Path, manifest: dict, reference: numpy_bert.Encoded) -> Rep
         fp32_single_max_diff=float(np.abs(pool(single_states, pooling) - reference.embeddings).max()),
         token_batch_max_diff=max_token_diff(batch_states, reference.token_states),
         token_single_max_diff=max_token_diff(single_states, reference.token_states),
+        fp32_packed_max_diff=float(np.abs(pool(packed_states, pooling) - reference.embeddings).max()),
+        token_packed_max_diff=max_token_diff(packed_states, reference.token_states),
         int8_mean_cosine=float(cosines.mean()),
         int8_min_cosine=float(cosines.min()),
     )

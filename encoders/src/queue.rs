@@ -23,7 +23,7 @@ use crossbeam_channel::{Receiver, Sender};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::error::{EncodeError, Result};
-use crate::session::{Encoded, OnnxEncoder};
+use crate::session::{BatchOutput, Encoded, OnnxEncoder};
 use crate::tokenize::Tokens;
 
 /// Default [`BatchLimits::batch_overhead_tokens`], measured on all-MiniLM-L6-v2
@@ -107,6 +107,8 @@ impl Queue {
     ) -> Result<Self> {
         let (jobs_tx, jobs_rx) = crossbeam_channel::unbounded::<Job>();
         let (idle_tx, idle_rx) = crossbeam_channel::unbounded::<usize>();
+        // Every session runs the same graph: packing is all or none.
+        let packed = encoders.iter().all(OnnxEncoder::packs_rows);
         let mut batch_txs = Vec::with_capacity(encoders.len());
         for (id, encoder) in encoders.into_iter().enumerate() {
             let (batch_tx, batch_rx) = crossbeam_channel::bounded::<Vec<Job>>(1);
@@ -121,7 +123,7 @@ impl Queue {
         drop(idle_tx);
         thread::Builder::new()
             .name("trawl-batcher".into())
-            .spawn(move || batcher_loop(&jobs_rx, &idle_rx, &batch_txs, limits))
+            .spawn(move || batcher_loop(&jobs_rx, &idle_rx, &batch_txs, limits, packed))
             .map_err(|e| EncodeError::Onnx(format!("cannot start the batcher thread: {e}")))?;
         Ok(Self {
             jobs: jobs_tx,
@@ -179,6 +181,7 @@ fn batcher_loop(
     idle: &Receiver<usize>,
     workers: &[Sender<Vec<Job>>],
     limits: BatchLimits,
+    packed: bool,
 ) {
     let mut pending: Vec<Job> = Vec::new();
     while let Ok(worker) = idle.recv() {
@@ -195,7 +198,7 @@ fn batcher_loop(
                 break;
             }
         }
-        let batch = take_batch(&mut pending, limits);
+        let batch = take_batch(&mut pending, limits, packed);
         if workers[worker].send(batch).is_err() {
             return;
         }
@@ -223,7 +226,7 @@ fn worker_loop(
         let stats = BatchStats {
             texts: batch.len(),
             tokens: tokens.iter().map(|t| t.len()).sum(),
-            padded_tokens: batch.len() * tokens.iter().map(|t| t.len()).max().unwrap_or(0),
+            padded_tokens: result.as_ref().map_or(0, |out| out.padded_tokens),
             queue_wait,
             inference: started.elapsed(),
         };
@@ -231,7 +234,7 @@ fn worker_loop(
         // answer sees its batch.
         observer.batch_done(&stats);
         match result {
-            Ok(encoded) => {
+            Ok(BatchOutput { encoded, .. }) => {
                 for (job, out) in batch.into_iter().zip(encoded) {
                     job.answer(Ok(out));
                 }
@@ -249,12 +252,17 @@ fn worker_loop(
 
 /// Removes and returns the next batch from `pending` (arrival order, non-empty).
 ///
-/// The batch holds the oldest job and grows, in order of length, towards the
-/// neighbours whose lengths are closest to it, while the token budget and the
-/// size limit allow.
-fn take_batch(pending: &mut Vec<Job>, limits: BatchLimits) -> Vec<Job> {
+/// With packed rows ([`choose_packed`]) the oldest texts go, as many as the
+/// limits allow; otherwise ([`choose_batch`]) the batch holds the oldest job
+/// and grows, in order of length, towards the neighbours whose lengths are
+/// closest to it.
+fn take_batch(pending: &mut Vec<Job>, limits: BatchLimits, packed: bool) -> Vec<Job> {
     let lengths: Vec<usize> = pending.iter().map(|job| job.tokens.len()).collect();
-    let chosen = choose_batch(&lengths, limits);
+    let chosen = if packed {
+        choose_packed(&lengths, limits)
+    } else {
+        choose_batch(&lengths, limits)
+    };
     let mut take = vec![false; pending.len()];
     for &i in &chosen {
         take[i] = true;
@@ -272,7 +280,26 @@ fn take_batch(pending: &mut Vec<Job>, limits: BatchLimits) -> Vec<Job> {
     batch
 }
 
-/// Indices (into `lengths`, arrival order) of the next batch; always contains 0.
+/// Indices of the next batch when texts share rows: the oldest texts, in
+/// arrival order, while their tokens fit `max_batch_tokens` and their count
+/// `max_batch_size`. Packing leaves almost no padding whatever the lengths, so
+/// nothing is gained by leaving a text behind. Always contains 0.
+fn choose_packed(lengths: &[usize], limits: BatchLimits) -> Vec<usize> {
+    let mut tokens = 0;
+    let mut chosen = Vec::new();
+    for (i, &len) in lengths.iter().enumerate() {
+        if chosen.len() == limits.max_batch_size.max(1)
+            || (!chosen.is_empty() && tokens + len > limits.max_batch_tokens)
+        {
+            break;
+        }
+        tokens += len;
+        chosen.push(i);
+    }
+    chosen
+}
+
+/// Indices (into `lengths`, arrival order) of the next batch for padded rows; always contains 0.
 ///
 /// The batch is a window of the waiting texts sorted by length, grown from the
 /// oldest text. A batch costs about `overhead + texts × longest` token-steps
@@ -388,5 +415,16 @@ mod tests {
     #[test]
     fn a_single_job_forms_a_batch() {
         assert_eq!(choose_batch(&[7], LIMITS), vec![0]);
+        assert_eq!(choose_packed(&[7], LIMITS), vec![0]);
+    }
+
+    #[test]
+    fn packed_batches_take_the_oldest_texts_whatever_their_lengths() {
+        // Mixed lengths go together, in arrival order, up to the token budget.
+        assert_eq!(choose_packed(&[20, 5, 60, 90, 1], LIMITS), vec![0, 1, 2]);
+        // The size limit holds too.
+        assert_eq!(choose_packed(&[1; 10], LIMITS), vec![0, 1, 2, 3]);
+        // A text over the budget still runs, alone.
+        assert_eq!(choose_packed(&[300, 10], LIMITS), vec![0]);
     }
 }

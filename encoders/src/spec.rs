@@ -7,8 +7,14 @@
 //! ```json
 //! {"name": "all-minilm-l6-v2", "dims": 384, "pooling": "mean", "normalize": true,
 //!  "max_tokens": 256, "files": {"fp32": "model.onnx", "int8": "model_int8.onnx"},
-//!  "tokenizer": "tokenizer.json"}
+//!  "tokenizer": "tokenizer.json", "segment_mask": true}
 //! ```
+//!
+//! `segment_mask` (default `false`) says the graph accepts segment numbers in
+//! `attention_mask`: tokens marked `k > 0` are text `k` of their row, attend
+//! only to each other and take positions from 0 within the text, and 0 is
+//! padding. Trawl's exporter writes such graphs; with them several short texts
+//! share one row instead of each being padded to the longest of the batch.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -71,6 +77,8 @@ struct RawSpec {
     normalize: bool,
     max_tokens: usize,
     files: BTreeMap<String, String>,
+    #[serde(default)]
+    segment_mask: bool,
     #[serde(default = "default_tokenizer")]
     tokenizer: String,
 }
@@ -98,6 +106,10 @@ pub struct ModelSpec {
     pub files: BTreeMap<String, PathBuf>,
     /// The tokenizer file.
     pub tokenizer: PathBuf,
+    /// Whether the graph reads segment numbers from `attention_mask`, so that
+    /// several texts can share a row (see [`crate::session::pack_rows`]).
+    /// Graphs without it (most exports) get one text per padded row.
+    pub segment_mask: bool,
 }
 
 impl ModelSpec {
@@ -135,6 +147,7 @@ impl ModelSpec {
                 .map(|(k, v)| (k, dir.join(v)))
                 .collect(),
             tokenizer: dir.join(raw.tokenizer),
+            segment_mask: raw.segment_mask,
             dir: dir.to_path_buf(),
         })
     }

@@ -3,10 +3,10 @@
 //! and int8 against fp32 on the SciFact queries.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
-use trawl_encoders::{Embedder, EmbedderConfig, Encoded, Precision};
+use trawl_encoders::{BatchObserver, BatchStats, Embedder, EmbedderConfig, Encoded, Precision};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -18,14 +18,74 @@ fn model_dir() -> PathBuf {
 }
 
 fn embedder(precision: Precision) -> Embedder {
+    embedder_in(&model_dir(), precision, Arc::new(()))
+}
+
+fn embedder_in(dir: &Path, precision: Precision, observer: Arc<dyn BatchObserver>) -> Embedder {
     let lib = std::env::var_os("TRAWL_ORT_LIB").map_or_else(
         || root().join("vendor/onnxruntime/libonnxruntime.so.1.31.1"),
         PathBuf::from,
     );
     trawl_encoders::init_runtime(&lib).expect("ONNX Runtime (run `make setup`)");
-    let mut config = EmbedderConfig::new(model_dir());
+    let mut config = EmbedderConfig::new(dir);
     config.precision = precision;
-    Embedder::load(&config, Arc::new(())).expect("model (run `make setup`)")
+    Embedder::load(&config, observer).expect("model (run `make setup`)")
+}
+
+/// A directory under the system's temporary folder, removed on drop.
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn new(label: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let path =
+            std::env::temp_dir().join(format!("trawl-{label}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path).expect("scratch dir");
+        Self(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Records every batch the encoder ran.
+#[derive(Default)]
+struct Batches(Mutex<Vec<BatchStats>>);
+
+impl BatchObserver for Batches {
+    fn batch_done(&self, stats: &BatchStats) {
+        self.0.lock().expect("stats").push(*stats);
+    }
+}
+
+/// The default model directory with `segment_mask` switched off in its manifest
+/// (the graph files are linked, not copied): the padded, one-text-per-row path
+/// that graphs from other exporters take.
+fn padded_model_dir() -> ScratchDir {
+    let dir = ScratchDir::new("padded-model");
+    for entry in std::fs::read_dir(model_dir()).expect("model dir") {
+        let entry = entry.expect("entry");
+        let name = entry.file_name();
+        if name == "trawl-model.json" {
+            let mut manifest: Value =
+                serde_json::from_slice(&std::fs::read(entry.path()).expect("manifest"))
+                    .expect("manifest json");
+            manifest["segment_mask"] = Value::Bool(false);
+            std::fs::write(dir.path().join(&name), manifest.to_string()).expect("write");
+        } else {
+            std::os::unix::fs::symlink(entry.path(), dir.path().join(&name)).expect("link");
+        }
+    }
+    dir
 }
 
 struct Reference {
@@ -93,8 +153,42 @@ fn texts(refs: &[Reference]) -> Vec<String> {
 }
 
 #[test]
-fn fp32_matches_the_numpy_forward_pass_in_a_padded_batch_and_alone() {
-    let embedder = embedder(Precision::Fp32);
+fn fp32_matches_the_numpy_forward_pass_packed_several_to_a_row_and_alone() {
+    let batches = Arc::new(Batches::default());
+    let embedder = embedder_in(&model_dir(), Precision::Fp32, batches.clone());
+    assert!(
+        embedder.spec().segment_mask,
+        "the exporter's graph reads segments"
+    );
+    matches_the_numpy_forward_pass(&embedder, "packed");
+    // The batch of the reference texts (one of 256 tokens, the rest short) was
+    // packed: fewer tokens computed than one text per row padded to the longest.
+    let stats = batches.0.lock().expect("stats");
+    let biggest = stats.iter().max_by_key(|s| s.texts).expect("a batch ran");
+    assert!(biggest.texts > 1);
+    assert!(
+        biggest.padded_tokens < biggest.texts * 256,
+        "not packed: {biggest:?}"
+    );
+}
+
+#[test]
+fn fp32_matches_the_numpy_forward_pass_padded_one_to_a_row_and_alone() {
+    let dir = padded_model_dir();
+    let batches = Arc::new(Batches::default());
+    let embedder = embedder_in(dir.path(), Precision::Fp32, batches.clone());
+    assert!(!embedder.spec().segment_mask);
+    matches_the_numpy_forward_pass(&embedder, "padded");
+    let stats = batches.0.lock().expect("stats");
+    let biggest = stats.iter().max_by_key(|s| s.texts).expect("a batch ran");
+    assert!(biggest.texts > 1);
+    assert!(
+        biggest.padded_tokens > biggest.tokens && biggest.padded_tokens % biggest.texts == 0,
+        "one text per row, padded: {biggest:?}"
+    );
+}
+
+fn matches_the_numpy_forward_pass(embedder: &Embedder, layout: &str) {
     let refs = references();
     assert!(
         refs.iter().any(|r| r.text.is_empty()),
@@ -150,7 +244,7 @@ fn fp32_matches_the_numpy_forward_pass_in_a_padded_batch_and_alone() {
         assert!(d <= 1e-5, "{:?}: alone vs in batch max|Δ| {d}", r.text);
         assert!(max_abs_diff(&alone.pooled, &r.embedding) <= 1e-5);
     }
-    println!("alone vs padded batch: max|Δ| {worst_batch_vs_alone:.2e}");
+    println!("alone vs {layout} batch: max|Δ| {worst_batch_vs_alone:.2e}");
 }
 
 #[test]

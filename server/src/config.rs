@@ -159,15 +159,17 @@ pub struct ModelConfig {
     /// Let idle ONNX Runtime intra-op threads spin (only matters with several threads per session).
     #[arg(long, env = "TRAWL_ENCODER_SPIN", default_value_t = true, action = clap::ArgAction::Set)]
     pub encoder_spin: bool,
-    /// Token budget of one batch (padded length × texts).
+    /// Token budget of one batch: real tokens when the graph packs several texts
+    /// into a row (`"segment_mask": true`), else padded length × texts.
     #[arg(long, env = "TRAWL_MAX_BATCH_TOKENS", default_value_t = 1_024)]
     pub max_batch_tokens: usize,
     /// Texts in one batch at most.
     #[arg(long, env = "TRAWL_MAX_BATCH_SIZE", default_value_t = 64)]
     pub max_batch_size: usize,
-    /// The fixed cost of one batch in padded tokens' worth of model time: a
-    /// text joins a batch only if that does not raise the batch's cost per real
-    /// token, so lengths are grouped and little padding is computed.
+    /// For graphs that take one text per padded row: the fixed cost of one batch
+    /// in padded tokens' worth of model time; a text joins a batch only if that
+    /// does not raise the batch's cost per real token, so lengths are grouped
+    /// and little padding is computed. Packed graphs need no grouping.
     #[arg(long, env = "TRAWL_BATCH_OVERHEAD_TOKENS", default_value_t = trawl_encoders::DEFAULT_BATCH_OVERHEAD_TOKENS)]
     pub batch_overhead_tokens: usize,
     /// Texts that may wait for the encoder at once; past that, embed requests get 429.

@@ -82,6 +82,8 @@ def test_real_model_matches_numpy(real_model):
     assert report.fp32_single_max_diff < 1e-4
     assert report.token_batch_max_diff < 1e-4
     assert report.token_single_max_diff < 1e-4
+    assert report.fp32_packed_max_diff < 1e-4
+    assert report.token_packed_max_diff < 1e-4
     assert report.int8_mean_cosine >= 0.99
 
 
@@ -92,6 +94,7 @@ def test_real_model_manifest(real_model):
     assert manifest["pooling"] == "mean"
     assert manifest["normalize"] is True
     assert manifest["max_tokens"] == 256
+    assert manifest["segment_mask"] is True
     assert manifest["files"] == {"fp32": "model.onnx", "int8": "model_int8.onnx"}
 
 
@@ -187,6 +190,8 @@ def test_tiny_model_matches_numpy(tiny_src, tiny_model_dir):
     assert report.fp32_single_max_diff < 1e-4
     assert report.token_batch_max_diff < 1e-4
     assert report.token_single_max_diff < 1e-4
+    assert report.fp32_packed_max_diff < 1e-4
+    assert report.token_packed_max_diff < 1e-4
 
 
 def test_tiny_model_manifest_and_files(tiny_model_dir):

@@ -24,7 +24,7 @@ pub struct ModelArgs {
     /// ONNX sessions, each on its own thread (default: the server's, one per core up to 4).
     #[arg(long, default_value_t = trawl_encoders::default_sessions(cores()).0)]
     pub workers: usize,
-    /// Token budget of one batch (padded length × texts).
+    /// Token budget of one batch (real tokens when texts are packed into rows, else padded length × texts).
     #[arg(long, default_value_t = 1_024)]
     pub max_batch_tokens: usize,
     /// Texts in one batch at most.
