@@ -58,15 +58,17 @@ impl InProcess {
         })
     }
 
-    /// Embeds the first `warmup` texts untimed, then times `repeat` passes, each
-    /// submitting all of `texts` at once.
-    pub fn measure(&self, texts: &[String], warmup: usize, repeat: usize) -> Result<Vec<Pass>> {
-        self.submit(&texts[..warmup.min(texts.len())])?;
-        self.settle();
-        (0..repeat).map(|_| self.pass(texts)).collect()
+    /// Embeds `texts` untimed.
+    pub fn warm_up(&self, texts: &[String]) -> Result<()> {
+        if !texts.is_empty() {
+            self.submit(texts)?;
+            self.settle();
+        }
+        Ok(())
     }
 
-    fn pass(&self, texts: &[String]) -> Result<Pass> {
+    /// Times one pass that submits all of `texts` at once.
+    pub fn pass(&self, texts: &[String]) -> Result<Pass> {
         let before = self.tally.totals();
         let started = Instant::now();
         let encoded = self.submit(texts)?;

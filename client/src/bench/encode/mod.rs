@@ -13,8 +13,12 @@
 //!   closed loop of `N` concurrent tasks each sending one text per
 //!   `POST /embed` ([`http::closed_loop`]). Texts/s and per-request p50/p99.
 //!
-//! The in-process encoder is dropped before the server starts, so the two
-//! never compete for cores. The HTTP client runs on a single-threaded tokio
+//! For each precision the in-process encoder and the server are loaded
+//! together and take turns, one in-process pass and then one HTTP run per
+//! concurrency in each repetition: the idle one's threads sleep, and a slow
+//! spell of a shared machine falls on both paths alike, so their ratio holds
+//! better than their absolute numbers. The fastest repetition of each row is
+//! reported (all of them are in the JSON). The HTTP client runs on a single-threaded tokio
 //! runtime to take as little CPU from the server as it can; on a small machine
 //! it still shares the cores, and the HTTP numbers include that cost.
 //!
@@ -132,13 +136,9 @@ pub fn run(args: &EncodeArgs) -> Result<()> {
     let client = http::client()?;
     let mut rows = Vec::new();
     for &precision in &args.precision {
-        if args.paths.contains(&PathKind::InProcess) {
-            rows.extend(in_process_rows(args, precision, &workloads)?);
-        }
-        if args.paths.contains(&PathKind::Http) {
-            let http_rows = runtime.block_on(http_rows(args, precision, &workloads, &client))?;
-            rows.extend(http_rows);
-        }
+        rows.extend(precision_rows(
+            args, precision, &workloads, &runtime, &client,
+        )?);
     }
     let ratios = table::ratios(&rows);
     println!();
@@ -179,61 +179,93 @@ fn validate(args: &EncodeArgs) -> Result<()> {
     Ok(())
 }
 
-fn in_process_rows(
+/// Every row of one precision. With both paths, the in-process encoder and
+/// the server are loaded together and take turns: each repetition runs one
+/// in-process pass, then one HTTP run per concurrency, so a slow spell of a
+/// shared machine hits both paths alike instead of one of them.
+fn precision_rows(
     args: &EncodeArgs,
     precision: Precision,
     workloads: &[(Workload, Arc<Vec<String>>)],
-) -> Result<Vec<Row>> {
-    let largest = workloads.iter().map(|(_, t)| t.len()).max().unwrap_or(0);
-    let encoder = in_process::InProcess::load(&args.model, precision, largest)?;
-    let mut rows = Vec::new();
-    for (workload, texts) in workloads {
-        let passes = encoder.measure(texts, args.warmup, args.repeat)?;
-        let row = Row::in_process(*workload, precision, &args.model, texts.len(), &passes);
-        eprintln!("{}", row.progress());
-        rows.push(row);
-    }
-    Ok(rows)
-}
-
-async fn http_rows(
-    args: &EncodeArgs,
-    precision: Precision,
-    workloads: &[(Workload, Arc<Vec<String>>)],
+    runtime: &tokio::runtime::Runtime,
     client: &reqwest::Client,
 ) -> Result<Vec<Row>> {
-    let (_server, url) = match &args.server_url {
-        Some(url) => {
-            let url = url.trim_end_matches('/').to_string();
-            server::check_ready(client, &url).await?;
-            (None, url)
-        }
-        None => {
-            let binary = match &args.trawl_bin {
-                Some(path) => path.clone(),
-                None => server::sibling_binary()?,
-            };
-            let log = args.out.join(format!("server-{}.log", precision.key()));
-            let mut process =
-                ServerProcess::spawn(&binary, &args.model.server_args(precision), &log)?;
-            let timeout = Duration::from_secs(args.ready_timeout_secs);
-            process.wait_ready(client, timeout).await?;
-            let url = process.url().to_string();
-            (Some(process), url)
-        }
+    let encoder = if args.paths.contains(&PathKind::InProcess) {
+        let largest = workloads.iter().map(|(_, t)| t.len()).max().unwrap_or(0);
+        Some(in_process::InProcess::load(
+            &args.model,
+            precision,
+            largest,
+        )?)
+    } else {
+        None
     };
-    let mut rows = Vec::new();
+    let server = if args.paths.contains(&PathKind::Http) {
+        Some(runtime.block_on(start_server(args, precision, client))?)
+    } else {
+        None
+    };
+    let mut in_process_rows = Vec::new();
+    let mut http_rows = Vec::new();
     for (workload, texts) in workloads {
-        http::warm_up(client, &url, &texts[..args.warmup.min(texts.len())]).await?;
-        for &concurrency in &args.concurrency {
-            let mut runs = Vec::with_capacity(args.repeat);
-            for _ in 0..args.repeat {
-                runs.push(http::closed_loop(client, &url, Arc::clone(texts), concurrency).await?);
+        let warmup = &texts[..args.warmup.min(texts.len())];
+        if let Some(encoder) = &encoder {
+            encoder.warm_up(warmup)?;
+        }
+        if let Some((_, url)) = &server {
+            runtime.block_on(http::warm_up(client, url, warmup))?;
+        }
+        let mut passes = Vec::with_capacity(args.repeat);
+        let mut runs: Vec<Vec<http::Run>> =
+            vec![Vec::with_capacity(args.repeat); args.concurrency.len()];
+        for _ in 0..args.repeat {
+            if let Some(encoder) = &encoder {
+                passes.push(encoder.pass(texts)?);
             }
-            let row = Row::http(*workload, precision, args, concurrency, &runs);
+            if let Some((_, url)) = &server {
+                for (&concurrency, runs) in args.concurrency.iter().zip(&mut runs) {
+                    let run = http::closed_loop(client, url, Arc::clone(texts), concurrency);
+                    runs.push(runtime.block_on(run)?);
+                }
+            }
+        }
+        if encoder.is_some() {
+            let row = Row::in_process(*workload, precision, &args.model, texts.len(), &passes);
             eprintln!("{}", row.progress());
-            rows.push(row);
+            in_process_rows.push(row);
+        }
+        if server.is_some() {
+            for (&concurrency, runs) in args.concurrency.iter().zip(&runs) {
+                let row = Row::http(*workload, precision, args, concurrency, runs);
+                eprintln!("{}", row.progress());
+                http_rows.push(row);
+            }
         }
     }
-    Ok(rows)
+    in_process_rows.extend(http_rows);
+    Ok(in_process_rows)
+}
+
+/// The server to measure: the one at `--server-url`, or one started for `precision`
+/// (stopped when the returned process is dropped).
+async fn start_server(
+    args: &EncodeArgs,
+    precision: Precision,
+    client: &reqwest::Client,
+) -> Result<(Option<ServerProcess>, String)> {
+    if let Some(url) = &args.server_url {
+        let url = url.trim_end_matches('/').to_string();
+        server::check_ready(client, &url).await?;
+        return Ok((None, url));
+    }
+    let binary = match &args.trawl_bin {
+        Some(path) => path.clone(),
+        None => server::sibling_binary()?,
+    };
+    let log = args.out.join(format!("server-{}.log", precision.key()));
+    let mut process = ServerProcess::spawn(&binary, &args.model.server_args(precision), &log)?;
+    let timeout = Duration::from_secs(args.ready_timeout_secs);
+    process.wait_ready(client, timeout).await?;
+    let url = process.url().to_string();
+    Ok((Some(process), url))
 }
