@@ -35,7 +35,8 @@ Position ids, and a trap: the usual export builds position ids with
 known to break. This exporter has no ``Range`` node: a token's position id is
 ``ReduceSum(same_segment * strictly_earlier)`` over its row, where
 ``strictly_earlier`` is a constant lower-triangular matrix sliced to the
-sequence length, then ``Gather`` from the position table.
+sequence length, clamped to the table's last row (only padding can count
+that far), then ``Gather`` from the position table.
 
 Outputs in ``--out``: ``model.onnx`` (fp32), ``model_int8.onnx`` (dynamic int8,
 per-channel: per-tensor scales lose too much accuracy; unsigned weights: with

@@ -131,8 +131,8 @@ def run_onnx_singly(session: ort.InferenceSession, token_ids: list[list[int]]) -
 def run_onnx_packed(session: ort.InferenceSession, token_ids: list[list[int]]) -> list[np.ndarray]:
     """Pack the texts into rows as wide as the longest one, each text marked by its segment number.
 
-    First fit in order of decreasing length (the layout the server uses);
-    returns each text's last_hidden_state rows, in the order of ``token_ids``.
+    First fit in order of decreasing length, as the server packs (it may
+    also try wider rows); returns each text's last_hidden_state rows, in the order of ``token_ids``.
     """
     width = max(len(ids) for ids in token_ids)
     rows: list[list[int]] = []  # text indices per row

@@ -41,7 +41,7 @@ pub struct BatchLimits {
     pub max_batch_size: usize,
     /// The fixed cost of running one batch, in padded tokens' worth of model
     /// time; a text joins a batch only when that does not raise the batch's
-    /// cost per real token (see [`choose_batch`]). 0 groups only equal lengths.
+    /// cost per real token (see `choose_batch` in this module). 0 groups only equal lengths.
     pub batch_overhead_tokens: usize,
 }
 

@@ -21,7 +21,7 @@ use crate::tokenize::Tokens;
 pub struct Encoded {
     /// The pooled vector, L2-normalised when the model says so.
     pub pooled: Vec<f32>,
-    /// One L2-normalised vector per token ([CLS] and [SEP] included), when asked for.
+    /// One L2-normalised vector per token (`[CLS]` and `[SEP]` included), when asked for.
     pub tokens: Option<Vec<Vec<f32>>>,
     /// Tokens fed to the model, special tokens included.
     pub n_tokens: usize,
@@ -102,23 +102,20 @@ pub fn pack_rows(lengths: &[usize], max_width: usize) -> Layout {
         let width = layout.width as f64;
         layout.rows.len() as f64 * width * (1.0 + width / ATTENTION_WIDTH_TOKENS)
     };
-    let mut best: Option<(f64, Layout)> = None;
     let widest = max_width.max(longest).min(total);
     // Candidate widths: the longest text, then steps of 8 tokens.
+    let mut best = first_fit(lengths, &order, longest);
+    let mut best_cost = cost(&best);
     let mut width = longest;
-    loop {
+    while width < widest {
+        width = (width + 8).min(widest);
         let layout = first_fit(lengths, &order, width);
         let c = cost(&layout);
-        if best.as_ref().is_none_or(|(b, _)| c < *b) {
-            best = Some((c, layout));
+        if c < best_cost {
+            (best, best_cost) = (layout, c);
         }
-        if width >= widest {
-            break;
-        }
-        width = (width + 8).min(widest);
     }
-    best.map(|(_, layout)| layout)
-        .unwrap_or_else(|| Layout::padded(lengths))
+    best
 }
 
 /// First fit of `order` into rows of `width`; the layout's width is then cut to its fullest row.

@@ -32,7 +32,7 @@ pub const SPEC_FILE: &str = "trawl-model.json";
 pub enum Pooling {
     /// Mean over the tokens under the attention mask.
     Mean,
-    /// The first token's ([CLS]) state.
+    /// The first token's (`[CLS]`) state.
     Cls,
 }
 
@@ -107,7 +107,7 @@ pub struct ModelSpec {
     /// The tokenizer file.
     pub tokenizer: PathBuf,
     /// Whether the graph reads segment numbers from `attention_mask`, so that
-    /// several texts can share a row (see [`crate::session::pack_rows`]).
+    /// several texts can share a row (packed first fit, longest first).
     /// Graphs without it (most exports) get one text per padded row.
     pub segment_mask: bool,
 }
