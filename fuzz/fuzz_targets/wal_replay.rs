@@ -12,8 +12,10 @@
 //!   `[len: u16 LE][bytes]`. The records are appended with `Wal::append`, the
 //!   file is then truncated at, flipped at (xor `mask`) or extended after
 //!   `offset`; recovery must return a prefix of the records, holding at least
-//!   (for a cut, exactly) those that end before the damage, or refuse the file
-//!   when the damage hit the header or an intact record exceeds the limit.
+//!   (for a cut, exactly) those that end before the damage, or refuse the file;
+//!   it must refuse when the damage hit the header, an intact record exceeds
+//!   the limit, or a flipped record has intact records after it (corruption,
+//!   never cut as a torn tail).
 //! - mode 2, collection: the records of mode 1, undamaged, are the log of a
 //!   float (even `limit`) or multivector (odd) collection: `Collection::open`
 //!   decodes and applies them, and must not panic whatever they hold; a
@@ -110,13 +112,14 @@ fn damaged(rest: &[u8], options: &WalOptions) {
 
     let offset = usize::from(u16::from_le_bytes([*lo, *hi]));
     let intact_before = |at: usize| ends.iter().filter(|&&e| e <= at as u64).count();
-    // (records certainly intact, exactly those recovered, header damaged)
-    let (intact, exact, header_hit) = match kind % 4 {
-        0 => (written.len(), true, false),
+    // (records certainly intact, exactly those recovered, header damaged,
+    // damage with intact records after it, refusal allowed)
+    let (intact, exact, header_hit, corrupt, damaged) = match kind % 4 {
+        0 => (written.len(), true, false, false, false),
         1 => {
             let at = offset % (file.len() + 1);
             file.truncate(at);
-            (intact_before(at), true, (at as u64) < header)
+            (intact_before(at), true, (at as u64) < header, false, false)
         }
         2 => {
             let at = offset % file.len();
@@ -125,18 +128,21 @@ fn damaged(rest: &[u8], options: &WalOptions) {
             let start = if k == 0 { header } else { ends[k - 1] };
             // A changed length frames other bytes, whose crc32 may match by chance.
             let in_len_field = (at as u64) >= start && (at as u64) < start + 4;
-            (k, !in_len_field, (at as u64) < header)
+            let followed = (at as u64) >= header && k + 1 < written.len();
+            (k, !in_len_field, (at as u64) < header, followed, true)
         }
         _ => {
+            // Bytes after the last record: zeros are a torn tail, others may be
+            // a complete bad record (refused).
             file.extend(std::iter::repeat_n(*mask, offset % 97));
-            (written.len(), false, false)
+            (written.len(), false, false, false, true)
         }
     };
     fs::write(&path, &file).expect("write the damaged log");
 
     let too_large = |r: &Vec<u8>| r.len() > options.max_record_bytes;
-    let must_refuse = header_hit || written[..intact].iter().any(too_large);
-    let may_refuse = must_refuse || written.iter().any(too_large);
+    let must_refuse = header_hit || corrupt || written[..intact].iter().any(too_large);
+    let may_refuse = must_refuse || damaged || written.iter().any(too_large);
     match Wal::open(&path, options.clone()) {
         Ok((wal, recovered)) => {
             assert!(

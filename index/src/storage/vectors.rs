@@ -91,9 +91,12 @@ impl VectorFile {
         let mut at = from;
         while at < to {
             let n = zeros.len().min(to - at);
-            self.file
-                .write_all_at(&zeros[..n], at as u64)
-                .map_err(|e| StorageError::io(&self.path, e))?;
+            if let Err(e) = self.file.write_all_at(&zeros[..n], at as u64) {
+                // Give back what was taken (a full disk): the file keeps its
+                // reserved length, and a later reserve starts again from there.
+                let _ = self.file.set_len(from as u64);
+                return Err(StorageError::io(&self.path, e));
+            }
             at += n;
         }
         // SAFETY: the file is this collection's own and only grows while mapped;

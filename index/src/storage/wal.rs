@@ -14,11 +14,22 @@
 //!
 //! [`Wal::open`] reads records in order and stops at the first one whose
 //! header is incomplete, whose length runs past the end of the file, whose lsn
-//! is not the previous plus one, or whose checksum does not match. Everything
-//! from there on is cut off (`set_len` + fsync) and reported as
-//! [`Recovered::truncated_bytes`]; a record that fails its checksum is never
-//! returned. A damaged record in the middle of the log therefore also drops the
-//! intact records after it: they may depend on it. A record longer than
+//! is not the previous plus one, or whose checksum does not match; a record
+//! that fails its checks is never returned. What follows decides what that is:
+//!
+//! - a **torn tail**, the last write cut short by a crash: the damaged record
+//!   runs past the end of the file, or only zero bytes follow it, and no
+//!   intact record comes after it. It is cut off (`set_len` + fsync) and
+//!   reported as [`Recovered::truncated_bytes`]; nothing in it was
+//!   acknowledged, since a record is acknowledged only once it is synced.
+//! - **corruption**: any other damage, in particular a damaged record with
+//!   intact records after it (a crash never leaves those), or a complete
+//!   last record with a bad checksum. `open` fails with
+//!   [`StorageError::Corrupt`] saying where, and changes nothing: cutting
+//!   there would silently drop acknowledged writes. [`Wal::cut_at_damage`]
+//!   is the operator's explicit choice of the intact prefix.
+//!
+//! A record longer than
 //! [`WalOptions::max_record_bytes`] is treated as damage unless its checksum
 //! is valid, in which case `open` fails rather than discard acknowledged data
 //! (reopen with a larger limit). A corrupt file header is an error, never
@@ -35,10 +46,14 @@
 //!
 //! # Failures
 //!
-//! If a write or fsync of the log fails, the state of the file is unknown, so
-//! the log is poisoned: that append and every later one fail, and the log must
-//! be reopened (which recovers whatever reached the disk intact). An append
-//! that returned an error may therefore still reappear on replay.
+//! If a write fails (a full disk, say), the file is cut back to its length
+//! before the write and the records of that write, and any queued behind it,
+//! fail; the log stays usable, so appends succeed again once space returns.
+//! If an fsync fails, or the cut does, the state of the file is unknown, so
+//! the log is poisoned: that append and every later one fail, and the log
+//! must be reopened (which recovers whatever reached the disk intact). An
+//! append that returned an error after a failed fsync may therefore still
+//! reappear on replay.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
@@ -77,6 +92,9 @@ impl Default for WalOptions {
 /// What [`Wal::open`] found in an existing log.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Recovered {
+    /// The lsn before the log's first record (records up to it were dropped
+    /// by [`Wal::truncate_through`], covered by a snapshot).
+    pub base_lsn: u64,
     /// Every intact record as `(lsn, payload)`, in lsn order, lsns consecutive.
     pub records: Vec<(u64, Vec<u8>)>,
     /// Bytes cut off the end of the file (a torn write or corruption); 0 after
@@ -115,6 +133,10 @@ struct State {
     busy: bool,
     /// Set when a write or fsync failed; the log must be reopened.
     failed: Option<(std::io::ErrorKind, String)>,
+    /// Bumped when a failed write is undone: records queued before it were
+    /// discarded, and their appenders get `discarded` as their error.
+    generation: u64,
+    discarded: Option<(std::io::ErrorKind, String)>,
 }
 
 struct LogFile {
@@ -152,6 +174,9 @@ impl Wal {
         };
 
         let scan = scan(&file, path, max_record_bytes)?;
+        if let Some(damage) = scan.damage.as_ref().filter(|d| !d.is_torn_tail()) {
+            return Err(damage_error(path, &scan, damage));
+        }
         let truncated_bytes = scan.file_len - scan.valid_end;
         if truncated_bytes > 0 {
             file.set_len(scan.valid_end)
@@ -178,6 +203,8 @@ impl Wal {
                 durable_lsn: last_lsn,
                 busy: false,
                 failed: None,
+                generation: 0,
+                discarded: None,
             }),
             flushed: Condvar::new(),
             file: Mutex::new(LogFile {
@@ -189,10 +216,40 @@ impl Wal {
             sync_count: AtomicU64::new(0),
         };
         let recovered = Recovered {
+            base_lsn: scan.base_lsn,
             records: scan.records,
             truncated_bytes,
         };
         Ok((wal, recovered))
+    }
+
+    /// The explicit repair of a damaged log: cuts it at its first damaged
+    /// record, dropping that record and everything after it, intact or not;
+    /// returns the bytes cut (0 when the log is intact). [`Wal::open`] refuses
+    /// such a log; this is for an operator who chose the intact prefix over
+    /// restoring a snapshot. The log must not be open.
+    pub fn cut_at_damage(path: &Path, options: &WalOptions) -> Result<u64, StorageError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| StorageError::io(path, e))?;
+        lock(&file, path)?;
+        let max_record_bytes = options.max_record_bytes.min(u32::MAX as usize);
+        let scan = scan(&file, path, max_record_bytes)?;
+        let cut = scan.file_len - scan.valid_end;
+        if cut > 0 {
+            file.set_len(scan.valid_end)
+                .map_err(|e| StorageError::io(path, e))?;
+            file.sync_all().map_err(|e| StorageError::io(path, e))?;
+            tracing::warn!(
+                path = %path.display(),
+                cut_bytes = cut,
+                kept_records = scan.records.len(),
+                "cut the write-ahead log at its first damaged record, as asked"
+            );
+        }
+        Ok(cut)
     }
 
     /// Appends one record and returns its log sequence number once it is
@@ -226,7 +283,15 @@ impl Wal {
             st.next_lsn += 1;
         }
         let mine = st.next_lsn - 1;
+        let generation = st.generation;
         loop {
+            if st.generation != generation {
+                let (kind, msg) = st.discarded.clone().unwrap_or((
+                    std::io::ErrorKind::Other,
+                    "an earlier write failed".to_owned(),
+                ));
+                return Err(StorageError::io(&self.path, std::io::Error::new(kind, msg)));
+            }
             if st.durable_lsn >= mine {
                 return Ok(mine);
             }
@@ -339,11 +404,13 @@ impl Wal {
         }
     }
 
-    /// Records the outcome of writing records through `batch_last`.
+    /// Records the outcome of writing records through `batch_last`. A write
+    /// that was undone gives its lsns back: the records of that batch were
+    /// never acknowledged, and the next append takes the first of them.
     fn settle(
         &self,
         st: &mut State,
-        result: Result<(), StorageError>,
+        result: Result<(), (StorageError, bool)>,
         batch_last: u64,
     ) -> Result<(), StorageError> {
         match result {
@@ -351,25 +418,40 @@ impl Wal {
                 st.durable_lsn = st.durable_lsn.max(batch_last);
                 Ok(())
             }
-            Err(err) => {
-                st.failed = Some(describe(&err));
+            Err((err, poisoned)) => {
+                if poisoned {
+                    st.failed = Some(describe(&err));
+                } else {
+                    // Records queued meanwhile were numbered after the failed
+                    // ones: they fail too (their appenders see the generation
+                    // change), and numbering restarts after the durable end.
+                    st.pending.clear();
+                    st.next_lsn = st.durable_lsn + 1;
+                    st.generation += 1;
+                    st.discarded = Some(describe(&err));
+                }
                 Err(err)
             }
         }
     }
 
-    /// Writes encoded frames at the end of the log and fsyncs them.
-    fn write_batch(&self, batch: &[u8]) -> Result<(), StorageError> {
+    /// Writes encoded frames at the end of the log and fsyncs them. The flag
+    /// in the error says whether the log is left in an unknown state: a
+    /// failed write (a full disk, say) is undone by cutting the file back to
+    /// its length before it, and the log stays usable; a failed fsync is not
+    /// retried (the kernel may have dropped the dirty pages), so it poisons.
+    fn write_batch(&self, batch: &[u8]) -> Result<(), (StorageError, bool)> {
         let mut f = self.file.lock();
-        f.file
-            .write_all(batch)
-            .map_err(|e| StorageError::io(&self.path, e))?;
+        if let Err(e) = f.file.write_all(batch) {
+            let undone = f.file.set_len(f.len).is_ok();
+            return Err((StorageError::io(&self.path, e), !undone));
+        }
         f.len += batch.len() as u64;
         self.disk_bytes.store(f.len, Ordering::Relaxed);
         if self.sync {
             f.file
                 .sync_data()
-                .map_err(|e| StorageError::io(&self.path, e))?;
+                .map_err(|e| (StorageError::io(&self.path, e), true))?;
             self.sync_count.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
@@ -408,6 +490,32 @@ impl std::fmt::Debug for Wal {
             .field("disk_bytes", &self.disk_bytes())
             .finish()
     }
+}
+
+/// The error for a log that is damaged somewhere other than a torn tail.
+fn damage_error(path: &Path, scan: &format::Scan, damage: &format::Damage) -> StorageError {
+    let format::Damage::Bad {
+        lsn,
+        reason,
+        intact_after,
+    } = damage
+    else {
+        return StorageError::corrupt(path, "damaged log");
+    };
+    let after = match intact_after {
+        Some((found, at)) => format!(
+            "intact records follow it (lsn {found} at offset {at}), so this is damage, not a write cut short by a crash"
+        ),
+        None => "it is complete, so this is damage, not a write cut short by a crash".to_owned(),
+    };
+    StorageError::corrupt(
+        path,
+        format!(
+            "record {lsn} at offset {} is damaged ({reason}); {after}. The {} records before it are intact. Nothing was cut: restore a snapshot, or accept the intact prefix explicitly (dropping record {lsn} and everything after it)",
+            scan.valid_end,
+            scan.records.len()
+        ),
+    )
 }
 
 fn describe(err: &StorageError) -> (std::io::ErrorKind, String) {

@@ -77,6 +77,35 @@ pub(super) struct Scan {
     pub(super) valid_end: u64,
     /// Size of the file when scanned.
     pub(super) file_len: u64,
+    /// Why the scan stopped before the end of the file, if it did.
+    pub(super) damage: Option<Damage>,
+}
+
+/// What [`scan`] found at `valid_end` when bytes follow the last intact record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Damage {
+    /// The record there runs past the end of the file (or its header does), and
+    /// nothing after it is intact: the last write was cut short (a crash).
+    Torn,
+    /// Only zero bytes follow (space allocated but never written).
+    Zeros,
+    /// The record there is complete but fails its checks.
+    Bad {
+        /// Expected lsn of the damaged record.
+        lsn: u64,
+        /// Which check failed.
+        reason: String,
+        /// An intact record found after it, as (lsn, offset), if any.
+        intact_after: Option<(u64, u64)>,
+    },
+}
+
+impl Damage {
+    /// A torn write at the end of the log, safe to cut: nothing acknowledged
+    /// can be in it.
+    pub(super) fn is_torn_tail(&self) -> bool {
+        matches!(self, Damage::Torn | Damage::Zeros)
+    }
 }
 
 /// Reads the header and every intact record; stops at the first damaged one.
@@ -105,11 +134,16 @@ pub(super) fn scan(
     let mut pos = HEADER_LEN as u64;
     let mut expected = base_lsn + 1;
     let mut fh = [0u8; FRAME_HEADER_LEN];
+    let mut bad: Option<String> = None;
     while file_len - pos >= FRAME_HEADER_LEN as u64 {
         r.read_exact(&mut fh).map_err(io)?;
         let frame = decode_frame_header(&fh);
         let end = pos + FRAME_HEADER_LEN as u64 + frame.len;
-        if end > file_len || frame.lsn != expected {
+        if frame.lsn != expected {
+            bad = Some(format!("its header says lsn {}", frame.lsn));
+            break;
+        }
+        if end > file_len {
             break;
         }
         let lsn_bytes = frame.lsn.to_le_bytes();
@@ -134,22 +168,83 @@ pub(super) fn scan(
                     ),
                 ));
             }
+            bad = Some("its checksum does not match".to_owned());
             break;
         }
         let mut payload = vec![0u8; frame.len as usize];
         r.read_exact(&mut payload).map_err(io)?;
         if frame_crc(&lsn_bytes, &payload) != frame.crc {
+            bad = Some("its checksum does not match".to_owned());
             break;
         }
         records.push((frame.lsn, payload));
         pos = end;
         expected += 1;
     }
+    let damage = if pos == file_len {
+        None
+    } else {
+        Some(classify(file, path, pos, file_len, expected, bad)?)
+    };
     Ok(Scan {
         base_lsn,
         records,
         valid_end: pos,
         file_len,
+        damage,
+    })
+}
+
+/// Tells a torn tail from corruption, given the first damaged record at
+/// `pos` (expected lsn `lsn`; `bad` says which check it failed, `None` when
+/// it runs past the end of the file). Any intact record further on makes it
+/// corruption, whatever the damaged record looks like: a crash only ever
+/// cuts the end of the log short.
+fn classify(
+    file: &File,
+    path: &Path,
+    pos: u64,
+    file_len: u64,
+    lsn: u64,
+    bad: Option<String>,
+) -> Result<Damage, StorageError> {
+    let io = |e| StorageError::io(path, e);
+    let mut rest = Vec::with_capacity(usize::try_from(file_len - pos).unwrap_or(0));
+    let mut r = BufReader::with_capacity(READ_BUF, file);
+    r.seek(SeekFrom::Start(pos)).map_err(io)?;
+    r.read_to_end(&mut rest).map_err(io)?;
+    let intact_after = find_intact_frame(&rest, lsn).map(|(found, at)| (found, pos + at as u64));
+    if intact_after.is_none() {
+        if rest.iter().all(|&b| b == 0) {
+            return Ok(Damage::Zeros);
+        }
+        if bad.is_none() {
+            return Ok(Damage::Torn);
+        }
+    }
+    Ok(Damage::Bad {
+        lsn,
+        reason: bad.unwrap_or_else(|| "its length runs past the end of the file".to_owned()),
+        intact_after,
+    })
+}
+
+/// The first intact frame in `bytes` after offset 0 with an lsn of at least
+/// `from` (and no more than one per frame header that could follow), as
+/// (lsn, offset).
+fn find_intact_frame(bytes: &[u8], from: u64) -> Option<(u64, usize)> {
+    let most = from + (bytes.len() / FRAME_HEADER_LEN) as u64;
+    (1..bytes.len().saturating_sub(FRAME_HEADER_LEN - 1)).find_map(|at| {
+        let mut header = [0u8; FRAME_HEADER_LEN];
+        header.copy_from_slice(&bytes[at..at + FRAME_HEADER_LEN]);
+        let frame = decode_frame_header(&header);
+        if frame.lsn < from || frame.lsn > most {
+            return None;
+        }
+        let start = at + FRAME_HEADER_LEN;
+        let end = start.checked_add(usize::try_from(frame.len).ok()?)?;
+        let payload = bytes.get(start..end)?;
+        (frame_crc(&frame.lsn.to_le_bytes(), payload) == frame.crc).then_some((frame.lsn, at))
     })
 }
 

@@ -1,5 +1,7 @@
 //! Property: whatever the damage, recovery returns exactly a prefix of the
-//! appended records, never a record with altered content.
+//! appended records, never a record with altered content, and it cuts only a
+//! torn tail: damage followed by an intact record is refused, and the
+//! explicit repair then keeps exactly the records before the damage.
 
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -73,7 +75,24 @@ proptest! {
                     prop_assert!(is_corrupt);
                     return Ok(());
                 }
-                ends.iter().filter(|&&e| e <= at).count()
+                let kept = ends.iter().filter(|&&e| e <= at).count();
+                std::fs::write(&path, &bytes).unwrap();
+                match Wal::open(&path, NO_SYNC) {
+                    Err(StorageError::Corrupt { .. }) => {
+                        // Refused, and nothing cut; the explicit repair keeps the prefix.
+                        prop_assert_eq!(std::fs::read(&path).unwrap(), bytes.clone());
+                        let cut = Wal::cut_at_damage(&path, &NO_SYNC).unwrap();
+                        let valid_end = if kept == 0 { HEADER_LEN } else { ends[kept - 1] };
+                        prop_assert_eq!(cut, (bytes.len() - valid_end) as u64);
+                        bytes.truncate(valid_end);
+                    }
+                    Err(other) => prop_assert!(false, "unexpected error {other}"),
+                    Ok(_) => {
+                        // Only the last record may be taken for a torn tail.
+                        prop_assert_eq!(kept, records.len() - 1, "damage at {} was cut silently", at);
+                    }
+                }
+                kept
             }
         };
         std::fs::write(&path, &bytes).unwrap();

@@ -166,7 +166,7 @@ fn torn_tail_with_sync_on() {
 }
 
 #[test]
-fn flipped_bit_in_middle_record_drops_it_and_the_rest() {
+fn flipped_bit_in_middle_record_is_refused_until_repaired() {
     let dir = TestDir::new("wal-flip");
     let path = dir.join("wal.log");
     let records: Vec<Vec<u8>> = (0..5).map(|i| vec![i as u8 + 1; 12]).collect();
@@ -178,11 +178,49 @@ fn flipped_bit_in_middle_record_drops_it_and_the_rest() {
         let mut damaged = full.clone();
         damaged[at] ^= 1 << (at % 8);
         std::fs::write(&path, &damaged).unwrap();
+        let err = Wal::open(&path, NO_SYNC).expect_err("damage followed by intact records");
+        let message = err.to_string();
+        assert!(
+            matches!(err, StorageError::Corrupt { .. }) && message.contains("record 3 "),
+            "flip at {at}: {message}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), damaged, "nothing cut");
+        // The operator's explicit choice: the intact prefix.
+        let cut = Wal::cut_at_damage(&path, &NO_SYNC).unwrap();
+        assert_eq!(cut, full.len() as u64 - ends[1]);
         let (wal, rec) = Wal::open(&path, NO_SYNC).unwrap();
         assert_eq!(rec.records, numbered(&records[..2], 1), "flip at {at}");
-        assert_eq!(rec.truncated_bytes, full.len() as u64 - ends[1]);
+        assert_eq!(rec.truncated_bytes, 0);
         assert_eq!(wal.append(b"new third").unwrap(), 3);
     }
+}
+
+#[test]
+fn a_complete_last_record_with_a_bad_checksum_is_refused() {
+    let dir = TestDir::new("wal-flip-last");
+    let path = dir.join("wal.log");
+    let records: Vec<Vec<u8>> = (0..3).map(|i| vec![i as u8 + 1; 12]).collect();
+    write_log(&path, &records, NO_SYNC);
+    let mut damaged = std::fs::read(&path).unwrap();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 0x10;
+    std::fs::write(&path, &damaged).unwrap();
+    let err = Wal::open(&path, NO_SYNC).expect_err("a complete record is not a torn write");
+    assert!(err.to_string().contains("record 3 "), "{err}");
+}
+
+#[test]
+fn zeros_after_the_last_record_are_a_torn_tail() {
+    let dir = TestDir::new("wal-zeros");
+    let path = dir.join("wal.log");
+    let records: Vec<Vec<u8>> = (0..3).map(|i| vec![i as u8 + 1; 12]).collect();
+    write_log(&path, &records, NO_SYNC);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(&[0u8; 4096]);
+    std::fs::write(&path, &bytes).unwrap();
+    let (_, rec) = Wal::open(&path, NO_SYNC).unwrap();
+    assert_eq!(rec.records, numbered(&records, 1));
+    assert_eq!(rec.truncated_bytes, 4096);
 }
 
 #[test]
