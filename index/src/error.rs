@@ -57,6 +57,39 @@ pub enum IndexError {
     /// Reading or writing the disk failed, or stored data is corrupt.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The disk is full (or a quota is reached): the write was not applied and
+    /// nothing acknowledged is lost; writes succeed again once space returns.
+    #[error("collection {collection:?}: no space left on the device: {source}")]
+    InsufficientStorage {
+        /// The collection written to.
+        collection: String,
+        /// The failed call.
+        source: StorageError,
+    },
+    /// The collection's files are damaged or missing: it is not served until
+    /// an operator restores it or accepts what is intact.
+    #[error("collection {name:?} is damaged and not served: {reason}")]
+    CollectionDamaged {
+        /// The collection.
+        name: String,
+        /// What was found, and what an operator can do.
+        reason: String,
+    },
+}
+
+impl IndexError {
+    /// Names `collection` in a storage error that says the disk is full.
+    pub fn in_collection(self, collection: &str) -> Self {
+        match self {
+            IndexError::Storage(source) if source.is_storage_full() => {
+                IndexError::InsufficientStorage {
+                    collection: collection.to_string(),
+                    source,
+                }
+            }
+            other => other,
+        }
+    }
 }
 
 /// The crate's result type.

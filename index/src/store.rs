@@ -4,6 +4,14 @@
 //! `points.snap`. A collection is created in a temporary directory and renamed
 //! into place, and deleted by renaming it away first, so a crash never leaves a
 //! half-made collection under its name.
+//!
+//! A collection whose files are damaged or missing is **refused on its own**:
+//! it stays listed as damaged with what was found ([`Store::damaged`]), every
+//! request for it fails with [`IndexError::CollectionDamaged`], and the other
+//! collections open and serve as usual. An operator then restores a snapshot
+//! into its directory and calls [`Store::reopen`], accepts the log's intact
+//! prefix through [`Store::reopen`] with `accept_intact_log_prefix`, or
+//! deletes it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,7 +20,7 @@ use parking_lot::RwLock;
 
 use crate::collection::{Collection, CollectionConfig};
 use crate::error::{IndexError, Result};
-use crate::storage::{StorageError, WalOptions, sync_dir};
+use crate::storage::{StorageError, Wal, WalOptions, sync_dir};
 
 /// Longest collection name.
 pub const MAX_NAME_LEN: usize = 64;
@@ -41,11 +49,24 @@ pub fn validate_name(name: &str) -> Result<()> {
 pub struct Store {
     root: PathBuf,
     wal: WalOptions,
-    collections: RwLock<BTreeMap<String, Collection>>,
+    collections: RwLock<BTreeMap<String, Entry>>,
 }
 
+/// A collection as the store holds it.
+#[derive(Clone)]
+enum Entry {
+    Open(Collection),
+    /// Refused at open: what was found.
+    Damaged(String),
+}
+
+/// What an operator is told about a damaged collection, after what was found.
+const DAMAGED_HELP: &str = "restore a snapshot into the collection's directory and reopen it, reopen it accepting the log's intact prefix (dropping the damaged record and every record after it), or delete the collection";
+
 impl Store {
-    /// Opens (creating if needed) `data_dir` and every collection in it.
+    /// Opens (creating if needed) `data_dir` and every collection in it. A
+    /// collection that cannot be opened is kept as damaged (see the module
+    /// docs); only a data directory that cannot be read at all is an error.
     pub fn open(data_dir: &Path, wal: WalOptions) -> Result<Self> {
         let root = data_dir.join("collections");
         let io = |source| StorageError::Io {
@@ -66,8 +87,8 @@ impl Store {
                 tracing::warn!(entry = %entry.path().display(), "ignoring an unexpected entry in the data directory");
                 continue;
             }
-            let collection = Collection::open(&name, &entry.path(), wal.clone())?;
-            collections.insert(name, collection);
+            let opened = open_one(&name, &entry.path(), &wal);
+            collections.insert(name, opened);
         }
         Ok(Self {
             root,
@@ -86,7 +107,16 @@ impl Store {
         }
         let staging = self.root.join(format!(".creating-{name}"));
         let _ = std::fs::remove_dir_all(&staging);
-        Collection::create(name, &staging, config, self.wal.clone())?.close();
+        let created = Collection::create(name, &staging, config, self.wal.clone());
+        let created = match created {
+            Ok(created) => created,
+            Err(error) => {
+                let _ = std::fs::remove_dir_all(&staging);
+                return Err(error.in_collection(name));
+            }
+        };
+        created.close();
+        drop(created);
         let target = self.root.join(name);
         std::fs::rename(&staging, &target).map_err(|source| StorageError::Io {
             path: target.clone(),
@@ -94,32 +124,99 @@ impl Store {
         })?;
         sync_dir(&self.root)?;
         let collection = Collection::open(name, &target, self.wal.clone())?;
-        collections.insert(name.to_string(), collection.clone());
+        collections.insert(name.to_string(), Entry::Open(collection.clone()));
         Ok(collection)
     }
 
     /// The collection called `name`.
     pub fn get(&self, name: &str) -> Result<Collection> {
+        match self.collections.read().get(name) {
+            Some(Entry::Open(collection)) => Ok(collection.clone()),
+            Some(Entry::Damaged(reason)) => Err(IndexError::CollectionDamaged {
+                name: name.to_string(),
+                reason: reason.clone(),
+            }),
+            None => Err(IndexError::CollectionNotFound(name.to_string())),
+        }
+    }
+
+    /// Every collection that is open, by name.
+    pub fn list(&self) -> Vec<Collection> {
         self.collections
             .read()
-            .get(name)
-            .cloned()
-            .ok_or_else(|| IndexError::CollectionNotFound(name.to_string()))
+            .values()
+            .filter_map(|entry| match entry {
+                Entry::Open(collection) => Some(collection.clone()),
+                Entry::Damaged(_) => None,
+            })
+            .collect()
     }
 
-    /// Every collection, by name.
-    pub fn list(&self) -> Vec<Collection> {
-        self.collections.read().values().cloned().collect()
+    /// Every damaged collection as (name, what was found and what to do), by name.
+    pub fn damaged(&self) -> Vec<(String, String)> {
+        self.collections
+            .read()
+            .iter()
+            .filter_map(|(name, entry)| match entry {
+                Entry::Damaged(reason) => Some((name.clone(), reason.clone())),
+                Entry::Open(_) => None,
+            })
+            .collect()
     }
 
-    /// Deletes a collection and its files.
+    /// Opens a damaged collection again: after an operator restored its
+    /// files, or, with `accept_intact_log_prefix`, cutting its log at the
+    /// first damaged record first (the records from there on are dropped,
+    /// intact or not). An open collection is returned as it is. When the
+    /// collection still cannot be opened it stays damaged, with the new
+    /// finding.
+    pub fn reopen(&self, name: &str, accept_intact_log_prefix: bool) -> Result<Collection> {
+        let mut collections = self.collections.write();
+        match collections.get(name) {
+            None => return Err(IndexError::CollectionNotFound(name.to_string())),
+            Some(Entry::Open(collection)) => return Ok(collection.clone()),
+            Some(Entry::Damaged(_)) => {}
+        }
+        let dir = self.root.join(name);
+        if accept_intact_log_prefix {
+            let log = dir.join(crate::collection::WAL_FILE);
+            if let Err(error) = Wal::cut_at_damage(&log, &self.wal) {
+                let entry = damaged(name, &IndexError::from(error));
+                collections.insert(name.to_string(), entry);
+                return Err(IndexError::CollectionDamaged {
+                    name: name.to_string(),
+                    reason: match collections.get(name) {
+                        Some(Entry::Damaged(reason)) => reason.clone(),
+                        _ => String::new(),
+                    },
+                });
+            }
+        }
+        let entry = open_one(name, &dir, &self.wal);
+        let outcome = match &entry {
+            Entry::Open(collection) => {
+                tracing::info!(collection = name, "damaged collection reopened");
+                Ok(collection.clone())
+            }
+            Entry::Damaged(reason) => Err(IndexError::CollectionDamaged {
+                name: name.to_string(),
+                reason: reason.clone(),
+            }),
+        };
+        collections.insert(name.to_string(), entry);
+        outcome
+    }
+
+    /// Deletes a collection and its files (a damaged one too).
     pub fn delete(&self, name: &str) -> Result<()> {
         let removed = self
             .collections
             .write()
             .remove(name)
             .ok_or_else(|| IndexError::CollectionNotFound(name.to_string()))?;
-        removed.close();
+        if let Entry::Open(collection) = &removed {
+            collection.close();
+        }
         drop(removed);
         let dir = self.root.join(name);
         let trash = self
@@ -135,11 +232,26 @@ impl Store {
     }
 }
 
+/// Opens one collection, or records why it cannot be.
+fn open_one(name: &str, dir: &Path, wal: &WalOptions) -> Entry {
+    match Collection::open(name, dir, wal.clone()) {
+        Ok(collection) => Entry::Open(collection),
+        Err(error) => damaged(name, &error),
+    }
+}
+
+fn damaged(name: &str, error: &IndexError) -> Entry {
+    tracing::error!(collection = name, %error, help = DAMAGED_HELP, "collection is damaged and will not be served");
+    Entry::Damaged(format!("{error}; to recover: {DAMAGED_HELP}"))
+}
+
 impl Store {
     /// Stops every collection's background work; the store can be dropped and reopened.
     pub fn close(&self) {
-        for collection in self.collections.read().values() {
-            collection.close();
+        for entry in self.collections.read().values() {
+            if let Entry::Open(collection) = entry {
+                collection.close();
+            }
         }
     }
 }

@@ -132,7 +132,7 @@ pub struct CreateCollection {
 pub struct CollectionAck {
     /// The collection's name.
     pub name: String,
-    /// `created` or `deleted`.
+    /// `created`, `deleted`, or `recovered`.
     pub status: String,
 }
 
@@ -179,8 +179,30 @@ pub struct MemoryInfo {
 pub struct CollectionSummary {
     /// The collection's name.
     pub name: String,
-    /// Live points.
+    /// Live points (0 for a damaged collection: it is not open).
     pub points: u64,
+    /// `damaged` when its files failed their checks at open, so it is not
+    /// served (every other collection is; see `error`); absent for a
+    /// collection that serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// For a damaged collection: what was found, and what an operator can do
+    /// (restore a snapshot, accept the intact prefix of the log through
+    /// `POST /collections/{name}/recover`, or delete it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Body of `POST /collections/{name}/recover`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoverCollection {
+    /// Cut the write-ahead log at its first damaged record before opening,
+    /// dropping that record and every record after it (intact or not). Without
+    /// it the collection is only opened again, e.g. after its files were
+    /// restored.
+    #[serde(default)]
+    pub accept_intact_log_prefix: bool,
 }
 
 /// Answer of `GET /collections`.

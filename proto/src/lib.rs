@@ -23,7 +23,7 @@ mod points;
 
 pub use collections::{
     CollectionAck, CollectionInfo, CollectionList, CollectionSummary, CreateCollection, HnswConfig,
-    MemoryInfo, Metric, MuveraConfig, PayloadIndexType, VectorConfig,
+    MemoryInfo, Metric, MuveraConfig, PayloadIndexType, RecoverCollection, VectorConfig,
 };
 pub use embed::{BinaryEncoding, EmbedKind, EmbedRequest, EmbedResponse, Embedding, Usage};
 pub use error::{ErrorBody, ErrorDetail};

@@ -70,6 +70,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
             collections::delete
         ))
         .routes(routes!(collections::snapshot))
+        .routes(routes!(collections::recover))
         .routes(routes!(points::upsert))
         .routes(routes!(points::delete))
         .routes(routes!(points::get))

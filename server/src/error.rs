@@ -100,6 +100,20 @@ pub enum ApiError {
     /// No such point.
     #[error("point {0} does not exist")]
     PointNotFound(String),
+    /// The collection's files are damaged; it is not served until recovered.
+    #[error("collection {name:?} is damaged and not served: {reason}")]
+    CollectionDamaged {
+        /// The collection.
+        name: String,
+        /// What was found and what an operator can do.
+        reason: String,
+    },
+    /// The disk is full: the write was not applied; it succeeds again once
+    /// space returns.
+    #[error(
+        "collection {0:?}: no space left on the device; the write was not applied (nothing acknowledged is lost) and writes succeed again once space is freed"
+    )]
+    InsufficientStorage(String),
     /// A bug or an environment failure; details go to the log only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -132,6 +146,12 @@ impl ApiError {
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
+            Self::CollectionDamaged { .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "collection_damaged")
+            }
+            Self::InsufficientStorage(_) => {
+                (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage")
+            }
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -148,6 +168,9 @@ impl ApiError {
                 expected,
                 got,
             } => Some(serde_json::json!({ "field": field, "expected": expected, "got": got })),
+            Self::CollectionDamaged { name, .. } | Self::InsufficientStorage(name) => {
+                Some(serde_json::json!({ "collection": name }))
+            }
             _ => None,
         }
     }
@@ -286,6 +309,11 @@ impl From<trawl_index::IndexError> for ApiError {
             E::PointNotFound(id) => Self::PointNotFound(id),
             E::LimitExceeded { field, limit, got } => Self::LimitExceeded { field, limit, got },
             E::Storage(e) => Self::Internal(e.to_string()),
+            E::InsufficientStorage { collection, source } => {
+                tracing::error!(collection, error = %source, "disk full");
+                Self::InsufficientStorage(collection)
+            }
+            E::CollectionDamaged { name, reason } => Self::CollectionDamaged { name, reason },
         }
     }
 }

@@ -43,6 +43,7 @@ pub struct Metrics {
     collection_points: Family<CollectionLabels, Gauge>,
     collection_ram: Family<BytesLabels, Gauge>,
     collection_disk: Family<BytesLabels, Gauge>,
+    collections_damaged: Gauge,
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
@@ -137,6 +138,12 @@ impl Metrics {
             "Bytes a collection holds in memory, by part (vectors, codes, graph, payload_index, payloads, ids)",
             collection_ram.clone(),
         );
+        let collections_damaged = Gauge::default();
+        registry.register(
+            "collections_damaged",
+            "Collections refused at start-up because their files are damaged (listed with their error by GET /collections)",
+            collections_damaged.clone(),
+        );
         let collection_disk = Family::<BytesLabels, Gauge>::default();
         registry.register(
             "collection_disk_bytes",
@@ -147,6 +154,7 @@ impl Metrics {
             collection_points,
             collection_ram,
             collection_disk,
+            collections_damaged,
             registry,
             requests,
             latency,
@@ -163,9 +171,16 @@ impl Metrics {
 
     /// Renders the registry in the Prometheus / OpenMetrics text format, with
     /// the collections' current sizes.
-    pub fn render(&self, queue_depth: usize, collections: &[(String, CollectionStats)]) -> String {
+    pub fn render(
+        &self,
+        queue_depth: usize,
+        collections: &[(String, CollectionStats)],
+        damaged: usize,
+    ) -> String {
         self.queue_depth
             .set(i64::try_from(queue_depth).unwrap_or(i64::MAX));
+        self.collections_damaged
+            .set(i64::try_from(damaged).unwrap_or(i64::MAX));
         let gauge = |x: u64| i64::try_from(x).unwrap_or(i64::MAX);
         // Deleted collections drop out.
         self.collection_points.clear();

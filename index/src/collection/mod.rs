@@ -539,6 +539,8 @@ pub(crate) struct Inner {
     pub(crate) wal: Wal,
     /// Serialises writers so that the log's order is the order of application.
     pub(crate) write_lock: Mutex<()>,
+    /// Serialises snapshots (requested and automatic): they share a file.
+    pub(crate) snapshot_lock: Mutex<()>,
     pub(crate) signal: Arc<indexer::Signal>,
     pub(crate) indexer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -554,7 +556,7 @@ const CONFIG_FILE: &str = "config.json";
 const VECTORS_FILE: &str = "vectors.f32";
 /// The token vectors of multivector layouts (rewritten at every open).
 const TOKENS_FILE: &str = "tokens.f32";
-const WAL_FILE: &str = "wal.log";
+pub(crate) const WAL_FILE: &str = "wal.log";
 
 impl Collection {
     /// Creates a new collection in `dir` (which must not exist).
@@ -576,6 +578,8 @@ impl Collection {
                 reason: e.to_string(),
             })?;
         crate::storage::write_file(&dir.join(CONFIG_FILE), *b"CONF", 1, &json)?;
+        // The log exists from the start: `open` refuses a collection without one.
+        drop(Wal::open(&dir.join(WAL_FILE), wal.clone())?);
         Self::open(name, dir, wal)
     }
 
@@ -590,11 +594,38 @@ impl Collection {
             })?;
         config.validate()?;
         // The log first: it holds the directory's lock, so that a second
-        // process cannot recreate the vector file under a running one.
-        let (wal, recovered) = Wal::open(&dir.join(WAL_FILE), wal_options)?;
+        // process cannot recreate the vector file under a running one. A
+        // collection always has one (`create` makes it): a missing log is
+        // lost data, never a fresh start.
+        let wal_path = dir.join(WAL_FILE);
+        if !wal_path
+            .try_exists()
+            .map_err(|e| StorageError::io(&wal_path, e))?
+        {
+            return Err(StorageError::corrupt(
+                &wal_path,
+                "the write-ahead log is missing: acknowledged writes may be lost",
+            )
+            .into());
+        }
+        let (wal, recovered) = Wal::open(&wal_path, wal_options)?;
         let mut points = Points::new(&config, dir)?;
         let mut config = config;
         let (snapshot_lsn, stored_graph) = snapshot::load(dir, &config, &mut points)?;
+        if recovered.base_lsn > snapshot_lsn {
+            // The log was cut after a newer snapshot than the one here: the
+            // records in between are in neither.
+            return Err(crate::storage::StorageError::Corrupt {
+                path: dir.join(snapshot::FILE),
+                reason: format!(
+                    "the log starts after record {} but the snapshot covers only up to {snapshot_lsn}: records {}..={} are lost (the snapshot is missing or older than the log)",
+                    recovered.base_lsn,
+                    snapshot_lsn + 1,
+                    recovered.base_lsn
+                ),
+            }
+            .into());
+        }
         if wal.last_lsn() < snapshot_lsn {
             // A log younger than the snapshot would number new writes below it, and
             // the next replay would skip them.
@@ -651,6 +682,7 @@ impl Collection {
             indexed: AtomicUsize::new(indexed),
             wal,
             write_lock: Mutex::new(()),
+            snapshot_lock: Mutex::new(()),
             signal: Arc::new(indexer::Signal::default()),
             indexer: Mutex::new(None),
         });

@@ -176,16 +176,20 @@ impl Collection {
         self.write_locked(record)
     }
 
-    /// Logs (synced) then applies; the caller holds the writer lock.
+    /// Logs (synced) then applies; the caller holds the writer lock. A full
+    /// disk fails before anything is logged or applied (the vector files'
+    /// room is reserved first, and a failed log write is undone), so the
+    /// write can simply be retried once space returns.
     fn write_locked(&self, record: Record) -> Result<()> {
         if matches!(&record, Record::Delete(ids) if ids.is_empty()) {
             return Ok(());
         }
+        let full = |e: StorageError| IndexError::from(e).in_collection(&self.inner.name);
         if let Record::Upsert(batch) = &record {
             // Room for the vectors first: once logged, applying must not run out of disk.
-            self.inner.points.write().reserve(batch)?;
+            self.inner.points.write().reserve(batch).map_err(full)?;
         }
-        self.inner.wal.append(&record.encode())?;
+        self.inner.wal.append(&record.encode()).map_err(full)?;
         let applied = {
             let mut points = self.inner.points.write();
             let mut config = self.inner.config.write();

@@ -25,7 +25,7 @@ use crate::graph::FlatGraph;
 use crate::storage::{StorageError, read_file, write_file};
 use crate::types::Offset;
 
-const FILE: &str = "points.snap";
+pub(crate) const FILE: &str = "points.snap";
 const KIND: [u8; 4] = *b"PNTS";
 const VERSION: u16 = 2;
 /// Points applied at a time while loading ...
@@ -58,13 +58,16 @@ pub const AUTO_SNAPSHOT_WAL_BYTES: u64 = 256 << 20;
 impl Collection {
     /// Writes a snapshot of every live point and truncates the log it covers.
     pub fn snapshot(&self) -> Result<SnapshotInfo> {
-        take(&self.inner)
+        take(&self.inner).map_err(|e| e.in_collection(&self.inner.name))
     }
 }
 
 /// Writes a snapshot: the points are copied under the writer lock (so the log
 /// position is exact), then written without blocking writers.
 pub(crate) fn take(inner: &Inner) -> Result<SnapshotInfo> {
+    // One at a time: two snapshots writing the same temporary file could
+    // rename a half-written one into place.
+    let _one = inner.snapshot_lock.lock();
     let (body, lsn, count) = {
         let _writer = inner.write_lock.lock();
         let dims = inner.config.read().dims;

@@ -64,6 +64,20 @@ impl StorageError {
         matches!(self, StorageError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
     }
 
+    /// True when the disk (or a quota) is full: the write failed without
+    /// harm and may succeed once space returns.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            StorageError::Io { source, .. } => {
+                matches!(
+                    source.kind(),
+                    std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+                ) || matches!(source.raw_os_error(), Some(28 | 122))
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
         StorageError::Io {
             path: path.to_path_buf(),

@@ -6,13 +6,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use trawl_proto::{
     CollectionAck, CollectionInfo, CollectionList, CollectionSummary, CreateCollection, ErrorBody,
-    HnswConfig, MemoryInfo, VectorConfig,
+    HnswConfig, MemoryInfo, RecoverCollection, VectorConfig,
 };
 
 use crate::convert;
 use crate::error::{ApiError, ApiJson};
 use crate::routes::{
-    BodyRejections, CollectionPath, KeyRequired, ReadOnlyKey, Unavailable, blocking,
+    BodyRejections, CollectionPath, KeyRequired, ReadOnlyKey, StorageFull, Unavailable, blocking,
 };
 use crate::state::AppState;
 
@@ -24,7 +24,7 @@ use crate::state::AppState;
         (status = 409, description = "Exists already", body = ErrorBody),
         (status = 413, description = "Body larger than --max-body-bytes", body = ErrorBody),
         (status = 422, description = "Invalid name or schema", body = ErrorBody),
-        BodyRejections, Unavailable, KeyRequired, ReadOnlyKey,
+        BodyRejections, Unavailable, StorageFull, KeyRequired, ReadOnlyKey,
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -49,16 +49,56 @@ pub async fn create(
 #[utoipa::path(get, path = "/collections", tag = "collections",
     responses((status = 200, description = "Every collection", body = CollectionList), Unavailable, KeyRequired))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<CollectionList>, ApiError> {
-    let collections = state
-        .store()?
+    let store = state.store()?;
+    let mut collections: Vec<CollectionSummary> = store
         .list()
         .into_iter()
         .map(|c| CollectionSummary {
             name: c.name().to_string(),
             points: c.len() as u64,
+            status: None,
+            error: None,
         })
+        .chain(
+            store
+                .damaged()
+                .into_iter()
+                .map(|(name, reason)| CollectionSummary {
+                    name,
+                    points: 0,
+                    status: Some("damaged".into()),
+                    error: Some(reason),
+                }),
+        )
         .collect();
+    collections.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Json(CollectionList { collections }))
+}
+
+/// Open a damaged collection again: after its files were restored, or
+/// accepting the intact prefix of its write-ahead log.
+#[utoipa::path(post, path = "/collections/{name}/recover", tag = "collections",
+    request_body = RecoverCollection,
+    params(CollectionPath),
+    responses(
+        (status = 200, description = "Open and served again (or was not damaged)", body = CollectionAck),
+        (status = 404, description = "No such collection", body = ErrorBody),
+        (status = 413, description = "Body larger than --max-body-bytes", body = ErrorBody),
+        (status = 422, description = "Unknown field", body = ErrorBody),
+        BodyRejections, Unavailable, KeyRequired, ReadOnlyKey,
+    ))]
+pub async fn recover(
+    State(state): State<AppState>,
+    Path(CollectionPath { name }): Path<CollectionPath>,
+    ApiJson(request): ApiJson<RecoverCollection>,
+) -> Result<Json<CollectionAck>, ApiError> {
+    let store = state.store()?.clone();
+    let target = name.clone();
+    blocking(move || Ok(store.reopen(&target, request.accept_intact_log_prefix)?)).await?;
+    Ok(Json(CollectionAck {
+        name,
+        status: "recovered".into(),
+    }))
 }
 
 /// Describe a collection: schema, counts, memory and disk.
@@ -153,7 +193,7 @@ pub struct SnapshotAck {
     responses(
         (status = 200, description = "Snapshot written", body = SnapshotAck),
         (status = 404, description = "No such collection", body = ErrorBody),
-        Unavailable, KeyRequired, ReadOnlyKey,
+        Unavailable, StorageFull, KeyRequired, ReadOnlyKey,
     ))]
 pub async fn snapshot(
     State(state): State<AppState>,

@@ -49,24 +49,26 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         let state = state.clone();
         move || {
             state.store().map_or_else(
-                |_| Vec::new(),
+                |_| (Vec::new(), 0),
                 |store| {
-                    store
+                    let open = store
                         .list()
                         .into_iter()
                         .map(|c| (c.name().to_string(), c.stats()))
-                        .collect()
+                        .collect();
+                    (open, store.damaged().len())
                 },
             )
         }
     })
     .await
     .unwrap_or_default();
+    let (collections, damaged) = collections;
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics().render(depth, &collections),
+        state.metrics().render(depth, &collections, damaged),
     )
 }

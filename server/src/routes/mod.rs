@@ -58,8 +58,22 @@ pub enum BodyRejections {
 #[derive(utoipa::IntoResponses)]
 pub enum Unavailable {
     /// Overloaded, timed out or not ready.
-    #[response(status = 503, description = "Overloaded, timed out, or not ready yet")]
+    #[response(
+        status = 503,
+        description = "Overloaded, timed out, not ready yet, or (collection routes) the collection is damaged"
+    )]
     Unavailable(ErrorBody),
+}
+
+/// What a route that writes to a collection answers when the disk is full.
+#[derive(utoipa::IntoResponses)]
+pub enum StorageFull {
+    /// No space left: nothing was applied; retry once space is freed.
+    #[response(
+        status = 507,
+        description = "No space left on the device: the write was not applied, and writes succeed again once space is freed"
+    )]
+    InsufficientStorage(ErrorBody),
 }
 
 /// What every API route answers when the server has API keys and the request

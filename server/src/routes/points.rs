@@ -11,8 +11,8 @@ use trawl_proto::{
 use crate::convert;
 use crate::error::{ApiError, ApiJson};
 use crate::routes::{
-    BodyRejections, CollectionPath, KeyRequired, PointPath, ReadOnlyKey, Unavailable, Vectors,
-    blocking,
+    BodyRejections, CollectionPath, KeyRequired, PointPath, ReadOnlyKey, StorageFull, Unavailable,
+    Vectors, blocking,
 };
 use crate::state::AppState;
 
@@ -25,7 +25,7 @@ use crate::state::AppState;
         (status = 413, description = "Too many points", body = ErrorBody),
         (status = 422, description = "Bad vector, id or field", body = ErrorBody),
         (status = 429, description = "The embedding queue is full (points given as text)", body = ErrorBody),
-        BodyRejections, Unavailable, KeyRequired, ReadOnlyKey,
+        BodyRejections, Unavailable, StorageFull, KeyRequired, ReadOnlyKey,
     ))]
 pub async fn upsert(
     State(state): State<AppState>,
@@ -77,7 +77,7 @@ pub async fn upsert(
         (status = 404, description = "No such collection", body = ErrorBody),
         (status = 413, description = "Body larger than --max-body-bytes", body = ErrorBody),
         (status = 422, description = "Neither or both of ids and filter, or a bad filter", body = ErrorBody),
-        BodyRejections, Unavailable, KeyRequired, ReadOnlyKey,
+        BodyRejections, Unavailable, StorageFull, KeyRequired, ReadOnlyKey,
     ))]
 pub async fn delete(
     State(state): State<AppState>,

@@ -8,4 +8,5 @@ mod foundation;
 mod load;
 mod recall;
 mod security;
+mod storage;
 mod support;
