@@ -16,6 +16,10 @@ use crate::error::{EncodeError, Result};
 use crate::spec::{ModelSpec, Pooling, Precision};
 use crate::tokenize::Tokens;
 
+/// Scales a vector to unit L2 norm (a zero vector stays zero): the same
+/// function that renormalises Matryoshka prefixes.
+pub use trawl_codes::normalize;
+
 /// What one forward pass yields for one text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Encoded {
@@ -332,14 +336,6 @@ pub fn pool(block: &[f32], dims: usize, pooling: Pooling) -> Vec<f32> {
             let n = n.max(1) as f64;
             sum.into_iter().map(|s| (s / n) as f32).collect()
         }
-    }
-}
-
-/// Scales `v` to unit L2 norm (a zero vector stays zero).
-pub fn normalize(v: &mut [f32]) {
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        v.iter_mut().for_each(|x| *x /= norm);
     }
 }
 

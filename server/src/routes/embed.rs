@@ -167,7 +167,7 @@ impl Output {
                     Self::Multivector => Embedding::Multi(e.tokens.unwrap_or_default()),
                     Self::Binary(bits, encoding) => {
                         let code = codes::binarize(&e.pooled, bits)?;
-                        scales.push(code.scales.clone());
+                        scales.push(code.scales().to_vec());
                         match encoding {
                             BinaryEncoding::Base64 => {
                                 Embedding::Packed(BASE64.encode(code.to_bytes()))
