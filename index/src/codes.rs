@@ -4,6 +4,9 @@
 //! its graph and flat scans run on the codes; the full `f32` vectors stay in a
 //! memory-mapped file and are read only to rerank candidates.
 //!
+//! The codes themselves are [`trawl_codes`]' (the same bits `/embed` returns
+//! for the same vector); this module stores them by offset and scores them.
+//!
 //! - **binary** (1 bit per dimension): the sign of each component, packed into
 //!   `u64` words (dimension `j` is bit `j % 64` of word `j / 64`). Two codes
 //!   (graph construction) are compared by Hamming distance with `count_ones`.
@@ -12,7 +15,7 @@
 //!   the signs of the residual `rₚ = x − Σ_{i<p} sᵢ·bᵢ` with `sₚ = mean|rₚ|`
 //!   (the scale that minimises ‖rₚ − s·sign(rₚ)‖). The vector is reconstructed
 //!   as `Σ sₚ·bₚ` with `bₚ ∈ {−1, +1}ᵈ`. A row is `b` planes of words, then
-//!   the `b` scales as `f32` bits, two per word.
+//!   the `b` scales as `f32` bits, two per word ([`RowLayout`]).
 //! - **matryoshka:k**: the first `k` components, renormalised for cosine.
 //!
 //! A query is scored against binary codes asymmetrically, the float query
@@ -28,6 +31,8 @@
 use crate::distance::{self, Metric};
 use crate::graph::Scorer;
 use crate::types::Offset;
+
+pub use trawl_codes::{RowLayout, words_per_plane};
 
 /// Score 1-bit codes asymmetrically (the float query against the signs) rather
 /// than by Hamming distance to the query's own signs.
@@ -59,20 +64,11 @@ pub struct CodeSpec {
     pub metric: Metric,
 }
 
-/// Words per bit plane for `dims` dimensions.
-pub fn words_per_plane(dims: usize) -> usize {
-    dims.div_ceil(64)
-}
-
 impl CodeSpec {
     /// `u64` words per code (binary kinds).
     pub fn words(&self) -> usize {
         match self.kind {
-            CodeKind::Binary { bits: 1 } => words_per_plane(self.dims),
-            CodeKind::Binary { bits } => {
-                let bits = usize::from(bits);
-                bits * words_per_plane(self.dims) + bits.div_ceil(2)
-            }
+            CodeKind::Binary { bits } => RowLayout::new(bits, self.dims).words(),
             CodeKind::Prefix { .. } => 0,
         }
     }
@@ -93,15 +89,11 @@ impl CodeSpec {
     /// Appends the code of `v` (a stored vector: already normalised for cosine).
     pub fn encode(&self, v: &[f32], words: &mut Vec<u64>, floats: &mut Vec<f32>) {
         match self.kind {
-            CodeKind::Binary { bits } => encode_binary(v, bits, words),
-            CodeKind::Prefix { k } => {
-                let start = floats.len();
-                floats.extend_from_slice(&v[..k.min(v.len())]);
-                floats.resize(start + k, 0.0);
-                if self.metric == Metric::Cosine {
-                    normalise(&mut floats[start..]);
-                }
+            CodeKind::Binary { bits } => RowLayout::new(bits, v.len()).push(v, words),
+            CodeKind::Prefix { k } if self.metric == Metric::Cosine => {
+                floats.extend(trawl_codes::matryoshka(v, k));
             }
+            CodeKind::Prefix { k } => floats.extend(trawl_codes::prefix(v, k)),
         }
     }
 
@@ -110,7 +102,7 @@ impl CodeSpec {
         match self.kind {
             CodeKind::Binary { bits: 1 } if !ASYMMETRIC_SIGNS => {
                 let mut words = Vec::with_capacity(self.words());
-                encode_binary(query, 1, &mut words);
+                trawl_codes::push_signs(query, &mut words);
                 QueryCode::Bits(words)
             }
             CodeKind::Binary { .. } => QueryCode::Planes(QueryPlanes::new(query)),
@@ -129,7 +121,7 @@ impl CodeSpec {
         match self.kind {
             CodeKind::Binary { bits: 1 } => distance::hamming(a, b) as f32,
             CodeKind::Binary { bits } => {
-                let s = reconstructed_dot(a, b, usize::from(bits), self.dims);
+                let s = reconstructed_dot(a, b, RowLayout::new(bits, self.dims), self.dims);
                 match self.metric {
                     Metric::Cosine => (1.0 - s).max(0.0),
                     _ => {
@@ -234,88 +226,16 @@ impl QueryPlanes {
     }
 }
 
-fn normalise(v: &mut [f32]) {
-    let n = distance::dot(v, v).sqrt();
-    if n > 0.0 {
-        v.iter_mut().for_each(|x| *x /= n);
-    }
-}
-
-/// Appends `bits` residual sign planes of `v`, then their scales (`bits > 1`).
-fn encode_binary(v: &[f32], bits: u8, out: &mut Vec<u64>) {
-    let wpp = words_per_plane(v.len());
-    if bits == 1 {
-        push_signs(v, wpp, out);
-        return;
-    }
-    let mut residual = v.to_vec();
-    let mut scales = Vec::with_capacity(usize::from(bits));
-    for _ in 0..bits {
-        let scale = if residual.is_empty() {
-            0.0
-        } else {
-            residual.iter().map(|x| x.abs()).sum::<f32>() / residual.len() as f32
-        };
-        push_signs(&residual, wpp, out);
-        for x in &mut residual {
-            *x -= if *x > 0.0 { scale } else { -scale };
-        }
-        scales.push(scale);
-    }
-    for pair in scales.chunks(2) {
-        let lo = u64::from(pair[0].to_bits());
-        let hi = pair.get(1).map_or(0, |s| u64::from(s.to_bits()));
-        out.push(lo | (hi << 32));
-    }
-}
-
-fn push_signs(v: &[f32], wpp: usize, out: &mut Vec<u64>) {
-    let start = out.len();
-    out.resize(start + wpp, 0);
-    for (j, x) in v.iter().enumerate() {
-        if *x > 0.0 {
-            out[start + j / 64] |= 1 << (j % 64);
-        }
-    }
-}
-
-/// The scale of plane `p` in a multi-bit code row.
-#[inline]
-fn scale(row: &[u64], planes: usize, wpp: usize, p: usize) -> f32 {
-    let word = row[planes * wpp + p / 2];
-    f32::from_bits((word >> (32 * (p % 2))) as u32)
-}
-
-/// The vector a code stands for (for tests and error measurements).
-pub fn reconstruct(row: &[u64], bits: u8, dims: usize) -> Vec<f32> {
-    let planes = usize::from(bits);
-    let wpp = words_per_plane(dims);
-    let mut out = vec![0f32; dims];
-    for p in 0..planes {
-        let s = if planes == 1 {
-            1.0
-        } else {
-            scale(row, planes, wpp, p)
-        };
-        for (j, x) in out.iter_mut().enumerate() {
-            let bit = (row[p * wpp + j / 64] >> (j % 64)) & 1;
-            *x += if bit == 1 { s } else { -s };
-        }
-    }
-    out
-}
-
 /// `x̂·ŷ` of two multi-bit codes: Σ sᵢ tⱼ (d − 2·hamming(aᵢ, bⱼ)).
-fn reconstructed_dot(a: &[u64], b: &[u64], planes: usize, dims: usize) -> f32 {
-    let wpp = words_per_plane(dims);
+fn reconstructed_dot(a: &[u64], b: &[u64], layout: RowLayout, dims: usize) -> f32 {
+    let planes = usize::from(layout.bits());
     let mut total = 0.0;
     for i in 0..planes {
-        let pa = &a[i * wpp..(i + 1) * wpp];
-        let si = scale(a, planes, wpp, i);
+        let (pa, si) = (layout.plane(a, i), layout.scale(a, i));
         for j in 0..planes {
-            let pb = &b[j * wpp..(j + 1) * wpp];
+            let pb = layout.plane(b, j);
             let agree = dims as f32 - 2.0 * distance::hamming(pa, pb) as f32;
-            total += si * scale(b, planes, wpp, j) * agree;
+            total += si * layout.scale(b, j) * agree;
         }
     }
     total
@@ -397,14 +317,13 @@ impl Scorer for CodeScorer<'_> {
                 let CodeKind::Binary { bits } = spec.kind else {
                     return f32::NEG_INFINITY;
                 };
-                let planes = usize::from(bits);
                 let row = self.codes.words(o);
-                if planes == 1 {
+                if bits == 1 {
                     return q.dot(row);
                 }
-                let wpp = words_per_plane(spec.dims);
-                (0..planes)
-                    .map(|p| scale(row, planes, wpp, p) * q.dot(&row[p * wpp..(p + 1) * wpp]))
+                let layout = RowLayout::new(bits, spec.dims);
+                (0..usize::from(bits))
+                    .map(|p| layout.scale(row, p) * q.dot(layout.plane(row, p)))
                     .sum()
             }
             QueryCode::Prefix(q) => match spec.metric {
@@ -438,7 +357,7 @@ mod tests {
                 (s % 2_000_001) as f32 / 1_000_000.0 - 1.0
             })
             .collect();
-        normalise(&mut v);
+        trawl_codes::normalize(&mut v);
         v
     }
 
@@ -474,7 +393,7 @@ mod tests {
             assert_eq!(distance::hamming(&wa, &wb) as usize, scalar, "dims {dims}");
             assert_eq!(s.code_distance(&wa, &wb) as usize, scalar);
             // Unpacking gives the signs back.
-            let back = reconstruct(&wa, 1, dims);
+            let back = RowLayout::new(1, dims).reconstruct(&wa);
             assert!(back.iter().zip(&a).all(|(r, x)| (*r > 0.0) == (*x > 0.0)));
         }
     }
@@ -491,10 +410,10 @@ mod tests {
                 let mut w = Vec::new();
                 s.encode(&v, &mut w, &mut Vec::new());
                 assert_eq!(w.len(), s.words());
-                let mut r = reconstruct(&w, bits, dims);
+                let mut r = RowLayout::new(bits, dims).reconstruct(&w);
                 if bits == 1 {
                     // One plane carries no scale: compare directions.
-                    normalise(&mut r);
+                    trawl_codes::normalize(&mut r);
                 }
                 total += v
                     .iter()
@@ -527,19 +446,15 @@ mod tests {
                 let delta = planes.delta();
                 let scorer = codes.scorer(&qc);
                 for o in 0..20u32 {
-                    let r = reconstruct(codes.words(o), bits, dims);
+                    let r = RowLayout::new(bits, dims).reconstruct(codes.words(o));
                     let want: f32 = q.iter().zip(&r).map(|(a, b)| a * b).sum();
                     let got = scorer.score(o);
                     // Each quantised component is within delta / 2 of the
                     // query's, so a plane's dot product is within dims · delta / 2.
-                    let wpp = words_per_plane(dims);
-                    let scales: f32 = if bits == 1 {
-                        1.0
-                    } else {
-                        (0..usize::from(bits))
-                            .map(|p| scale(codes.words(o), usize::from(bits), wpp, p))
-                            .sum()
-                    };
+                    let layout = RowLayout::new(bits, dims);
+                    let scales: f32 = (0..usize::from(bits))
+                        .map(|p| layout.scale(codes.words(o), p))
+                        .sum();
                     let bound = scales * dims as f32 * delta / 2.0 + 1e-4;
                     assert!(
                         (got - want).abs() <= bound,
@@ -549,7 +464,7 @@ mod tests {
                         continue;
                     }
                     // Code-to-code: the reconstructions' dot product.
-                    let r1 = reconstruct(codes.words(1), bits, dims);
+                    let r1 = RowLayout::new(bits, dims).reconstruct(codes.words(1));
                     let want: f32 = r.iter().zip(&r1).map(|(a, b)| a * b).sum();
                     let got = 1.0 - s.code_distance(codes.words(o), codes.words(1));
                     assert!((got - want.min(1.0)).abs() < 1e-3, "{got} vs {want}");
