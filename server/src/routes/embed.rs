@@ -188,3 +188,109 @@ impl Output {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! `/embed`'s codes against the index's: for the same vector, the bytes
+    //! and words `/embed` answers with are the planes a collection of the
+    //! same layout stores, and its scales are the row's.
+
+    use base64::Engine;
+    use proptest::prelude::*;
+    use trawl_codes::{reference, testgen};
+    use trawl_index::Metric;
+    use trawl_index::codes::{CodeKind, CodeSpec, Codes};
+
+    use super::*;
+
+    /// A pooled vector as the encoder hands it over: unit length.
+    fn pooled() -> impl Strategy<Value = Vec<f32>> {
+        testgen::vector().prop_map(|mut v| {
+            trawl_codes::normalize(&mut v);
+            v
+        })
+    }
+
+    fn encoded(pooled: &[f32]) -> Vec<Encoded> {
+        vec![Encoded {
+            pooled: pooled.to_vec(),
+            tokens: None,
+            n_tokens: 1,
+            truncated: false,
+        }]
+    }
+
+    fn stored(kind: CodeKind, v: &[f32]) -> Codes {
+        let mut codes = Codes::new(CodeSpec {
+            kind,
+            dims: v.len(),
+            metric: Metric::Cosine,
+        });
+        codes.push(v);
+        codes
+    }
+
+    fn bits_of(xs: &[f32]) -> Vec<u32> {
+        xs.iter().map(|x| x.to_bits()).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// `u64` words: the row's planes; `base64` bytes: each plane's first
+        /// `⌈d/8⌉` little-endian bytes; scales: the row's (a 1-bit row keeps
+        /// none).
+        #[test]
+        fn embed_binary_codes_are_the_index_rows(bits in testgen::bits(), v in pooled()) {
+            let (d, b) = (v.len(), usize::from(bits));
+            let (wpp, bpp) = (d.div_ceil(64), d.div_ceil(8));
+            let codes = stored(CodeKind::Binary { bits }, &v);
+            let row = codes.words(0);
+
+            let answer = |encoding| Output::Binary(bits, encoding).respond("m".into(), encoded(&v));
+            let words = answer(BinaryEncoding::U64).expect("a valid request");
+            let packed = answer(BinaryEncoding::Base64).expect("a valid request");
+            let Embedding::Words(words_out) = &words.embeddings[0] else {
+                panic!("u64 encoding answers with words");
+            };
+            prop_assert_eq!(&words_out[..], &row[..b * wpp]);
+            let Embedding::Packed(text) = &packed.embeddings[0] else {
+                panic!("base64 encoding answers with a string");
+            };
+            let bytes = BASE64.decode(text).expect("base64");
+            prop_assert_eq!(bytes.len(), b * bpp);
+            for p in 0..b {
+                let plane: Vec<u8> = row[p * wpp..(p + 1) * wpp]
+                    .iter()
+                    .flat_map(|w| w.to_le_bytes())
+                    .take(bpp)
+                    .collect();
+                prop_assert_eq!(&bytes[p * bpp..(p + 1) * bpp], &plane[..], "plane {}", p);
+            }
+
+            let scales = &words.scales.as_ref().expect("binary answers carry scales")[0];
+            prop_assert_eq!(scales, &packed.scales.as_ref().expect("scales")[0]);
+            prop_assert_eq!(scales.len(), b);
+            if bits == 1 {
+                prop_assert_eq!(row.len(), wpp);
+            } else {
+                let (_, row_scales) = reference::unpack_row(row, bits, d);
+                prop_assert_eq!(bits_of(scales), bits_of(&row_scales));
+            }
+        }
+
+        /// A Matryoshka answer is the prefix a cosine collection keeps.
+        #[test]
+        fn embed_prefixes_are_the_index_prefixes(
+            (v, k) in pooled().prop_filter("a prefix needs 2 dimensions", |v| v.len() > 1)
+                .prop_flat_map(|v| {
+                    let d = v.len();
+                    (Just(v), 1..d)
+                }),
+        ) {
+            let codes = stored(CodeKind::Prefix { k }, &v);
+            let answer = Output::Matryoshka(k).dense(&encoded(&v)[0]).expect("k < d");
+            prop_assert_eq!(bits_of(&answer), bits_of(codes.prefix(0)));
+        }
+    }
+}
