@@ -10,9 +10,9 @@
 //!   the least-squares scale `a_p = mean|r_p|`; the code stands for
 //!   `x̂ = Σ_p a_p·s_p`. [`RowLayout`] is how the index keeps one code in a
 //!   row of words, scales included.
-//! - **Matryoshka prefixes** ([`prefix`]), as in Matryoshka Representation
+//! - **Matryoshka prefixes** ([`prefix`](mod@prefix)), as in Matryoshka Representation
 //!   Learning (Kusupati et al., 2022): the first `k` dimensions, renormalised.
-//! - **Scalar references** ([`reference`]): the same codes from their
+//! - **Scalar references** ([`reference`](mod@reference)): the same codes from their
 //!   definitions, one dimension at a time, unpacked; packed code and popcount
 //!   kernels are tested against them.
 //! - **`testgen`** (feature `testgen`): the proptest strategies every crate's
