@@ -48,6 +48,9 @@ pub struct Config {
     /// Network.
     #[command(flatten)]
     pub http: HttpConfig,
+    /// How long clients may take.
+    #[command(flatten)]
+    pub clients: ClientTimeouts,
     /// Storage.
     #[command(flatten)]
     pub storage: StorageConfig,
@@ -114,6 +117,23 @@ pub struct HttpConfig {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "TRAWL_LOG_JSON")]
     pub log_json: bool,
+}
+
+/// How long clients may take to send a request, and to come back with the
+/// next: slow and abandoned connections are cut off, so that they cannot hold
+/// the server.
+#[derive(Debug, Clone, Args)]
+pub struct ClientTimeouts {
+    /// Seconds a client has to send a request's head (request line and
+    /// headers), counted from the connection's start for its first request and
+    /// from the head's first byte for later ones; slower clients are
+    /// disconnected.
+    #[arg(long, env = "TRAWL_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a keep-alive connection may wait for its next request; the
+    /// time to send that request's head counts too.
+    #[arg(long, env = "TRAWL_IDLE_TIMEOUT_SECS", default_value_t = 75)]
+    pub idle_timeout_secs: u64,
 }
 
 /// Storage settings.
@@ -252,6 +272,14 @@ impl Config {
             (
                 "--request-timeout-secs",
                 self.http.request_timeout_secs as usize,
+            ),
+            (
+                "--header-read-timeout-secs",
+                self.clients.header_read_timeout_secs as usize,
+            ),
+            (
+                "--idle-timeout-secs",
+                self.clients.idle_timeout_secs as usize,
             ),
             ("--max-batch-tokens", self.model.max_batch_tokens),
             ("--max-batch-size", self.model.max_batch_size),

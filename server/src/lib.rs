@@ -8,8 +8,10 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod connection;
 pub mod convert;
 pub mod error;
+pub mod framing;
 pub mod metrics;
 pub mod probe;
 pub mod routes;
@@ -76,12 +78,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }
     };
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+    let timeouts = connection::Timeouts::from(&state.config().clients);
+    let server = connection::serve(listener, router(state), timeouts, async move {
         stopping.await;
         let _ = stopped_tx.send(());
     });
     tokio::select! {
-        result = server => result.context("server failed")?,
+        () = server => {},
         () = async {
             if stopped_rx.await.is_ok() {
                 tokio::time::sleep(grace).await;
