@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth;
+use crate::body::{self, BodyRules};
 use crate::error::{ApiError, BodyLimit};
 use crate::metrics;
 use crate::routes::{collections, embed, health, openai, points, search};
@@ -115,7 +116,11 @@ pub fn router(state: AppState) -> Router {
                 }))
                 .timeout(timeout),
         )
-        .layer(axum::middleware::from_fn_with_state(gate, admit));
+        .layer(axum::middleware::from_fn_with_state(gate, admit))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(BodyRules::new(&config)),
+            body::read_first,
+        ));
     let (ops, _) = ops_routes().split_for_parts();
     let auth = Arc::new(config.auth.auth());
     if auth.enabled() {
@@ -159,7 +164,8 @@ pub fn router(state: AppState) -> Router {
         )
 }
 
-/// Admission to the API routes: at most `permits` requests run at once; a
+/// Admission to the API routes (after their bodies have been read, see
+/// [`body`]): at most `permits` requests run at once; a
 /// request that finds none free waits up to `max_wait` for one (in arrival
 /// order), then gets 503 `overloaded` with `Retry-After`. Accepted requests
 /// therefore wait at most `max_wait` before they run, however many clients

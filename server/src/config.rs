@@ -121,7 +121,8 @@ pub struct HttpConfig {
 
 /// How long clients may take to send a request, and to come back with the
 /// next: slow and abandoned connections are cut off, so that they cannot hold
-/// the server.
+/// the server. A request's body is read before it asks for one of the
+/// `--max-concurrent-requests` slots, so a slow sender never holds one.
 #[derive(Debug, Clone, Args)]
 pub struct ClientTimeouts {
     /// Seconds a client has to send a request's head (request line and
@@ -130,10 +131,27 @@ pub struct ClientTimeouts {
     /// disconnected.
     #[arg(long, env = "TRAWL_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
     pub header_read_timeout_secs: u64,
+    /// Seconds a request body may take before it must keep up with
+    /// `--min-body-bytes-per-sec`: a body must have sent n bytes by this many
+    /// seconds plus n / rate after its head, or it is answered 408
+    /// `body_timeout` and the connection is closed.
+    #[arg(long, env = "TRAWL_BODY_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub body_read_timeout_secs: u64,
+    /// The slowest average rate, in bytes per second, at which a request body
+    /// may arrive (after `--body-read-timeout-secs`).
+    #[arg(long, env = "TRAWL_MIN_BODY_BYTES_PER_SEC", default_value_t = 1_024)]
+    pub min_body_bytes_per_sec: u64,
     /// Seconds a keep-alive connection may wait for its next request; the
     /// time to send that request's head counts too.
     #[arg(long, env = "TRAWL_IDLE_TIMEOUT_SECS", default_value_t = 75)]
     pub idle_timeout_secs: u64,
+    /// A body over `--max-body-bytes` is answered 413 at once, then read and
+    /// discarded (at `--min-body-bytes-per-sec`) up to this many bytes before
+    /// the connection is closed, so that clients that send the whole body
+    /// before reading (Python's urllib and requests) can read the 413. A
+    /// longer body, or one sent with `Expect: 100-continue`, is not read.
+    #[arg(long, env = "TRAWL_MAX_DRAIN_BYTES", default_value_t = 128 * 1024 * 1024)]
+    pub max_drain_bytes: u64,
 }
 
 /// Storage settings.
@@ -276,6 +294,14 @@ impl Config {
             (
                 "--header-read-timeout-secs",
                 self.clients.header_read_timeout_secs as usize,
+            ),
+            (
+                "--body-read-timeout-secs",
+                self.clients.body_read_timeout_secs as usize,
+            ),
+            (
+                "--min-body-bytes-per-sec",
+                self.clients.min_body_bytes_per_sec as usize,
             ),
             (
                 "--idle-timeout-secs",

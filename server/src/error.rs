@@ -34,6 +34,19 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The body arrived too slowly.
+    #[error(
+        "the request body arrived too slowly: after {grace_secs} s it must average {min_rate} bytes per second"
+    )]
+    BodyTimeout {
+        /// `--body-read-timeout-secs`.
+        grace_secs: u64,
+        /// `--min-body-bytes-per-sec`.
+        min_rate: u64,
+    },
+    /// The body could not be read: the client broke off, or its framing was refused.
+    #[error("the request body could not be read: {0}")]
+    IncompleteBody(String),
     /// A count in the request exceeds its configured limit.
     #[error("{field}: {got} exceeds the limit of {limit}")]
     LimitExceeded {
@@ -131,6 +144,8 @@ impl ApiError {
             }
             Self::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::LimitExceeded { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "limit_exceeded"),
+            Self::BodyTimeout { .. } => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
+            Self::IncompleteBody(_) => (StatusCode::BAD_REQUEST, "incomplete_body"),
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::RouteNotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
@@ -160,6 +175,12 @@ impl ApiError {
         match self {
             Self::InvalidValue { field, .. } => Some(serde_json::json!({ "field": field })),
             Self::BodyTooLarge { limit } => Some(serde_json::json!({ "limit": limit })),
+            Self::BodyTimeout {
+                grace_secs,
+                min_rate,
+            } => {
+                Some(serde_json::json!({ "grace_secs": grace_secs, "min_bytes_per_sec": min_rate }))
+            }
             Self::LimitExceeded { field, limit, got } => {
                 Some(serde_json::json!({ "field": field, "limit": limit, "got": got }))
             }

@@ -41,9 +41,18 @@ pub struct PointPath {
 /// each such route's `responses(...)` so that the document names them.
 #[derive(utoipa::IntoResponses)]
 pub enum BodyRejections {
-    /// The body is not valid JSON (or not UTF-8).
-    #[response(status = 400, description = "Malformed JSON")]
+    /// The body is not valid JSON (or not UTF-8), or broke off.
+    #[response(
+        status = 400,
+        description = "Malformed JSON, or a body that broke off (`incomplete_body`)"
+    )]
     Malformed(ErrorBody),
+    /// The body arrived slower than `--min-body-bytes-per-sec`.
+    #[response(
+        status = 408,
+        description = "The body arrived too slowly (`body_timeout`, see --min-body-bytes-per-sec)"
+    )]
+    BodyTimeout(ErrorBody),
     /// The request does not declare `Content-Type: application/json`.
     #[response(
         status = 415,
