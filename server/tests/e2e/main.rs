@@ -5,6 +5,7 @@ mod collections;
 mod crash;
 mod embed;
 mod foundation;
+mod hostile;
 mod load;
 mod recall;
 mod security;

@@ -133,6 +133,14 @@ impl Server {
         self.log.lock().expect("log").join("\n")
     }
 
+    /// The server's address, for raw TCP.
+    pub fn addr(&self) -> SocketAddr {
+        self.url
+            .trim_start_matches("http://")
+            .parse()
+            .expect("address")
+    }
+
     /// Absolute URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.url)
