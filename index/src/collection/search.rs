@@ -53,7 +53,12 @@ pub const CODE_SCAN_THRESHOLD: usize = 8 * EXACT_THRESHOLD;
 /// Compact layouts: a walk's distance computation against a code scan's. A
 /// code is a few cache lines at most and scans stream them, so the walk's
 /// bookkeeping weighs more than it does against a float scan.
-const CODE_WALK_COST: usize = 8;
+/// And a filter check against a code scan (~10 ns a code; a bitmap lookup and
+/// a visited mark about half that; not yet calibrated on filtered code walks).
+const CODE_WALK: planner::WalkCost = planner::WalkCost {
+    distance: 8,
+    check: 0.5,
+};
 /// Compact layouts, filtered code scans: rerank up to this share (1/x) of the
 /// matches ...
 const FILTERED_SCAN_SHARE: usize = 8;
@@ -354,7 +359,13 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// The planner's choice for `k` results with the given cost constants.
-    fn plan(&self, query: &SearchQuery<'_>, k: usize, threshold: usize, walk: usize) -> Strategy {
+    fn plan(
+        &self,
+        query: &SearchQuery<'_>,
+        k: usize,
+        threshold: usize,
+        walk: planner::WalkCost,
+    ) -> Strategy {
         if query.exact || self.total <= threshold {
             Strategy::Exact
         } else {
@@ -378,10 +389,17 @@ impl Ctx<'_> {
             self.unfiltered && live_below(&self.points.live, self.indexed) == self.graph.len();
         let accept: &dyn Fn(Offset) -> bool = self.matches;
         let mut top = TopK::new(k);
-        for (offset, score) in self
-            .graph
-            .search(scorer, k, ef, (!unfiltered).then_some(accept))
-        {
+        let hits = match self.exact_set {
+            // A resolved filter is a bitmap, cheap to check: walk inside it.
+            Some(set) if !self.unfiltered => {
+                let within = |o: Offset| set.contains(o);
+                self.graph.search_within(scorer, k, ef, &within)
+            }
+            _ => self
+                .graph
+                .search(scorer, k, ef, (!unfiltered).then_some(accept)),
+        };
+        for (offset, score) in hits {
             top.push(score, offset);
         }
         for o in self.indexed..self.points.len() {
@@ -433,7 +451,7 @@ fn search_float(
         return Vec::new();
     };
     let scorer = FloatScorer::new(vector, vectors, metric);
-    let found = match ctx.plan(query, k, EXACT_THRESHOLD, planner::WALK_COST) {
+    let found = match ctx.plan(query, k, EXACT_THRESHOLD, planner::FLOAT_WALK) {
         Strategy::Exact => None,
         Strategy::Graph { ef } => ctx.walk(&scorer, k, query.ef.unwrap_or(ef)),
     };
@@ -455,7 +473,7 @@ fn search_codes<S: Scorer>(
     scorer: &S,
     n: usize,
 ) -> Vec<(Offset, f32)> {
-    let found = match ctx.plan(query, n, CODE_SCAN_THRESHOLD, CODE_WALK_COST) {
+    let found = match ctx.plan(query, n, CODE_SCAN_THRESHOLD, CODE_WALK) {
         Strategy::Exact => None,
         Strategy::Graph { ef } => ctx.walk(scorer, n, query.ef.unwrap_or(ef).max(n)),
     };
@@ -486,7 +504,7 @@ fn search_fde(
     let scorer = FloatScorer::new(encoding, vectors, Metric::Dot);
     let threshold = (EXACT_THRESHOLD * FDE_SCAN_DIMS / encoding.len().max(1))
         .clamp(FDE_SCAN_MIN, EXACT_THRESHOLD);
-    let found = match ctx.plan(query, n, threshold, planner::WALK_COST) {
+    let found = match ctx.plan(query, n, threshold, planner::FLOAT_WALK) {
         Strategy::Exact => None,
         Strategy::Graph { ef } => ctx.walk(&scorer, n, query.ef.unwrap_or(ef).max(n)),
     };

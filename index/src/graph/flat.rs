@@ -229,30 +229,15 @@ impl FlatGraph {
         }
         let ef = ef.max(k);
         let sim = |o: Offset| scorer.score(o);
-        let mut current = entry;
-        let mut best = sim(entry);
-        for layer in self.upper.iter().rev() {
-            loop {
-                let mut moved = false;
-                for &n in layer.links(current) {
-                    let s = sim(n);
-                    if s > best {
-                        best = s;
-                        current = n;
-                        moved = true;
-                    }
-                }
-                if !moved {
-                    break;
-                }
-            }
-        }
+        let current = self.descend(scorer, entry);
+        let best = sim(current);
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             let Scratch {
                 visited,
                 candidates,
                 results,
+                ..
             } = &mut *scratch;
             visited.reset(self.span());
             candidates.clear();
@@ -296,6 +281,180 @@ impl FlatGraph {
             found.truncate(k);
             found
         })
+    }
+
+    /// The `k` best offsets by `scorer` among nodes accepted by `accept`, best
+    /// first, moving **only through accepted nodes**: a popped node's
+    /// accepted neighbours are scored, and while fewer than its degree were
+    /// found, the accepted neighbours of its rejected neighbours too (the
+    /// two-hop expansion of ACORN-1, Patel et al., 2024), so the walk stays
+    /// connected inside the accepted subgraph without scoring a rejected node.
+    ///
+    /// Where a filter is correlated with the query's neighbourhood (the nearest
+    /// matches far from the query), walking through rejected nodes
+    /// ([`FlatGraph::search`]) scores a large region of non-matching nodes
+    /// before it has `ef` matches; this walk scores matches only, at the cost
+    /// of more filter checks, so `accept` must be cheap (a bitmap). Until the
+    /// first accepted node is found, the walk goes through every neighbour
+    /// (as [`FlatGraph::search`] does), so it starts from the accepted nodes
+    /// nearest the query wherever the layer-0 entry is.
+    pub fn search_within<S: Scorer>(
+        &self,
+        scorer: &S,
+        k: usize,
+        ef: usize,
+        accept: &dyn Fn(Offset) -> bool,
+    ) -> Vec<(Offset, f32)> {
+        let Some(entry) = self.entry else {
+            return Vec::new();
+        };
+        if k == 0 {
+            return Vec::new();
+        }
+        let ef = ef.max(k);
+        let current = self.descend(scorer, entry);
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let Scratch {
+                visited,
+                candidates,
+                results,
+                found,
+                bridges,
+            } = &mut *scratch;
+            visited.reset(self.span());
+            candidates.clear();
+            results.clear();
+            visited.insert(current);
+            let s = scorer.score(current);
+            candidates.push(Scored(s, current));
+            if accept(current) {
+                results.push(Reverse(Scored(s, current)));
+            }
+            while let Some(Scored(score, node)) = candidates.pop() {
+                let worst = results.peek().map_or(f32::NEG_INFINITY, |r| r.0.0);
+                if results.len() >= ef && score < worst {
+                    break;
+                }
+                found.clear();
+                if results.is_empty() {
+                    // Not in the accepted subgraph yet: walk through every
+                    // neighbour (rejected ones too) until a match turns up.
+                    for &n in self.links0(node) {
+                        if visited.insert(n) {
+                            found.push(n);
+                        }
+                    }
+                    for (i, &n) in found.iter().enumerate() {
+                        if let Some(&next) = found.get(i + 1) {
+                            scorer.prefetch(next);
+                        }
+                        let s = scorer.score(n);
+                        candidates.push(Scored(s, n));
+                        if accept(n) {
+                            results.push(Reverse(Scored(s, n)));
+                        }
+                    }
+                    while results.len() > ef {
+                        results.pop();
+                    }
+                } else {
+                    self.accepted_neighbours(node, accept, visited, found, bridges);
+                    self.score_into(scorer, found, ef, candidates, results);
+                }
+            }
+            let mut out: Vec<(Offset, f32)> = results
+                .drain()
+                .map(|Reverse(Scored(s, o))| (o, s))
+                .collect();
+            out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            out.truncate(k);
+            out
+        })
+    }
+
+    /// Greedy descent through the upper layers from `entry`: the layer-0 node
+    /// to start from.
+    fn descend<S: Scorer>(&self, scorer: &S, entry: Offset) -> Offset {
+        let mut current = entry;
+        let mut best = scorer.score(entry);
+        for layer in self.upper.iter().rev() {
+            loop {
+                let mut moved = false;
+                for &n in layer.links(current) {
+                    let s = scorer.score(n);
+                    if s > best {
+                        best = s;
+                        current = n;
+                        moved = true;
+                    }
+                }
+                if !moved {
+                    break;
+                }
+            }
+        }
+        current
+    }
+
+    /// Appends to `found` the unvisited accepted neighbours of `node`, then,
+    /// while fewer than its degree were found, those of its unvisited rejected
+    /// neighbours. Marks every node it checks as visited.
+    fn accepted_neighbours(
+        &self,
+        node: Offset,
+        accept: &dyn Fn(Offset) -> bool,
+        visited: &mut Visited,
+        found: &mut Vec<Offset>,
+        bridges: &mut Vec<Offset>,
+    ) {
+        let links = self.links0(node);
+        let want = found.len() + links.len();
+        bridges.clear();
+        for &n in links {
+            if visited.insert(n) {
+                if accept(n) {
+                    found.push(n);
+                } else {
+                    bridges.push(n);
+                }
+            }
+        }
+        'bridges: for &b in bridges.iter() {
+            for &n in self.links0(b) {
+                if found.len() >= want {
+                    break 'bridges;
+                }
+                if visited.insert(n) && accept(n) {
+                    found.push(n);
+                }
+            }
+        }
+    }
+
+    /// Scores `nodes` (prefetching ahead) into the beam of width `ef`.
+    fn score_into<S: Scorer>(
+        &self,
+        scorer: &S,
+        nodes: &[Offset],
+        ef: usize,
+        candidates: &mut BinaryHeap<Scored>,
+        results: &mut BinaryHeap<Reverse<Scored>>,
+    ) {
+        for (i, &n) in nodes.iter().enumerate() {
+            if let Some(&next) = nodes.get(i + 1) {
+                scorer.prefetch(next);
+            }
+            let s = scorer.score(n);
+            let worst = results.peek().map_or(f32::NEG_INFINITY, |r| r.0.0);
+            if results.len() < ef || s > worst {
+                candidates.push(Scored(s, n));
+                results.push(Reverse(Scored(s, n)));
+                if results.len() > ef {
+                    results.pop();
+                }
+            }
+        }
     }
 
     /// Appends the graph to `out`:
@@ -451,6 +610,10 @@ struct Scratch {
     visited: Visited,
     candidates: BinaryHeap<Scored>,
     results: BinaryHeap<Reverse<Scored>>,
+    /// Accepted nodes to score next ([`FlatGraph::search_within`]).
+    found: Vec<Offset>,
+    /// Rejected neighbours to bridge over.
+    bridges: Vec<Offset>,
 }
 
 thread_local! {
@@ -552,5 +715,57 @@ mod tests {
         let hits = g.search(&l2, 2, 10, Some(&odd));
         assert!(hits.iter().all(|h| h.0 % 2 == 1));
         assert!(hits[0].1.abs() < 1e-3, "L2 score of the query's own point");
+    }
+
+    #[test]
+    fn within_moves_only_through_accepted_nodes() {
+        // On the ring, accept only even nodes: no two accepted nodes are
+        // linked, so every step bridges over a rejected neighbour.
+        let g = ring();
+        let vectors: Vec<f32> = (0..10)
+            .flat_map(|i| {
+                let a = i as f32 / 10.0 * std::f32::consts::TAU;
+                [a.cos(), a.sin()]
+            })
+            .collect();
+        let query = [vectors[2], vectors[3]];
+        let scored = RefCell::new(Vec::new());
+        struct Counting<'a>(FloatScorer<'a>, &'a RefCell<Vec<Offset>>);
+        impl Scorer for Counting<'_> {
+            fn score(&self, o: Offset) -> f32 {
+                self.1.borrow_mut().push(o);
+                self.0.score(o)
+            }
+            fn prefetch(&self, _: Offset) {}
+        }
+        let scorer = Counting(FloatScorer::new(&query, &vectors, Metric::Dot), &scored);
+        let even = |o: Offset| o.is_multiple_of(2);
+        let before_layer0 = {
+            let entry = g.entry.unwrap();
+            g.descend(&scorer, entry);
+            scored.borrow().len()
+        };
+        scored.borrow_mut().clear();
+        let hits = g.search_within(&scorer, 5, 10, &even);
+        let mut ids: Vec<Offset> = hits.iter().map(|h| h.0).collect();
+        // A query at node 1: 0 and 2 first (36° away), 4 and 8 (108°), then 6.
+        assert_eq!(ids.len(), 5);
+        assert_eq!(ids[4], 6);
+        ids[..2].sort_unstable();
+        ids[2..4].sort_unstable();
+        assert_eq!(ids, vec![0, 2, 4, 8, 6]);
+        // Past the descent, only accepted nodes (and the layer-0 start) were scored.
+        let layer0: Vec<Offset> = scored.borrow()[before_layer0..].to_vec();
+        let start = layer0.first().copied();
+        assert!(
+            layer0.iter().all(|&o| even(o) || Some(o) == start),
+            "scored rejected nodes: {layer0:?}"
+        );
+        // Nothing accepted: nothing found, after walking through the rest.
+        let none = |_: Offset| false;
+        assert!(g.search_within(&scorer, 2, 10, &none).is_empty());
+        // A lone accepted node far from the entry is found by walking through.
+        let six = |o: Offset| o == 6;
+        assert_eq!(g.search_within(&scorer, 1, 10, &six)[0].0, 6);
     }
 }

@@ -376,6 +376,33 @@ impl Graph {
         found
     }
 
+    /// Like [`Graph::search`] with a filter, but each segment is walked only
+    /// through accepted nodes ([`FlatGraph::search_within`]); `accept` must be
+    /// cheap to call (a bitmap lookup).
+    pub fn search_within<S: Scorer>(
+        &self,
+        scorer: &S,
+        k: usize,
+        ef: usize,
+        accept: &dyn Fn(Offset) -> bool,
+    ) -> Vec<(Offset, f32)> {
+        if k == 0 {
+            return Vec::new();
+        }
+        let view = Arc::clone(&self.view.read());
+        let mut found: Vec<(Offset, f32)> = Vec::new();
+        let mut searched = 0;
+        for segment in self.frozen.iter().chain([&view]).filter(|g| !g.is_empty()) {
+            found.extend(segment.search_within(scorer, k, ef, accept));
+            searched += 1;
+        }
+        if searched > 1 {
+            found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            found.truncate(k);
+        }
+        found
+    }
+
     /// Approximate heap bytes: `hnsw_rs`'s copy of its points and links, plus
     /// the flat segments.
     pub fn ram_bytes(&self) -> usize {
