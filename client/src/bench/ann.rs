@@ -28,7 +28,7 @@ use trawl_index::{
 };
 
 use super::npy;
-use super::report::{MachineInfo, write_json};
+use super::report::{MachineInfo, rss_mb, write_json};
 use super::stats::percentile;
 
 const K: usize = 10;
@@ -86,22 +86,6 @@ struct Row {
     filter: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     selectivity: Option<f64>,
-}
-
-fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(str::to_string)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn read_meta(dir: &Path) -> Result<Vec<serde_json::Map<String, Value>>> {

@@ -4,6 +4,7 @@
 //! function: [`encode`] measures embedding throughput in-process and through
 //! HTTP; [`export`] writes a vector benchmark directory from a text corpus;
 //! [`ann`] measures the index on such a directory, in the peers' columns;
+//! [`graph`] measures the HNSW graph builders alone on it;
 //! [`muvera`] exports token vectors and measures MUVERA against exact
 //! Chamfer. The shared pieces are the benchmark corpora ([`data`]), the model and
 //! encoder flags ([`model`]), a `trawl` server started for the run
@@ -17,6 +18,7 @@ pub mod ann;
 pub mod data;
 pub mod encode;
 pub mod export;
+pub mod graph;
 pub mod model;
 pub mod muvera;
 pub mod npy;

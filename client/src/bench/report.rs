@@ -102,6 +102,23 @@ fn utc_rfc3339(secs: u64) -> String {
     )
 }
 
+/// The process's resident set in MB (0 where `/proc` has none).
+pub fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(str::to_string)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use trawl_client::bench::ann::{self, AnnArgs};
 use trawl_client::bench::encode::{self, EncodeArgs};
 use trawl_client::bench::export::{self, ExportArgs};
+use trawl_client::bench::graph::{self, GraphArgs};
 use trawl_client::bench::muvera::{self, MuveraArgs};
 
 /// Trawl's benchmarks.
@@ -29,6 +30,8 @@ enum Command {
     Export(Box<ExportArgs>),
     /// The index on a vector benchmark directory: build, recall@10 and queries/s over an ef sweep.
     Ann(Box<AnnArgs>),
+    /// The HNSW graph builders alone on a vector benchmark directory: build time, RAM, recall@10 and queries/s.
+    Graph(Box<GraphArgs>),
     /// Multi-vector retrieval with MUVERA on SciFact: token vectors, exact Chamfer vs FDE + rerank.
     Muvera(Box<MuveraArgs>),
 }
@@ -38,6 +41,7 @@ fn main() -> anyhow::Result<()> {
         Command::Encode(args) => encode::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Ann(args) => ann::run(&args),
+        Command::Graph(args) => graph::run(&args),
         Command::Muvera(args) => muvera::run(&args),
     }
 }

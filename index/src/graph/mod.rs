@@ -7,6 +7,7 @@
 //! delete, so callers filter deleted offsets at search time and rebuild.
 //! Searches run over flat copies of the graph ([`flat`]), never inside `hnsw_rs`.
 
+mod build;
 mod flat;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use hnsw_rs::hnsw::Hnsw;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
+pub use build::{BuildSpace, build};
 pub use flat::FlatGraph;
 pub(crate) use flat::WordReader;
 

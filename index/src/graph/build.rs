@@ -1,0 +1,413 @@
+//! Builds an HNSW graph (Malkov & Yashunin, 2016) over points that do not
+//! change while it is built, straight into the [`FlatGraph`] that searches
+//! walk: no copy of the vectors (distances are read through a [`BuildSpace`]
+//! from wherever the points live), no second graph kept alive.
+//!
+//! The build is hnswlib's: every point draws its top layer `l = ⌊−ln(u)·m_L⌋`
+//! with `m_L = 1 / ln M`; it descends greedily from the entry point to
+//! layer `l + 1`, then on each layer from `min(l, L)` down to 0 runs a beam
+//! search of width `ef_construction` and keeps `M` neighbours chosen by the
+//! paper's heuristic (a candidate is kept only if it is closer to the new
+//! point than to every neighbour kept so far), linking both ways; a
+//! neighbour whose list overflows (`2·M` on layer 0, `M` above) is pruned by
+//! the same heuristic. Points are inserted in parallel (rayon), each node's
+//! lists behind its own lock, as hnswlib does; the first point is inserted
+//! alone. Levels come from a seeded hash of the point, so a build is
+//! reproducible in its structure up to the order threads interleave.
+
+use std::cell::RefCell;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+use parking_lot::{Mutex, RwLock};
+use rayon::prelude::*;
+
+use super::HnswParams;
+use super::flat::{Adjacency, FlatGraph};
+use crate::types::Offset;
+
+/// Distances between the points a graph is built over, "lower is closer",
+/// never negative or NaN.
+pub trait BuildSpace: Sync {
+    /// The distance between points `a` and `b`.
+    fn distance(&self, a: Offset, b: Offset) -> f32;
+    /// Starts loading what [`BuildSpace::distance`] reads for `a`.
+    fn prefetch(&self, _a: Offset) {}
+}
+
+/// Layers a node may have at most.
+const MAX_LEVEL: usize = 15;
+
+/// Builds the graph over `points` (offsets into `space`; any order, no
+/// repeats). `params` must have passed [`HnswParams::validate`].
+pub fn build(
+    space: &dyn BuildSpace,
+    points: &[Offset],
+    params: HnswParams,
+    seed: u64,
+) -> FlatGraph {
+    if points.is_empty() {
+        return FlatGraph::empty();
+    }
+    let m = params.m.max(2);
+    let ml = 1.0 / (m as f64).ln();
+    let nodes: Vec<Node> = points
+        .iter()
+        .map(|&offset| {
+            let level = level_of(offset, seed, ml);
+            Node {
+                offset,
+                links: Mutex::new(vec![Vec::new(); level + 1]),
+            }
+        })
+        .collect();
+    let builder = Builder {
+        space,
+        nodes: &nodes,
+        m,
+        ef_construction: params.ef_construction.max(m),
+        top: RwLock::new((0, nodes[0].level())),
+    };
+    (1..nodes.len())
+        .into_par_iter()
+        .for_each(|i| builder.insert(i as u32));
+    let (entry, _) = *builder.top.read();
+    let adjacency: Vec<Adjacency> = nodes
+        .into_iter()
+        .map(|node| {
+            let offset = node.offset;
+            let layers = node
+                .links
+                .into_inner()
+                .into_iter()
+                .map(|layer| layer.into_iter().map(|i| points[i as usize]).collect())
+                .collect();
+            (offset, layers)
+        })
+        .collect();
+    FlatGraph::from_adjacency(adjacency, Some(points[entry as usize]))
+}
+
+/// A point being inserted: its links per layer, by index into the build's
+/// point list.
+struct Node {
+    offset: Offset,
+    links: Mutex<Vec<Vec<u32>>>,
+}
+
+impl Node {
+    fn level(&self) -> usize {
+        self.links.lock().len() - 1
+    }
+}
+
+struct Builder<'a> {
+    space: &'a dyn BuildSpace,
+    nodes: &'a [Node],
+    m: usize,
+    ef_construction: usize,
+    /// The entry point (an index) and the top layer.
+    top: RwLock<(u32, usize)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Near(f32, u32);
+
+impl Eq for Near {}
+
+impl PartialOrd for Near {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Near {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0).then(self.1.cmp(&other.1))
+    }
+}
+
+impl Builder<'_> {
+    fn distance(&self, a: u32, b: u32) -> f32 {
+        self.space
+            .distance(self.nodes[a as usize].offset, self.nodes[b as usize].offset)
+    }
+
+    fn max_links(&self, layer: usize) -> usize {
+        if layer == 0 { 2 * self.m } else { self.m }
+    }
+
+    fn insert(&self, q: u32) {
+        let level = self.nodes[q as usize].level();
+        let (entry, top) = *self.top.read();
+        let mut ep = Near(self.distance(q, entry), entry);
+        for layer in (level + 1..=top).rev() {
+            ep = self.greedy(q, ep, layer);
+        }
+        let mut eps = vec![ep];
+        for layer in (0..=level.min(top)).rev() {
+            let found = self.search_layer(q, &eps, self.ef_construction, layer);
+            let chosen = self.select(&found, self.m);
+            self.nodes[q as usize].links.lock()[layer] = chosen.iter().map(|n| n.1).collect();
+            for &Near(d, e) in &chosen {
+                self.link(e, q, d, layer);
+            }
+            eps = found;
+        }
+        if level > top {
+            let mut top = self.top.write();
+            if level > top.1 {
+                *top = (q, level);
+            }
+        }
+    }
+
+    /// Greedy descent on one layer from `ep`.
+    fn greedy(&self, q: u32, mut ep: Near, layer: usize) -> Near {
+        let mut buf = Vec::new();
+        loop {
+            let mut moved = false;
+            self.copy_links(ep.1, layer, &mut buf);
+            for &n in &buf {
+                let d = self.distance(q, n);
+                if d < ep.0 {
+                    ep = Near(d, n);
+                    moved = true;
+                }
+            }
+            if !moved {
+                return ep;
+            }
+        }
+    }
+
+    fn copy_links(&self, node: u32, layer: usize, out: &mut Vec<u32>) {
+        out.clear();
+        let links = self.nodes[node as usize].links.lock();
+        if let Some(l) = links.get(layer) {
+            out.extend_from_slice(l);
+        }
+    }
+
+    /// The `ef` nearest to `q` found by a beam search on `layer`, nearest first.
+    fn search_layer(&self, q: u32, eps: &[Near], ef: usize, layer: usize) -> Vec<Near> {
+        VISITED.with(|visited| {
+            let mut visited = visited.borrow_mut();
+            visited.reset(self.nodes.len());
+            let mut candidates: BinaryHeap<Reverse<Near>> = BinaryHeap::new();
+            let mut results: BinaryHeap<Near> = BinaryHeap::new();
+            for &ep in eps {
+                if visited.insert(ep.1) {
+                    candidates.push(Reverse(ep));
+                    results.push(ep);
+                }
+            }
+            while results.len() > ef {
+                results.pop();
+            }
+            let mut buf = Vec::new();
+            while let Some(Reverse(Near(d, c))) = candidates.pop() {
+                if results.len() >= ef && results.peek().is_some_and(|w| d > w.0) {
+                    break;
+                }
+                self.copy_links(c, layer, &mut buf);
+                for (i, &n) in buf.iter().enumerate() {
+                    if let Some(&next) = buf.get(i + 1) {
+                        self.space.prefetch(self.nodes[next as usize].offset);
+                    }
+                    if !visited.insert(n) || n == q {
+                        continue;
+                    }
+                    let dn = self.distance(q, n);
+                    if results.len() < ef || results.peek().is_some_and(|w| dn < w.0) {
+                        candidates.push(Reverse(Near(dn, n)));
+                        results.push(Near(dn, n));
+                        if results.len() > ef {
+                            results.pop();
+                        }
+                    }
+                }
+            }
+            results.into_sorted_vec()
+        })
+    }
+
+    /// At most `keep` of `candidates` (nearest first) by the heuristic: a
+    /// candidate is kept if it is closer to the point than to every one kept.
+    fn select(&self, candidates: &[Near], keep: usize) -> Vec<Near> {
+        let mut chosen: Vec<Near> = Vec::with_capacity(keep);
+        for &c in candidates {
+            if chosen.len() >= keep {
+                break;
+            }
+            if chosen.iter().all(|&r| self.distance(c.1, r.1) >= c.0) {
+                chosen.push(c);
+            }
+        }
+        chosen
+    }
+
+    /// Adds `q` (at distance `d`) to `e`'s links on `layer`, pruning them by
+    /// the heuristic when they overflow.
+    fn link(&self, e: u32, q: u32, d: f32, layer: usize) {
+        let max = self.max_links(layer);
+        let mut links = self.nodes[e as usize].links.lock();
+        let Some(list) = links.get_mut(layer) else {
+            return;
+        };
+        if list.contains(&q) {
+            return;
+        }
+        if list.len() < max {
+            list.push(q);
+            return;
+        }
+        let mut candidates: Vec<Near> = list
+            .iter()
+            .map(|&n| Near(self.distance(e, n), n))
+            .chain([Near(d, q)])
+            .collect();
+        candidates.sort_unstable();
+        *list = self.select(&candidates, max).iter().map(|n| n.1).collect();
+    }
+}
+
+/// A node's top layer from a hash of its offset and the seed.
+fn level_of(offset: Offset, seed: u64, ml: f64) -> usize {
+    let mut z = seed ^ u64::from(offset).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    // Uniform in (0, 1].
+    let u = ((z >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+    ((-u.ln() * ml) as usize).min(MAX_LEVEL)
+}
+
+/// Visited marks by generation, per thread.
+#[derive(Default)]
+struct Visited {
+    marks: Vec<u32>,
+    generation: u32,
+}
+
+impl Visited {
+    fn reset(&mut self, len: usize) {
+        if self.marks.len() < len {
+            self.marks.resize(len, 0);
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.marks.iter_mut().for_each(|m| *m = 0);
+            self.generation = 1;
+        }
+    }
+
+    fn insert(&mut self, node: u32) -> bool {
+        let mark = &mut self.marks[node as usize];
+        if *mark == self.generation {
+            false
+        } else {
+            *mark = self.generation;
+            true
+        }
+    }
+}
+
+thread_local! {
+    static VISITED: RefCell<Visited> = RefCell::new(Visited::default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::distance::Metric;
+    use crate::graph::FloatScorer;
+
+    struct Floats<'a> {
+        data: &'a [f32],
+        dims: usize,
+    }
+
+    impl BuildSpace for Floats<'_> {
+        fn distance(&self, a: Offset, b: Offset) -> f32 {
+            let row = |o: Offset| &self.data[o as usize * self.dims..(o as usize + 1) * self.dims];
+            Metric::Cosine.distance(row(a), row(b))
+        }
+    }
+
+    fn clustered(n: usize, dims: usize, seed: u64) -> Vec<f32> {
+        let mut state = seed;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % 2_000_001) as f32 / 1_000_000.0 - 1.0
+        };
+        let centres: Vec<Vec<f32>> = (0..20)
+            .map(|_| (0..dims).map(|_| next()).collect())
+            .collect();
+        let mut data = Vec::with_capacity(n * dims);
+        for i in 0..n {
+            let c = &centres[i % centres.len()];
+            let mut v: Vec<f32> = c.iter().map(|x| x + 0.4 * next()).collect();
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.iter_mut().for_each(|x| *x /= norm);
+            data.extend(v);
+        }
+        data
+    }
+
+    #[test]
+    fn recall_against_brute_force() {
+        let seed = 0xb1d_0001;
+        println!("seed {seed:#x}");
+        let (n, dims) = (5_000, 24);
+        let data = clustered(n, dims, seed);
+        let space = Floats { data: &data, dims };
+        let points: Vec<Offset> = (0..n as Offset).collect();
+        let graph = build(&space, &points, HnswParams::default(), seed);
+        assert_eq!(graph.len(), n);
+        let queries = clustered(200, dims, seed ^ 0xffff);
+        let mut hits = 0;
+        for q in queries.chunks(dims) {
+            let scorer = FloatScorer::new(q, &data, Metric::Cosine);
+            let mut exact: Vec<(Offset, f32)> = (0..n as Offset)
+                .map(|o| (o, crate::graph::Scorer::score(&scorer, o)))
+                .collect();
+            exact.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let truth: Vec<Offset> = exact.iter().take(10).map(|e| e.0).collect();
+            let found = graph.search(&scorer, 10, 64, None);
+            hits += found.iter().filter(|f| truth.contains(&f.0)).count();
+        }
+        let recall = hits as f64 / 2_000.0;
+        println!("recall@10 at ef 64: {recall:.4}");
+        assert!(recall >= 0.95, "recall@10 {recall}");
+    }
+
+    #[test]
+    fn builds_over_any_offsets_and_links_stay_inside() {
+        let (n, dims) = (600, 8);
+        let data = clustered(n, dims, 7);
+        let space = Floats { data: &data, dims };
+        // Every third offset, in reverse order.
+        let points: Vec<Offset> = (0..n as Offset).rev().filter(|o| o % 3 == 0).collect();
+        let graph = build(
+            &space,
+            &points,
+            HnswParams {
+                m: 4,
+                ef_construction: 32,
+            },
+            1,
+        );
+        assert_eq!(graph.len(), points.len());
+        for (o, layers) in graph.adjacency() {
+            assert_eq!(o % 3, 0);
+            assert!(layers[0].len() <= 8);
+            assert!(layers.iter().skip(1).all(|l| l.len() <= 4));
+            assert!(layers.iter().flatten().all(|l| l % 3 == 0 && *l != o));
+        }
+        assert!(build(&space, &[], HnswParams::default(), 1).is_empty());
+        assert_eq!(build(&space, &[5], HnswParams::default(), 1).len(), 1);
+    }
+}
