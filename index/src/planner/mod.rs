@@ -150,12 +150,17 @@ pub struct WalkCost {
     pub distance: usize,
     /// One filter check ([`CHECK_COST`] for float vectors).
     pub check: f64,
+    /// Whether the walk moves only through matching points (float vectors);
+    /// otherwise it walks through rejected nodes, scoring them, and costs
+    /// `distance · ef₀ · m / s`.
+    pub within: bool,
 }
 
 /// The walk's costs on float vectors.
 pub const FLOAT_WALK: WalkCost = WalkCost {
     distance: WALK_COST,
     check: CHECK_COST,
+    within: true,
 };
 
 /// Below this share of matching points, a walk inside the filter widens its
@@ -208,9 +213,14 @@ pub fn choose(
     let exp = estimation.exp.clamp(1, total);
     if estimation.min == estimation.max {
         let selectivity = exp as f64 / total as f64;
-        let ef = within_ef(ef0, selectivity);
-        let walk =
-            (ef * m.max(1)) as f64 * (walk_cost.distance as f64 + walk_cost.check / selectivity);
+        let (ef, walk) = if walk_cost.within {
+            let ef = within_ef(ef0, selectivity);
+            let per_link = walk_cost.distance as f64 + walk_cost.check / selectivity;
+            (ef, (ef * m.max(1)) as f64 * per_link)
+        } else {
+            let through = (walk_cost.distance * ef0 * m.max(1)) as f64 / selectivity;
+            (ef0, through)
+        };
         return if (exp as f64) <= walk {
             Strategy::Exact
         } else {
@@ -503,6 +513,25 @@ mod tests {
                 ef: within_ef(64, 0.04)
             }
         );
+        // A walk through rejected nodes: the scan up to s = sqrt(8 * 64 * 16 / 1e6) = 9 %.
+        let through = WalkCost {
+            distance: 8,
+            check: 0.0,
+            within: false,
+        };
+        let known = |count| {
+            choose(
+                &CardinalityEstimation::exact(count),
+                n,
+                10,
+                64,
+                1_000,
+                16,
+                through,
+            )
+        };
+        assert_eq!(known(89_000), Strategy::Exact);
+        assert_eq!(known(92_000), Strategy::Graph { ef: 64 });
         assert_eq!(within_ef(64, 0.04), 160);
         assert_eq!(within_ef(64, 0.5), 64);
         assert_eq!(within_ef(64, 1e-12), MAX_EF);
