@@ -211,12 +211,14 @@ impl Builder<'_> {
                     break;
                 }
                 self.copy_links(c, layer, &mut buf);
+                // Only the unvisited are scored: prefetch those, one ahead.
+                buf.retain(|&n| n != q && visited.insert(n));
+                if let Some(&first) = buf.first() {
+                    self.space.prefetch(self.nodes[first as usize].offset);
+                }
                 for (i, &n) in buf.iter().enumerate() {
                     if let Some(&next) = buf.get(i + 1) {
                         self.space.prefetch(self.nodes[next as usize].offset);
-                    }
-                    if !visited.insert(n) || n == q {
-                        continue;
                     }
                     let dn = self.distance(q, n);
                     if results.len() < ef || results.peek().is_some_and(|w| dn < w.0) {
