@@ -93,8 +93,9 @@ fn kernels() -> &'static Kernels {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
+            let avx512 = std::arch::is_x86_feature_detected!("avx512f");
             return Kernels {
-                dot: x86::dot,
+                dot: if avx512 { x86::dot_512 } else { x86::dot },
                 l2: x86::l2_squared,
                 hamming: if std::arch::is_x86_feature_detected!("popcnt") {
                     x86::hamming
@@ -254,7 +255,8 @@ mod x86 {
     use std::arch::x86_64::{
         __m256, _mm_add_ps, _mm_add_ss, _mm_cvtss_f32, _mm_movehl_ps, _mm_shuffle_ps,
         _mm256_add_ps, _mm256_castps256_ps128, _mm256_extractf128_ps, _mm256_fmadd_ps,
-        _mm256_loadu_ps, _mm256_setzero_ps, _mm256_sub_ps,
+        _mm256_loadu_ps, _mm256_setzero_ps, _mm256_sub_ps, _mm512_add_ps, _mm512_fmadd_ps,
+        _mm512_loadu_ps, _mm512_reduce_add_ps, _mm512_setzero_ps,
     };
 
     /// Hamming distance with `popcnt`. Only installed after run-time detection.
@@ -337,6 +339,43 @@ mod x86 {
     pub fn dot(a: &[f32], b: &[f32]) -> f32 {
         // SAFETY: `kernels()` installs this function only when AVX2 and FMA were detected.
         unsafe { dot_avx2(a, b) }
+    }
+
+    /// Dot product with AVX-512F. Only installed after run-time detection.
+    pub fn dot_512(a: &[f32], b: &[f32]) -> f32 {
+        // SAFETY: `kernels()` installs this function only when AVX-512F (and
+        // AVX2 + FMA, for the tail) were detected.
+        unsafe { dot_avx512(a, b) }
+    }
+
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn dot_avx512(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = [_mm512_setzero_ps(); 4];
+        let mut i = 0;
+        // SAFETY (all loads): i + 64 <= n, resp. i + 16 <= n, bound every unaligned load inside both slices.
+        while i + 64 <= n {
+            for (k, slot) in acc.iter_mut().enumerate() {
+                let x = unsafe { _mm512_loadu_ps(pa.add(i + 16 * k)) };
+                let y = unsafe { _mm512_loadu_ps(pb.add(i + 16 * k)) };
+                *slot = _mm512_fmadd_ps(x, y, *slot);
+            }
+            i += 64;
+        }
+        while i + 16 <= n {
+            let x = unsafe { _mm512_loadu_ps(pa.add(i)) };
+            let y = unsafe { _mm512_loadu_ps(pb.add(i)) };
+            acc[0] = _mm512_fmadd_ps(x, y, acc[0]);
+            i += 16;
+        }
+        let sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
+        let mut total = _mm512_reduce_add_ps(sum);
+        // The tail (fewer than 16): the AVX2 kernel handles it, 8 at a time.
+        if i < n {
+            total += unsafe { dot_avx2(&a[i..n], &b[i..n]) };
+        }
+        total
     }
 
     /// Squared L2 with AVX2 + FMA. Only installed after run-time detection of both.
@@ -447,6 +486,21 @@ mod tests {
             let want_l2: f32 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum();
             for (name, got) in [("dot", dot(&a, &b)), ("dot_scalar", dot_scalar(&a, &b))] {
                 assert!(close(got, want_dot), "{name} n={n}: {got} vs {want_dot}");
+            }
+            // Both x86 kernels where the CPU has them (the installed one is either).
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                let got = x86::dot(&a, &b);
+                assert!(close(got, want_dot), "dot_avx2 n={n}: {got} vs {want_dot}");
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    let got = x86::dot_512(&a, &b);
+                    assert!(
+                        close(got, want_dot),
+                        "dot_avx512 n={n}: {got} vs {want_dot}"
+                    );
+                }
             }
             for (name, got) in [
                 ("l2", l2_squared(&a, &b)),

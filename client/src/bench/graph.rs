@@ -82,7 +82,9 @@ impl BuildSpace for Floats<'_> {
     }
 
     fn prefetch(&self, a: Offset) {
-        trawl_index::distance::prefetch(self.row(a));
+        // The first lines only: the hardware prefetcher follows a sequential read.
+        let row = self.row(a);
+        trawl_index::distance::prefetch(&row[..row.len().min(64)]);
     }
 }
 
