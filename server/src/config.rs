@@ -65,7 +65,7 @@ pub struct Config {
     pub auth: AuthConfig,
 }
 
-/// API keys (see the README's Security section). Values never appear in
+/// API keys (see docs/configuration.md, Security). Values never appear in
 /// `--help`, `Debug` output or the logs.
 #[derive(Debug, Clone, Args)]
 pub struct AuthConfig {

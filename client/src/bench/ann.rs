@@ -475,25 +475,5 @@ fn print_table(args: &AnnArgs, rows: &[Row]) -> Result<()> {
     if args.filtered {
         columns.extend(["filter", "selectivity"]);
     }
-    println!(
-        "{}",
-        columns
-            .iter()
-            .map(|c| format!("{c:>12}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-    );
-    for r in rows {
-        let v = serde_json::to_value(r)?;
-        let cells: Vec<String> = columns
-            .iter()
-            .map(|c| match &v[*c] {
-                Value::String(s) => format!("{s:>12}"),
-                Value::Null => format!("{:>12}", ""),
-                other => format!("{:>12}", other.to_string()),
-            })
-            .collect();
-        println!("{}", cells.join("  "));
-    }
-    Ok(())
+    super::report::print_table(&columns, rows, 12)
 }

@@ -21,7 +21,6 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use clap::Args;
 use serde::Serialize;
-use serde_json::Value;
 use trawl_index::graph::{BuildSpace, FloatScorer, Graph, Rows, Space};
 use trawl_index::{HnswParams, Metric, Offset};
 
@@ -265,24 +264,5 @@ fn print_table(rows: &[Row]) -> Result<()> {
         "p50_ms",
         "p99_ms",
     ];
-    println!(
-        "{}",
-        columns
-            .iter()
-            .map(|c| format!("{c:>14}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-    );
-    for r in rows {
-        let v = serde_json::to_value(r)?;
-        let cells: Vec<String> = columns
-            .iter()
-            .map(|c| match &v[*c] {
-                Value::String(s) => format!("{s:>14}"),
-                other => format!("{:>14}", other.to_string()),
-            })
-            .collect();
-        println!("{}", cells.join("  "));
-    }
-    Ok(())
+    super::report::print_table(&columns, rows, 14)
 }

@@ -119,6 +119,26 @@ pub fn rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// Prints `rows` as a plain table of `columns` (fields of their JSON form),
+/// each right-aligned in `width` characters; absent fields print blank.
+pub fn print_table(columns: &[&str], rows: &[impl Serialize], width: usize) -> Result<()> {
+    let header: Vec<String> = columns.iter().map(|c| format!("{c:>width$}")).collect();
+    println!("{}", header.join("  "));
+    for r in rows {
+        let v = serde_json::to_value(r)?;
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| match &v[*c] {
+                serde_json::Value::String(s) => format!("{s:>width$}"),
+                serde_json::Value::Null => format!("{:>width$}", ""),
+                other => format!("{:>width$}", other.to_string()),
+            })
+            .collect();
+        println!("{}", cells.join("  "));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

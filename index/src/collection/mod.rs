@@ -175,7 +175,7 @@ impl<'de> Deserialize<'de> for Layout {
 }
 
 /// Multi-vector collections: FDE candidates per result reranked by Chamfer
-/// when a search does not say (see the README's MUVERA benchmark).
+/// when a search does not say (see docs/benchmarks.md, MUVERA).
 pub const MULTIVECTOR_OVERSAMPLE: f32 = 20.0;
 
 /// Largest vector dimension a collection accepts.

@@ -23,7 +23,7 @@ use parking_lot::{Mutex, RwLock};
 use rayon::prelude::*;
 
 use super::HnswParams;
-use super::flat::{Adjacency, FlatGraph};
+use super::flat::{Adjacency, FlatGraph, Visited};
 use crate::types::Offset;
 
 /// Distances between the points a graph is built over, "lower is closer",
@@ -283,36 +283,6 @@ fn level_of(offset: Offset, seed: u64, ml: f64) -> usize {
     // Uniform in (0, 1].
     let u = ((z >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
     ((-u.ln() * ml) as usize).min(MAX_LEVEL)
-}
-
-/// Visited marks by generation, per thread.
-#[derive(Default)]
-struct Visited {
-    marks: Vec<u32>,
-    generation: u32,
-}
-
-impl Visited {
-    fn reset(&mut self, len: usize) {
-        if self.marks.len() < len {
-            self.marks.resize(len, 0);
-        }
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.marks.iter_mut().for_each(|m| *m = 0);
-            self.generation = 1;
-        }
-    }
-
-    fn insert(&mut self, node: u32) -> bool {
-        let mark = &mut self.marks[node as usize];
-        if *mark == self.generation {
-            false
-        } else {
-            *mark = self.generation;
-            true
-        }
-    }
 }
 
 thread_local! {

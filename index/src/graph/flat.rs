@@ -239,14 +239,15 @@ impl FlatGraph {
                 results,
                 ..
             } = &mut *scratch;
-            visited.reset(self.span());
-            candidates.clear();
-            results.clear();
-            visited.insert(current);
-            candidates.push(Scored(best, current));
-            if accept.is_none_or(|a| a(current)) {
-                results.push(Reverse(Scored(best, current)));
-            }
+            let accepted = accept.is_none_or(|a| a(current));
+            start(
+                self.span(),
+                Scored(best, current),
+                accepted,
+                visited,
+                candidates,
+                results,
+            );
             while let Some(Scored(score, node)) = candidates.pop() {
                 let worst = results.peek().map_or(f32::NEG_INFINITY, |r| r.0.0);
                 if results.len() >= ef && score < worst {
@@ -273,13 +274,7 @@ impl FlatGraph {
                     }
                 }
             }
-            let mut found: Vec<(Offset, f32)> = results
-                .drain()
-                .map(|Reverse(Scored(s, o))| (o, s))
-                .collect();
-            found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            found.truncate(k);
-            found
+            best_first(results, k)
         })
     }
 
@@ -322,15 +317,15 @@ impl FlatGraph {
                 found,
                 bridges,
             } = &mut *scratch;
-            visited.reset(self.span());
-            candidates.clear();
-            results.clear();
-            visited.insert(current);
-            let s = scorer.score(current);
-            candidates.push(Scored(s, current));
-            if accept(current) {
-                results.push(Reverse(Scored(s, current)));
-            }
+            let first = Scored(scorer.score(current), current);
+            start(
+                self.span(),
+                first,
+                accept(current),
+                visited,
+                candidates,
+                results,
+            );
             while let Some(Scored(score, node)) = candidates.pop() {
                 let worst = results.peek().map_or(f32::NEG_INFINITY, |r| r.0.0);
                 if results.len() >= ef && score < worst {
@@ -363,13 +358,7 @@ impl FlatGraph {
                     self.score_into(scorer, found, ef, candidates, results);
                 }
             }
-            let mut out: Vec<(Offset, f32)> = results
-                .drain()
-                .map(|Reverse(Scored(s, o))| (o, s))
-                .collect();
-            out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            out.truncate(k);
-            out
+            best_first(results, k)
         })
     }
 
@@ -548,6 +537,36 @@ impl FlatGraph {
 
 const NO_ENTRY: u32 = u32::MAX;
 
+/// Resets the per-query buffers and seeds the beam with the layer-0 start.
+fn start(
+    span: usize,
+    first: Scored,
+    accepted: bool,
+    visited: &mut Visited,
+    candidates: &mut BinaryHeap<Scored>,
+    results: &mut BinaryHeap<Reverse<Scored>>,
+) {
+    visited.reset(span);
+    candidates.clear();
+    results.clear();
+    visited.insert(first.1);
+    candidates.push(first);
+    if accepted {
+        results.push(Reverse(first));
+    }
+}
+
+/// The `k` best of the beam, best first (ties by offset).
+fn best_first(results: &mut BinaryHeap<Reverse<Scored>>, k: usize) -> Vec<(Offset, f32)> {
+    let mut found: Vec<(Offset, f32)> = results
+        .drain()
+        .map(|Reverse(Scored(s, o))| (o, s))
+        .collect();
+    found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    found.truncate(k);
+    found
+}
+
 /// Little-endian words from a byte stream (the snapshot reader).
 pub(crate) trait WordReader {
     /// The next `u32`.
@@ -575,13 +594,13 @@ impl Ord for Scored {
 
 /// Visited marks by generation: clearing is one increment.
 #[derive(Default)]
-struct Visited {
+pub(super) struct Visited {
     marks: Vec<u32>,
     generation: u32,
 }
 
 impl Visited {
-    fn reset(&mut self, span: usize) {
+    pub(super) fn reset(&mut self, span: usize) {
         if self.marks.len() < span {
             self.marks.resize(span, 0);
         }
@@ -594,7 +613,7 @@ impl Visited {
 
     /// Marks `node`; false if it was marked already.
     #[inline]
-    fn insert(&mut self, node: Offset) -> bool {
+    pub(super) fn insert(&mut self, node: Offset) -> bool {
         let mark = &mut self.marks[node as usize];
         if *mark == self.generation {
             false
@@ -658,6 +677,16 @@ mod tests {
         FlatGraph::from_adjacency(nodes, None)
     }
 
+    /// The ring's points on a circle: neighbours on the ring are neighbours in space.
+    fn circle() -> Vec<f32> {
+        (0..10)
+            .flat_map(|i| {
+                let a = i as f32 / 10.0 * std::f32::consts::TAU;
+                [a.cos(), a.sin()]
+            })
+            .collect()
+    }
+
     #[test]
     fn adjacency_round_trips_and_the_entry_is_on_top() {
         let g = ring();
@@ -697,13 +726,7 @@ mod tests {
     #[test]
     fn search_walks_the_ring_and_honours_the_filter() {
         let g = ring();
-        // Points on a circle: neighbours on the ring are neighbours in space.
-        let vectors: Vec<f32> = (0..10)
-            .flat_map(|i| {
-                let a = i as f32 / 10.0 * std::f32::consts::TAU;
-                [a.cos(), a.sin()]
-            })
-            .collect();
+        let vectors = circle();
         let query = [vectors[14], vectors[15]];
         let dot = FloatScorer::new(&query, &vectors, Metric::Dot);
         let hits = g.search(&dot, 3, 10, None);
@@ -722,12 +745,7 @@ mod tests {
         // On the ring, accept only even nodes: no two accepted nodes are
         // linked, so every step bridges over a rejected neighbour.
         let g = ring();
-        let vectors: Vec<f32> = (0..10)
-            .flat_map(|i| {
-                let a = i as f32 / 10.0 * std::f32::consts::TAU;
-                [a.cos(), a.sin()]
-            })
-            .collect();
+        let vectors = circle();
         let query = [vectors[2], vectors[3]];
         let scored = RefCell::new(Vec::new());
         struct Counting<'a>(FloatScorer<'a>, &'a RefCell<Vec<Offset>>);

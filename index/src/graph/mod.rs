@@ -361,21 +361,7 @@ impl Graph {
         ef: usize,
         accept: Option<&dyn Fn(Offset) -> bool>,
     ) -> Vec<(Offset, f32)> {
-        if k == 0 {
-            return Vec::new();
-        }
-        let view = Arc::clone(&self.view.read());
-        let mut found: Vec<(Offset, f32)> = Vec::new();
-        let mut searched = 0;
-        for segment in self.frozen.iter().chain([&view]).filter(|g| !g.is_empty()) {
-            found.extend(segment.search(scorer, k, ef, accept));
-            searched += 1;
-        }
-        if searched > 1 {
-            found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            found.truncate(k);
-        }
-        found
+        self.merge_segments(k, |segment| segment.search(scorer, k, ef, accept))
     }
 
     /// Like [`Graph::search`] with a filter, but each segment is walked only
@@ -388,6 +374,15 @@ impl Graph {
         ef: usize,
         accept: &dyn Fn(Offset) -> bool,
     ) -> Vec<(Offset, f32)> {
+        self.merge_segments(k, |segment| segment.search_within(scorer, k, ef, accept))
+    }
+
+    /// The `k` best of what `walk` finds in each non-empty segment.
+    fn merge_segments(
+        &self,
+        k: usize,
+        walk: impl Fn(&FlatGraph) -> Vec<(Offset, f32)>,
+    ) -> Vec<(Offset, f32)> {
         if k == 0 {
             return Vec::new();
         }
@@ -395,7 +390,7 @@ impl Graph {
         let mut found: Vec<(Offset, f32)> = Vec::new();
         let mut searched = 0;
         for segment in self.frozen.iter().chain([&view]).filter(|g| !g.is_empty()) {
-            found.extend(segment.search_within(scorer, k, ef, accept));
+            found.extend(walk(segment));
             searched += 1;
         }
         if searched > 1 {

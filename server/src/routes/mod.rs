@@ -86,7 +86,7 @@ pub enum StorageFull {
 }
 
 /// What every API route answers when the server has API keys and the request
-/// carries none, or a wrong one (see the README's Security section).
+/// carries none, or a wrong one (see docs/configuration.md, Security).
 #[derive(utoipa::IntoResponses)]
 pub enum KeyRequired {
     /// No valid key.
