@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
 use crate::collection::{Collection, CollectionConfig};
 use crate::error::{IndexError, Result};
@@ -50,6 +50,8 @@ pub struct Store {
     root: PathBuf,
     wal: WalOptions,
     collections: RwLock<BTreeMap<String, Entry>>,
+    /// Serialises [`Store::reopen`].
+    reopening: Mutex<()>,
 }
 
 /// A collection as the store holds it.
@@ -94,6 +96,7 @@ impl Store {
             root,
             wal,
             collections: RwLock::new(collections),
+            reopening: Mutex::new(()),
         })
     }
 
@@ -171,28 +174,32 @@ impl Store {
     /// collection still cannot be opened it stays damaged, with the new
     /// finding.
     pub fn reopen(&self, name: &str, accept_intact_log_prefix: bool) -> Result<Collection> {
-        let mut collections = self.collections.write();
-        match collections.get(name) {
+        // One reopen at a time; the collection map is not locked while the
+        // files are read, so every other collection keeps serving.
+        let _one = self.reopening.lock();
+        match self.collections.read().get(name) {
             None => return Err(IndexError::CollectionNotFound(name.to_string())),
             Some(Entry::Open(collection)) => return Ok(collection.clone()),
             Some(Entry::Damaged(_)) => {}
         }
         let dir = self.root.join(name);
-        if accept_intact_log_prefix {
+        let entry = if accept_intact_log_prefix {
             let log = dir.join(crate::collection::WAL_FILE);
-            if let Err(error) = Wal::cut_at_damage(&log, &self.wal) {
-                let entry = damaged(name, &IndexError::from(error));
-                collections.insert(name.to_string(), entry);
-                return Err(IndexError::CollectionDamaged {
-                    name: name.to_string(),
-                    reason: match collections.get(name) {
-                        Some(Entry::Damaged(reason)) => reason.clone(),
-                        _ => String::new(),
-                    },
-                });
+            match Wal::cut_at_damage(&log, &self.wal) {
+                Ok(_) => open_one(name, &dir, &self.wal),
+                Err(error) => damaged(name, &IndexError::from(error)),
             }
+        } else {
+            open_one(name, &dir, &self.wal)
+        };
+        let mut collections = self.collections.write();
+        if !matches!(collections.get(name), Some(Entry::Damaged(_))) {
+            // Deleted meanwhile.
+            if let Entry::Open(collection) = &entry {
+                collection.close();
+            }
+            return Err(IndexError::CollectionNotFound(name.to_string()));
         }
-        let entry = open_one(name, &dir, &self.wal);
         let outcome = match &entry {
             Entry::Open(collection) => {
                 tracing::info!(collection = name, "damaged collection reopened");
