@@ -259,6 +259,43 @@ impl Codes {
         }
     }
 
+    /// Codes read back from their parts (as [`Codes::parts`] gave them);
+    /// `None` when the parts do not hold whole codes of one count.
+    pub fn from_parts(spec: CodeSpec, words: Vec<u64>, floats: Vec<f32>) -> Option<Self> {
+        let whole = match (spec.words(), spec.floats()) {
+            (w, 0) if w > 0 => words.len().is_multiple_of(w) && floats.is_empty(),
+            (0, f) if f > 0 => floats.len().is_multiple_of(f) && words.is_empty(),
+            _ => false,
+        };
+        if !whole {
+            return None;
+        }
+        Some(Self {
+            spec,
+            words,
+            floats,
+        })
+    }
+
+    /// The code words and floats of every offset, one after another.
+    pub fn parts(&self) -> (&[u64], &[f32]) {
+        (&self.words, &self.floats)
+    }
+
+    /// Offsets coded.
+    pub fn len(&self) -> usize {
+        match (self.spec.words(), self.spec.floats()) {
+            (0, 0) => 0,
+            (0, f) => self.floats.len() / f,
+            (w, _) => self.words.len() / w,
+        }
+    }
+
+    /// True without codes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The codes' shape.
     pub fn spec(&self) -> &CodeSpec {
         &self.spec

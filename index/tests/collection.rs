@@ -275,7 +275,7 @@ fn bad_vectors_are_refused_and_nothing_is_written() {
 }
 
 #[test]
-fn the_graph_is_stored_in_snapshots_and_segments_merge() {
+fn sealed_segments_are_stored_and_reopened_without_rebuilding() {
     let seed = 0x5eed_0006;
     println!("seed {seed:#x}");
     let mut rng = Rng(seed);
@@ -299,7 +299,7 @@ fn the_graph_is_stored_in_snapshots_and_segments_merge() {
     c.close();
     drop(c);
 
-    // Open: the graph comes from the snapshot, nothing is rebuilt.
+    // Open: the graph comes from the sealed segment, nothing is rebuilt.
     let c = Collection::open("docs", &path, wal()).unwrap();
     let stats = c.stats();
     assert_eq!(
@@ -316,18 +316,19 @@ fn the_graph_is_stored_in_snapshots_and_segments_merge() {
     probe(&c, &batch, 6_000..6_050);
     probe(&c, &batch, 200..250);
 
-    // Past the merge ratio: one graph again, over everything.
+    // A third segment: below the optimiser's segment count, nothing merges.
     c.upsert(batch[6_500..].to_vec()).unwrap();
     c.wait_indexed();
     let stats = c.stats();
     assert_eq!(
         (stats.points, stats.indexed, stats.segments),
-        (7_900, 7_900, 1)
+        (7_900, 7_900, 3)
     );
     probe(&c, &batch, 7_900..7_950);
     probe(&c, &batch, 300..350);
 
-    // Replaced points move; the stored graph after a second snapshot follows them.
+    // Replaced points move to a new segment (their old versions are deleted
+    // where they were); a reopen serves the new versions.
     for p in &mut batch[1_000..1_100] {
         p.vector = (0..DIMS).map(|_| rng.unit()).collect();
     }

@@ -146,7 +146,10 @@ fn compact_layouts_rerank_their_candidates_exactly_and_survive_reopen() {
             stats.memory.vectors_file >= (34_000 * DIMS * 4) as u64,
             "{layout}: {stats:?}"
         );
-        assert!(dir.0.join("vectors.f32").exists());
+        assert!(
+            sealed_file(&dir.0, "vectors.f32"),
+            "{layout}: the full vectors on disk"
+        );
         let ram = stats.memory.vectors + stats.memory.codes;
         if layout.starts_with("binary") {
             assert!(ram * 4 <= float_ram, "{layout}: {ram} vs float {float_ram}");
@@ -356,7 +359,10 @@ fn multivector_collections_rerank_fde_candidates_by_chamfer() {
         (3_000 * 8 * 8 * 8 * 4) as u64,
         "the FDEs in the heap"
     );
-    assert!(dir.0.join("tokens.f32").exists());
+    assert!(
+        sealed_file(&dir.0, "tokens.f32"),
+        "the token vectors on disk"
+    );
 
     let mut total = 0.0;
     for q in &queries {
@@ -495,4 +501,11 @@ fn multivector_collections_need_cosine_or_dot_and_their_parameters() {
             .unwrap()
             .contains("multivector layout only")
     );
+}
+
+/// Whether a sealed segment of the collection in `dir` holds `file`.
+fn sealed_file(dir: &std::path::Path, file: &str) -> bool {
+    std::fs::read_dir(dir.join("segments"))
+        .map(|d| d.flatten().any(|e| e.path().join(file).exists()))
+        .unwrap_or(false)
 }

@@ -147,16 +147,18 @@ pub struct CollectionInfo {
     pub payload_indexes: BTreeMap<String, PayloadIndexType>,
     /// Live points.
     pub points: u64,
-    /// Deleted or replaced points still held in the graph until a rebuild.
+    /// Deleted or replaced points whose data is still held (in sealed
+    /// segments until the optimiser rewrites them).
     pub tombstones: u64,
-    /// Points inserted into the HNSW graph so far (the rest are searched exactly).
+    /// Live points in sealed segments, searched through their HNSW graphs;
+    /// the rest (recent writes, at most a segment's size once writes pause)
+    /// are searched exactly until they are sealed.
     pub indexed_points: u64,
-    /// HNSW segments searched: 1, or 2 after a restart until the points added
-    /// since are merged into the stored graph.
+    /// Sealed segments, each searched through its own graph.
     pub graph_segments: u64,
-    /// Bytes held in memory: vectors or codes, graph, payloads, payload index, ids.
+    /// Bytes held in memory: vectors or codes, graph, payloads not yet sealed, payload index, ids.
     pub ram_bytes: u64,
-    /// Bytes on disk: write-ahead log, snapshot, and the vector file of compact layouts.
+    /// Bytes on disk: write-ahead log and the sealed segments' files.
     pub disk_bytes: u64,
     /// The same bytes by part.
     #[serde(default)]
@@ -169,8 +171,11 @@ pub struct MemoryInfo {
     /// In memory, by part: `vectors` (full vectors, float layout), `codes`
     /// (compact layouts), `graph` (links), `payload_index`, `payloads`, `ids`.
     pub ram: BTreeMap<String, u64>,
-    /// On disk, by part: `vectors_file` (full vectors of compact layouts,
-    /// memory-mapped and read only to rerank), `wal`, `snapshot`.
+    /// On disk, by part: `vectors_file` (full vectors of compact layouts and
+    /// token vectors, memory-mapped and read only to rerank), `payloads_file`
+    /// (payloads of sealed segments, read for hits and unindexed filters),
+    /// `wal`, `segments_file` (every file of the sealed segments, the two
+    /// parts above included).
     pub disk: BTreeMap<String, u64>,
 }
 

@@ -147,7 +147,7 @@ impl Metrics {
         let collection_disk = Family::<BytesLabels, Gauge>::default();
         registry.register(
             "collection_disk_bytes",
-            "Bytes a collection holds on disk, by part (vectors_file, wal, snapshot)",
+            "Bytes a collection holds on disk, by part (vectors_file, payloads_file, wal, segments_file)",
             collection_disk.clone(),
         );
         Self {

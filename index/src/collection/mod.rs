@@ -1,31 +1,36 @@
-//! A collection: points (id, vector, payload), their payload index, an HNSW graph
-//! built in the background, and the write-ahead log that makes writes durable.
+//! A collection: points (id, vector, payload) in segments, their payload
+//! indexes and HNSW graphs, and the write-ahead log that makes writes durable.
 //!
 //! The `impl` is split by concern: [`point_ops`] (upsert, delete, get),
-//! [`search`] (planner and scans), [`snapshot`] (snapshots and recovery), and
-//! [`indexer`] (the background graph builder).
+//! [`search`] (planner and scans, per segment), [`snapshot`] (checkpoints and
+//! the conversion of the format before segments), and [`sealer`] (the
+//! background thread that seals and merges segments).
 //!
-//! **Offsets.** Each write of a point takes the next offset; a replaced or deleted
-//! point's old offset stays in the arrays (and possibly the graph) as a tombstone,
-//! absent from the `live` bitmap. Snapshots compact the offsets.
-//!
-//! **Graph and tail.** The graph covers offsets `[0, indexed)`; a background thread
-//! inserts the rest in batches. Searches walk the graph and scan the unindexed tail
-//! exactly, so a point is searchable as soon as its upsert is acknowledged. When
-//! tombstones pass a ratio of the graph, the thread builds a new graph from the live
-//! points and swaps it in; searches keep using the old one until then.
+//! **Segments.** Writes are logged, then applied to the appendable segment
+//! ([`points::Points`] in the heap, searched by exact scan). When it reaches
+//! its size ([`SealPolicy`]) it is frozen and a new one takes writes; the
+//! sealer writes frozen segments' points into an immutable sealed segment
+//! ([`segment`]) with its HNSW graph built straight into the flat form
+//! searches walk, then names it in the [`manifest`] and cuts the log. The
+//! segments a search reads are one [`set::SegmentSet`] behind an `Arc`,
+//! swapped whole by writers (see [`set`]). Deleted points of sealed segments
+//! stay in their files until a merge rewrites them.
 
-mod indexer;
+mod manifest;
 pub(crate) mod multivector;
 mod point_ops;
+pub(crate) mod points;
 pub(crate) mod record;
+mod sealer;
 mod search;
+mod segment;
+mod set;
 mod snapshot;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicU64;
 
 use parking_lot::{Mutex, RwLock};
 use roaring::RoaringBitmap;
@@ -34,15 +39,18 @@ use serde::{Deserialize, Serialize};
 use crate::codes::{CodeKind, CodeSpec, Codes};
 use crate::distance::Metric;
 use crate::error::{IndexError, Result};
-use crate::graph::{Graph, HnswParams, Rows, Space};
-use crate::muvera::{Fde, FdeParams};
+use crate::graph::{HnswParams, Space};
+use crate::muvera::FdeParams;
 use crate::payload_index::PayloadIndex;
-use crate::storage::{StorageError, VectorFile, Wal, WalOptions};
-use crate::types::{Offset, Payload, PayloadType, PointId};
+use crate::storage::{StorageError, Wal, WalOptions};
+use crate::types::PayloadType;
 
 pub use multivector::MAX_TOKENS;
 pub use point_ops::PointWrite;
+use points::Points;
 pub use search::{MAX_OVERSAMPLE, ScoredPoint, SearchQuery};
+pub use set::SealPolicy;
+use set::SegmentSet;
 pub use snapshot::{AUTO_SNAPSHOT_WAL_BYTES, SnapshotInfo};
 
 /// How vectors are stored and searched.
@@ -295,10 +303,11 @@ pub struct CollectionStats {
     pub points: u64,
     /// Dead offsets still held (replaced or deleted points).
     pub tombstones: u64,
-    /// Offsets covered by the graph.
+    /// Live points in sealed segments (searched through their graphs).
     pub indexed: u64,
-    /// Graph segments searched (one, but for a graph loaded from a snapshot
-    /// and the points added since, until the background merge).
+    /// Live points not sealed yet (searched by exact scan).
+    pub unsealed: u64,
+    /// Sealed segments.
     pub segments: u64,
     /// Bytes in memory (the sum of [`MemoryUsage`]'s memory parts).
     pub ram_bytes: u64,
@@ -315,20 +324,22 @@ pub struct MemoryUsage {
     pub vectors: u64,
     /// Memory: compact codes (compact layouts).
     pub codes: u64,
-    /// Memory: graph links (and the builder's copy of what it links).
+    /// Memory: graph links.
     pub graph: u64,
     /// Memory: the payload index.
     pub payload_index: u64,
-    /// Memory: stored payloads.
+    /// Memory: payloads of points not sealed yet.
     pub payloads: u64,
     /// Memory: id maps and the live bitmap.
     pub ids: u64,
-    /// Disk: the memory-mapped full vectors (compact layouts).
+    /// Disk: the memory-mapped full vectors (compact layouts) and token vectors.
     pub vectors_file: u64,
+    /// Disk: the payloads of sealed segments.
+    pub payloads_file: u64,
     /// Disk: the write-ahead log.
     pub wal: u64,
-    /// Disk: the snapshot.
-    pub snapshot: u64,
+    /// Disk: the other files of the sealed segments (ids, codes, graph).
+    pub segments_file: u64,
 }
 
 impl MemoryUsage {
@@ -339,11 +350,11 @@ impl MemoryUsage {
 
     /// Bytes on disk.
     pub fn disk_bytes(&self) -> u64 {
-        self.vectors_file + self.wal + self.snapshot
+        self.vectors_file + self.payloads_file + self.wal + self.segments_file
     }
 
     /// The parts as (name, in memory?, bytes), for reports and metrics.
-    pub fn parts(&self) -> [(&'static str, bool, u64); 9] {
+    pub fn parts(&self) -> [(&'static str, bool, u64); 10] {
         [
             ("vectors", true, self.vectors),
             ("codes", true, self.codes),
@@ -352,179 +363,10 @@ impl MemoryUsage {
             ("payloads", true, self.payloads),
             ("ids", true, self.ids),
             ("vectors_file", false, self.vectors_file),
+            ("payloads_file", false, self.payloads_file),
             ("wal", false, self.wal),
-            ("snapshot", false, self.snapshot),
+            ("segments_file", false, self.segments_file),
         ]
-    }
-}
-
-/// The full-precision vectors by offset: in the heap for the float layout
-/// (the graph walks them), in a memory-mapped file for compact layouts (only
-/// reranks read them).
-pub(crate) enum Vectors {
-    Heap { dims: usize, data: Vec<f32> },
-    File(VectorFile),
-}
-
-impl Vectors {
-    #[inline]
-    pub(crate) fn get(&self, offset: Offset) -> &[f32] {
-        match self {
-            Self::Heap { dims, data } => {
-                let start = offset as usize * dims;
-                &data[start..start + dims]
-            }
-            Self::File(file) => file.get(offset as usize),
-        }
-    }
-
-    /// Every vector, when they are in the heap.
-    pub(crate) fn heap(&self) -> Option<&[f32]> {
-        match self {
-            Self::Heap { data, .. } => Some(data),
-            Self::File(_) => None,
-        }
-    }
-
-    /// Makes room for `n` more vectors, so that pushing them cannot fail for
-    /// want of disk space (called before a write is logged).
-    pub(crate) fn reserve(&mut self, n: usize) -> Result<(), StorageError> {
-        match self {
-            Self::Heap { dims, data } => {
-                data.reserve(n * *dims);
-                Ok(())
-            }
-            Self::File(file) => file.reserve(n),
-        }
-    }
-
-    fn push(&mut self, v: &[f32]) -> Result<(), StorageError> {
-        match self {
-            Self::Heap { data, .. } => {
-                data.extend_from_slice(v);
-                Ok(())
-            }
-            Self::File(file) => file.push(v),
-        }
-    }
-
-    fn ram_bytes(&self) -> usize {
-        match self {
-            Self::Heap { data, .. } => data.capacity() * 4,
-            Self::File(_) => 0,
-        }
-    }
-
-    fn disk_bytes(&self) -> u64 {
-        match self {
-            Self::Heap { .. } => 0,
-            Self::File(file) => file.disk_bytes(),
-        }
-    }
-}
-
-/// The in-memory points, guarded by one lock.
-pub(crate) struct Points {
-    pub(crate) ids: HashMap<PointId, Offset>,
-    pub(crate) by_offset: Vec<PointId>,
-    pub(crate) vectors: Vectors,
-    /// Compact codes by offset (compact layouts).
-    pub(crate) codes: Option<Codes>,
-    /// Token vectors by offset (multivector layout; `vectors` then holds the FDEs).
-    pub(crate) tokens: Option<multivector::TokenStore>,
-    /// The FDE encoder (multivector layout).
-    pub(crate) fde: Option<Arc<Fde>>,
-    /// Token dimension (multivector layout), else the vector dimension.
-    pub(crate) dims: usize,
-    pub(crate) payloads: Vec<Option<Payload>>,
-    pub(crate) live: RoaringBitmap,
-    pub(crate) payload_index: PayloadIndex,
-    pub(crate) payload_bytes: usize,
-}
-
-impl Points {
-    /// Empty points for `config`; compact layouts (re)create their vector file in `dir`.
-    fn new(config: &CollectionConfig, dir: &Path) -> Result<Self> {
-        let codes = config
-            .layout
-            .code_spec(config.dims, config.metric)
-            .map(Codes::new);
-        let vectors = if codes.is_some() {
-            Vectors::File(VectorFile::create(&dir.join(VECTORS_FILE), config.dims)?)
-        } else {
-            Vectors::Heap {
-                dims: config.point_dims(),
-                data: Vec::new(),
-            }
-        };
-        let (tokens, fde) = match (config.layout, config.muvera) {
-            (Layout::Multivector, Some(params)) => {
-                let fde = Fde::new(params, config.dims).map_err(|reason| {
-                    IndexError::InvalidParameter {
-                        field: "vector.muvera".into(),
-                        reason,
-                    }
-                })?;
-                (
-                    Some(multivector::TokenStore::create(
-                        &dir.join(TOKENS_FILE),
-                        config.dims,
-                    )?),
-                    Some(Arc::new(fde)),
-                )
-            }
-            _ => (None, None),
-        };
-        Ok(Self {
-            ids: HashMap::new(),
-            by_offset: Vec::new(),
-            vectors,
-            codes,
-            tokens,
-            fde,
-            dims: config.dims,
-            payloads: Vec::new(),
-            live: RoaringBitmap::new(),
-            payload_index: PayloadIndex::new(&config.payload_schema),
-            payload_bytes: 0,
-        })
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.by_offset.len()
-    }
-
-    #[inline]
-    pub(crate) fn vector(&self, offset: Offset) -> &[f32] {
-        self.vectors.get(offset)
-    }
-
-    /// What the log and snapshots hold for `offset`: its vector, or its token
-    /// vectors flattened (multivector layout).
-    pub(crate) fn stored(&self, offset: Offset) -> &[f32] {
-        match &self.tokens {
-            Some(tokens) => tokens.get(offset),
-            None => self.vector(offset),
-        }
-    }
-
-    /// Whether a stored vector of `len` floats fits the layout.
-    pub(crate) fn fits(&self, len: usize) -> bool {
-        match self.tokens {
-            Some(_) => len > 0 && len.is_multiple_of(self.dims),
-            None => len == self.dims,
-        }
-    }
-
-    /// What the graph links for `offsets`, in its space.
-    pub(crate) fn graph_rows(&self, offsets: impl Iterator<Item = Offset>) -> Rows {
-        match &self.codes {
-            None => Rows::Floats(offsets.map(|o| (o, self.vector(o).to_vec())).collect()),
-            Some(codes) if codes.spec().floats() > 0 => {
-                Rows::Floats(offsets.map(|o| (o, codes.prefix(o).to_vec())).collect())
-            }
-            Some(codes) => Rows::Words(offsets.map(|o| (o, codes.words(o).to_vec())).collect()),
-        }
     }
 }
 
@@ -532,17 +374,31 @@ pub(crate) struct Inner {
     pub(crate) name: String,
     pub(crate) dir: PathBuf,
     pub(crate) config: RwLock<CollectionConfig>,
-    pub(crate) points: RwLock<Points>,
-    pub(crate) graph: RwLock<Arc<Graph>>,
-    /// Offsets `[0, indexed)` are in the current graph.
-    pub(crate) indexed: AtomicUsize,
+    /// What searches read; replaced whole by writers and the sealer.
+    pub(crate) set: RwLock<Arc<SegmentSet>>,
     pub(crate) wal: Wal,
     /// Serialises writers so that the log's order is the order of application.
     pub(crate) write_lock: Mutex<()>,
-    /// Serialises snapshots (requested and automatic): they share a file.
-    pub(crate) snapshot_lock: Mutex<()>,
-    pub(crate) signal: Arc<indexer::Signal>,
-    pub(crate) indexer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Serialises sealing, merging and manifest writes.
+    pub(crate) maintenance: Mutex<()>,
+    /// The last log record the manifest on disk covers.
+    pub(crate) manifest_lsn: AtomicU64,
+    /// The last log record held by a segment that is now sealed.
+    pub(crate) sealed_lsn: AtomicU64,
+    /// When the last write was applied ([`sealer::now_ms`]).
+    pub(crate) last_write: AtomicU64,
+    /// The id the next sealed segment takes.
+    pub(crate) next_segment: AtomicU64,
+    pub(crate) policy: SealPolicy,
+    pub(crate) signal: Arc<sealer::Signal>,
+    pub(crate) sealer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Inner {
+    /// The current segment set.
+    pub(crate) fn segments(&self) -> Arc<SegmentSet> {
+        Arc::clone(&self.set.read())
+    }
 }
 
 /// A collection; cheap to clone.
@@ -552,11 +408,9 @@ pub struct Collection {
 }
 
 const CONFIG_FILE: &str = "config.json";
-/// The full vectors of compact layouts (rewritten at every open).
-const VECTORS_FILE: &str = "vectors.f32";
-/// The token vectors of multivector layouts (rewritten at every open).
-const TOKENS_FILE: &str = "tokens.f32";
 pub(crate) const WAL_FILE: &str = "wal.log";
+/// Files of the format before segments (converted at open).
+const OLD_FILES: [&str; 3] = [snapshot::FILE, "vectors.f32", "tokens.f32"];
 
 impl Collection {
     /// Creates a new collection in `dir` (which must not exist).
@@ -583,8 +437,22 @@ impl Collection {
         Self::open(name, dir, wal)
     }
 
-    /// Opens an existing collection: config, latest snapshot, then the log's tail.
+    /// Opens an existing collection: config, manifest and its sealed
+    /// segments (mapped, checked against their checksums), then the log's
+    /// records after the manifest into the appendable segment. Writes nothing
+    /// but the appendable segment's token file (multivector layouts), except
+    /// once for a collection of the format before segments, which it converts.
     pub fn open(name: &str, dir: &Path, wal_options: WalOptions) -> Result<Self> {
+        Self::open_with(name, dir, wal_options, SealPolicy::default())
+    }
+
+    /// [`Collection::open`] with a sealing policy other than the default.
+    pub fn open_with(
+        name: &str,
+        dir: &Path,
+        wal_options: WalOptions,
+        policy: SealPolicy,
+    ) -> Result<Self> {
         let started = std::time::Instant::now();
         let (_, json) = crate::storage::read_file(&dir.join(CONFIG_FILE), *b"CONF", 1)?;
         let config: CollectionConfig =
@@ -594,9 +462,9 @@ impl Collection {
             })?;
         config.validate()?;
         // The log first: it holds the directory's lock, so that a second
-        // process cannot recreate the vector file under a running one. A
-        // collection always has one (`create` makes it): a missing log is
-        // lost data, never a fresh start.
+        // process cannot recreate files under a running one. A collection
+        // always has one (`create` makes it): a missing log is lost data,
+        // never a fresh start.
         let wal_path = dir.join(WAL_FILE);
         if !wal_path
             .try_exists()
@@ -609,30 +477,84 @@ impl Collection {
             .into());
         }
         let (wal, recovered) = Wal::open(&wal_path, wal_options)?;
-        let mut points = Points::new(&config, dir)?;
+        remove_appendable_files(dir)?;
         let mut config = config;
-        let (snapshot_lsn, stored_graph) = snapshot::load(dir, &config, &mut points)?;
-        if recovered.base_lsn > snapshot_lsn {
-            // The log was cut after a newer snapshot than the one here: the
+        let stored = manifest::read(dir)?;
+        let old_format = stored.is_none() && dir.join(snapshot::FILE).exists();
+        let (manifest, deleted) = stored.unwrap_or_default();
+        let root = dir.join(segment::DIR);
+        if manifest.segments.is_empty() && !old_format {
+            let stray = std::fs::read_dir(&root).map_or(0, |d| {
+                d.filter_map(|e| e.ok())
+                    .filter(|e| !e.file_name().to_string_lossy().ends_with(".tmp"))
+                    .count()
+            });
+            if stray > 0 && !dir.join(manifest::FILE).exists() {
+                return Err(StorageError::corrupt(
+                    &dir.join(manifest::FILE),
+                    "the manifest is missing but sealed segments exist: their points would be lost",
+                )
+                .into());
+            }
+        }
+        let mut sealed = Vec::with_capacity(manifest.segments.len());
+        for (facts, dead) in manifest.segments.iter().zip(deleted) {
+            let segment = segment::open(&root, facts.id, &config, &facts.files)?;
+            if segment.points.len() as u64 != facts.points {
+                return Err(StorageError::corrupt(
+                    &segment.dir,
+                    format!(
+                        "the manifest says {} points, the segment holds {}",
+                        facts.points,
+                        segment.points.len()
+                    ),
+                )
+                .into());
+            }
+            let mut live = segment.points.live.clone();
+            live -= dead;
+            let index = segment::payload_index(&segment.points, &live, &config.payload_schema);
+            sealed.push(set::SealedEntry {
+                segment: Arc::new(segment),
+                live: Arc::new(live),
+                index: Arc::new(index),
+            });
+        }
+        let mut set = SegmentSet {
+            sealed,
+            frozen: Vec::new(),
+            appendable: Arc::new(RwLock::new(Points::new(
+                &config,
+                &set::tokens_path(dir, 0),
+            )?)),
+            dir: dir.to_path_buf(),
+            started: 0,
+        };
+        let mut covered = manifest.lsn;
+        if old_format {
+            covered = snapshot::load(dir, &mut config, &mut set, policy)?;
+        }
+        if recovered.base_lsn > covered {
+            // The log was cut after a newer manifest than the one here: the
             // records in between are in neither.
             return Err(crate::storage::StorageError::Corrupt {
-                path: dir.join(snapshot::FILE),
+                path: dir.join(manifest::FILE),
                 reason: format!(
-                    "the log starts after record {} but the snapshot covers only up to {snapshot_lsn}: records {}..={} are lost (the snapshot is missing or older than the log)",
+                    "the log starts after record {} but the manifest covers only up to {covered}: records {}..={} are lost (the manifest is missing or older than the log)",
                     recovered.base_lsn,
-                    snapshot_lsn + 1,
+                    covered + 1,
                     recovered.base_lsn
                 ),
             }
             .into());
         }
-        if wal.last_lsn() < snapshot_lsn {
-            // A log younger than the snapshot would number new writes below it, and
-            // the next replay would skip them.
+        if wal.last_lsn() < covered {
+            // A log younger than the manifest would number new writes below
+            // it, and the next replay would skip them.
             return Err(crate::storage::StorageError::Corrupt {
                 path: dir.join(WAL_FILE),
                 reason: format!(
-                    "the log ends at record {} but the snapshot covers up to {snapshot_lsn}: the log was lost or replaced",
+                    "the log ends at record {} but the manifest covers up to {covered}: the log was lost or replaced",
                     wal.last_lsn()
                 ),
             }
@@ -640,7 +562,7 @@ impl Collection {
         }
         let mut replayed = 0usize;
         for (lsn, bytes) in recovered.records {
-            if lsn <= snapshot_lsn {
+            if lsn <= covered {
                 continue;
             }
             let record = record::Record::decode(&bytes).ok_or_else(|| {
@@ -649,44 +571,46 @@ impl Collection {
                     reason: format!("record {lsn} passed its checksum but does not decode"),
                 }
             })?;
-            point_ops::apply(&mut points, &mut config, record)?;
+            set.apply(&mut config, record, lsn, policy)?;
             replayed += 1;
         }
         tracing::info!(
             collection = name,
-            points = points.live.len(),
+            points = set.len(),
+            segments = set.sealed.len(),
             replayed,
-            graph = stored_graph.as_ref().map_or(0, |g| g.covered),
             seconds = started.elapsed().as_secs_f64(),
             "collection opened"
         );
-        let space = config.graph_space();
-        let (graph, indexed) = match stored_graph {
-            Some(stored) => (
-                Graph::with_frozen(
-                    config.hnsw,
-                    space,
-                    points.len() - stored.covered,
-                    stored.segments,
-                ),
-                stored.covered,
-            ),
-            None => (Graph::new(config.hnsw, space, points.len()), 0),
-        };
         let inner = Arc::new(Inner {
             name: name.to_string(),
             dir: dir.to_path_buf(),
             config: RwLock::new(config),
-            points: RwLock::new(points),
-            graph: RwLock::new(Arc::new(graph)),
-            indexed: AtomicUsize::new(indexed),
+            set: RwLock::new(Arc::new(set)),
             wal,
             write_lock: Mutex::new(()),
-            snapshot_lock: Mutex::new(()),
-            signal: Arc::new(indexer::Signal::default()),
-            indexer: Mutex::new(None),
+            maintenance: Mutex::new(()),
+            manifest_lsn: AtomicU64::new(covered),
+            sealed_lsn: AtomicU64::new(covered),
+            last_write: AtomicU64::new(sealer::now_ms()),
+            next_segment: AtomicU64::new(manifest.next_segment),
+            policy,
+            signal: Arc::new(sealer::Signal::default()),
+            sealer: Mutex::new(None),
         });
-        indexer::start(&inner);
+        if old_format {
+            // Convert once: seal everything, write the manifest, then drop
+            // the old files.
+            sealer::flush(&inner)?;
+            for file in OLD_FILES {
+                let path = dir.join(file);
+                if path.exists() {
+                    std::fs::remove_file(&path).map_err(|e| StorageError::io(&path, e))?;
+                }
+            }
+            tracing::info!(collection = name, "converted to sealed segments");
+        }
+        sealer::start(&inner);
         Ok(Self { inner })
     }
 
@@ -702,7 +626,7 @@ impl Collection {
 
     /// Live points.
     pub fn len(&self) -> usize {
-        self.inner.points.read().live.len() as usize
+        self.inner.segments().len()
     }
 
     /// True when no point is live.
@@ -710,67 +634,106 @@ impl Collection {
         self.len() == 0
     }
 
-    /// Points, tombstones, graph coverage and bytes.
+    /// Points, deleted points still held, segments and bytes.
     pub fn stats(&self) -> CollectionStats {
-        let (graph_bytes, segments) = {
-            let graph = self.inner.graph.read();
-            (graph.ram_bytes(), graph.segments().len() as u64)
+        let set = self.inner.segments();
+        // The float layout walks its vectors, the multivector layout its
+        // FDEs: mapped or not, they are resident.
+        let float = matches!(
+            self.inner.config.read().layout,
+            Layout::Float | Layout::Multivector
+        );
+        let mut memory = MemoryUsage {
+            wal: self.inner.wal.disk_bytes(),
+            ..MemoryUsage::default()
         };
-        let points = self.inner.points.read();
-        let ids_bytes = points.ids.capacity() * (std::mem::size_of::<(PointId, Offset)>() + 8)
-            + points
-                .tokens
-                .as_ref()
-                .map_or(0, multivector::TokenStore::ram_bytes)
-            + points.by_offset.capacity() * std::mem::size_of::<PointId>()
-            + points.live.serialized_size();
-        let memory = MemoryUsage {
-            vectors: points.vectors.ram_bytes() as u64,
-            codes: points.codes.as_ref().map_or(0, Codes::ram_bytes) as u64,
-            graph: graph_bytes as u64,
-            payload_index: points.payload_index.ram_bytes() as u64,
-            payloads: points.payload_bytes as u64,
-            ids: ids_bytes as u64,
-            vectors_file: points.vectors.disk_bytes()
-                + points
+        let (mut points, mut held, mut indexed) = (0u64, 0u64, 0u64);
+        let mut add =
+            |p: &Points, live: &RoaringBitmap, index: &PayloadIndex, m: &mut MemoryUsage| {
+                points += live.len();
+                held += p.len() as u64;
+                let mapped = p.vectors.mapped_bytes();
+                if float {
+                    m.vectors += p.vectors.heap_bytes() as u64 + mapped;
+                } else {
+                    m.vectors += p.vectors.heap_bytes() as u64;
+                    m.vectors_file += mapped;
+                }
+                m.codes += p.codes.as_ref().map_or(0, Codes::ram_bytes) as u64;
+                m.payload_index += index.ram_bytes() as u64;
+                m.payloads += p.payloads.heap_bytes() as u64;
+                m.payloads_file += p.payloads.disk_bytes();
+                m.ids += (p.ids_bytes() + live.serialized_size()) as u64;
+                m.vectors_file += p
                     .tokens
                     .as_ref()
-                    .map_or(0, multivector::TokenStore::disk_bytes),
-            wal: self.inner.wal.disk_bytes(),
-            snapshot: snapshot::disk_bytes(&self.inner.dir),
-        };
+                    .map_or(0, multivector::TokenStore::disk_bytes);
+            };
+        for entry in &set.sealed {
+            let before = memory.vectors + memory.vectors_file + memory.payloads_file;
+            add(
+                &entry.segment.points,
+                &entry.live,
+                &entry.index,
+                &mut memory,
+            );
+            let mapped = memory.vectors + memory.vectors_file + memory.payloads_file - before;
+            memory.graph += entry.segment.graph.ram_bytes() as u64;
+            memory.segments_file += entry.segment.disk_bytes().saturating_sub(mapped);
+            indexed += entry.live.len();
+        }
+        for frozen in &set.frozen {
+            let p = frozen.points.read();
+            add(&p, &p.live, &p.payload_index, &mut memory);
+        }
+        let appendable = set.appendable.read();
+        add(
+            &appendable,
+            &appendable.live,
+            &appendable.payload_index,
+            &mut memory,
+        );
+        let unsealed = points - indexed;
         CollectionStats {
-            points: points.live.len(),
-            tombstones: (points.len() as u64).saturating_sub(points.live.len()),
-            indexed: self.inner.indexed.load(Ordering::Acquire) as u64,
-            segments,
+            points,
+            tombstones: held.saturating_sub(points),
+            indexed,
+            unsealed,
+            segments: set.sealed.len() as u64,
             ram_bytes: memory.ram_bytes(),
             disk_bytes: memory.disk_bytes(),
             memory,
         }
     }
 
-    /// Stops the background indexer and waits for it. Searches and writes still
-    /// work afterwards (new points are then searched exactly); the log closes when
-    /// the last handle is dropped.
+    /// Stops the background sealer and waits for it. Searches and writes
+    /// still work afterwards (new points are then searched exactly); the log
+    /// closes when the last handle is dropped.
     pub fn close(&self) {
-        indexer::stop(&self.inner);
+        sealer::stop(&self.inner);
     }
 
-    /// Waits until the background indexer has inserted every point into the graph
-    /// (for benchmarks and tests; searches never need to wait).
+    /// Seals every point into segments with graphs and merges as the
+    /// optimiser would, then returns (for benchmarks and tests; searches
+    /// never need to wait).
     pub fn wait_indexed(&self) {
-        self.inner.signal.wait_idle(&self.inner);
+        if let Err(error) = sealer::flush(&self.inner) {
+            tracing::error!(%error, collection = %self.inner.name, "flush failed");
+        }
     }
 }
 
-/// Live offsets below `end`.
-pub(crate) fn live_below(live: &RoaringBitmap, end: usize) -> usize {
-    if end == 0 {
-        0
-    } else {
-        live.rank(u32::try_from(end - 1).unwrap_or(u32::MAX)) as usize
+/// Removes the token files of appendable segments left by the last run
+/// (they are rebuilt from the log).
+fn remove_appendable_files(dir: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| StorageError::io(dir, e))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == points::TOKENS_EXT) {
+            std::fs::remove_file(&path).map_err(|e| StorageError::io(&path, e))?;
+        }
     }
+    Ok(())
 }
 
 impl Drop for Inner {

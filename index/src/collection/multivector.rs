@@ -15,16 +15,24 @@ use crate::distance::Metric;
 use crate::error::{IndexError, Result};
 use crate::graph::Scorer;
 use crate::muvera::chamfer;
-use crate::storage::{StorageError, VectorFile};
+use crate::storage::{MappedFile, StorageError, VectorFile};
 use crate::types::Offset;
 
 /// Most token vectors one point or query may hold.
 pub const MAX_TOKENS: usize = 8_192;
 
+/// Where the token rows are.
+enum TokenRows {
+    /// The appendable segment's growing file.
+    Growing(VectorFile),
+    /// A sealed segment's file.
+    Sealed(MappedFile),
+}
+
 /// Every point's token vectors: rows of a memory-mapped file, and where each
 /// point's rows are.
 pub(crate) struct TokenStore {
-    file: VectorFile,
+    rows: TokenRows,
     dims: usize,
     /// Per offset: first row and number of rows.
     spans: Vec<(u64, u32)>,
@@ -34,24 +42,54 @@ impl TokenStore {
     /// An empty store over a new (or emptied) file at `path`.
     pub(crate) fn create(path: &std::path::Path, dims: usize) -> Result<Self, StorageError> {
         Ok(Self {
-            file: VectorFile::create(path, dims)?,
+            rows: TokenRows::Growing(VectorFile::create(path, dims)?),
             dims,
             spans: Vec::new(),
+        })
+    }
+
+    /// A sealed store: `file`'s body holds the rows, `spans` where each
+    /// offset's are (checked to lie inside the file).
+    pub(crate) fn sealed(
+        file: MappedFile,
+        dims: usize,
+        spans: Vec<(u64, u32)>,
+    ) -> Result<Self, String> {
+        let rows = (file.len() / 4 / dims.max(1)) as u64;
+        if let Some(i) = spans
+            .iter()
+            .position(|&(start, n)| start.saturating_add(u64::from(n)) > rows)
+        {
+            return Err(format!(
+                "token span {i} lies past the {rows} rows of the file"
+            ));
+        }
+        Ok(Self {
+            rows: TokenRows::Sealed(file),
+            dims,
+            spans,
         })
     }
 
     /// Makes room for `rows` more token rows and `points` more spans.
     pub(crate) fn reserve(&mut self, points: usize, rows: usize) -> Result<(), StorageError> {
         self.spans.reserve(points);
-        self.file.reserve(rows)
+        match &mut self.rows {
+            TokenRows::Growing(file) => file.reserve(rows),
+            TokenRows::Sealed(_) => Ok(()),
+        }
     }
 
-    /// Appends the next offset's tokens (flattened, `dims` floats each).
+    /// Appends the next offset's tokens (flattened, `dims` floats each);
+    /// only an appendable segment's store grows.
     pub(crate) fn push(&mut self, tokens: &[f32]) -> Result<(), StorageError> {
+        let TokenRows::Growing(file) = &mut self.rows else {
+            return Ok(());
+        };
         let rows = tokens.len() / self.dims;
-        self.file.reserve(rows)?;
-        let start = self.file.len() as u64;
-        self.file.push_rows(tokens)?;
+        file.reserve(rows)?;
+        let start = file.len() as u64;
+        file.push_rows(tokens)?;
         self.spans.push((start, rows as u32));
         Ok(())
     }
@@ -60,13 +98,29 @@ impl TokenStore {
     #[inline]
     pub(crate) fn get(&self, offset: Offset) -> &[f32] {
         let (start, n) = self.spans[offset as usize];
-        self.file.rows(start as usize, n as usize)
+        match &self.rows {
+            TokenRows::Growing(file) => file.rows(start as usize, n as usize),
+            TokenRows::Sealed(file) => {
+                let from = start as usize * self.dims;
+                &file.f32s(0)[from..from + n as usize * self.dims]
+            }
+        }
     }
 
     /// Token rows stored (tombstones included).
-    #[cfg(test)]
     pub(crate) fn rows(&self) -> usize {
-        self.file.len()
+        match &self.rows {
+            TokenRows::Growing(file) => file.len(),
+            TokenRows::Sealed(file) => file.len() / 4 / self.dims.max(1),
+        }
+    }
+
+    /// Removes a growing store's file (its segment is sealed; the mapping
+    /// stays readable until dropped).
+    pub(crate) fn remove_file(&self) {
+        if let TokenRows::Growing(file) = &self.rows {
+            let _ = std::fs::remove_file(file.path());
+        }
     }
 
     pub(crate) fn ram_bytes(&self) -> usize {
@@ -74,7 +128,10 @@ impl TokenStore {
     }
 
     pub(crate) fn disk_bytes(&self) -> u64 {
-        self.file.disk_bytes()
+        match &self.rows {
+            TokenRows::Growing(file) => file.disk_bytes(),
+            TokenRows::Sealed(file) => file.len() as u64,
+        }
     }
 }
 

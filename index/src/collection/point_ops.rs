@@ -4,14 +4,17 @@
 //! bad), then logged and synced, then applied in memory, all under the writer
 //! lock so that the log's order is the order of application.
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
 use super::multivector::prepare_tokens;
 use super::record::{LoggedPoint, Record};
-use super::{Collection, CollectionConfig, Layout, Points};
+use super::{Collection, Layout, sealer};
 use crate::distance::Metric;
 use crate::error::{IndexError, Result};
 use crate::filter::{Filter, FilterLimits};
 use crate::storage::StorageError;
-use crate::types::{Offset, Payload, PayloadType, PointId};
+use crate::types::{Payload, PayloadType, PointId};
 
 /// A point to write.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,10 +121,10 @@ impl Collection {
     pub fn delete(&self, ids: &[PointId]) -> Result<usize> {
         let _writer = self.inner.write_lock.lock();
         let existing: Vec<PointId> = {
-            let points = self.inner.points.read();
+            let set = self.inner.segments();
             let mut seen = std::collections::HashSet::with_capacity(ids.len());
             ids.iter()
-                .filter(|id| points.ids.contains_key(id) && seen.insert(**id))
+                .filter(|id| set.find(id, |_, _| ()).is_some() && seen.insert(**id))
                 .copied()
                 .collect()
         };
@@ -160,15 +163,18 @@ impl Collection {
     /// The stored vector (normalised for cosine; a multivector collection's
     /// token vectors one after another) and payload of a point.
     pub fn get(&self, id: &PointId) -> Result<(Vec<f32>, Option<Payload>)> {
-        let points = self.inner.points.read();
-        let offset = *points
-            .ids
-            .get(id)
-            .ok_or_else(|| IndexError::PointNotFound(id.to_string()))?;
-        Ok((
-            points.stored(offset).to_vec(),
-            points.payloads[offset as usize].clone(),
-        ))
+        self.inner
+            .segments()
+            .find(id, |points, offset| {
+                (
+                    points.stored(offset).to_vec(),
+                    points
+                        .payloads
+                        .get(offset)
+                        .map(std::borrow::Cow::into_owned),
+                )
+            })
+            .ok_or_else(|| IndexError::PointNotFound(id.to_string()))
     }
 
     fn write(&self, record: Record) -> Result<()> {
@@ -185,115 +191,42 @@ impl Collection {
             return Ok(());
         }
         let full = |e: StorageError| IndexError::from(e).in_collection(&self.inner.name);
+        let current = self.inner.segments();
         if let Record::Upsert(batch) = &record {
             // Room for the vectors first: once logged, applying must not run out of disk.
-            self.inner.points.write().reserve(batch).map_err(full)?;
+            current.appendable.write().reserve(batch).map_err(full)?;
         }
-        self.inner.wal.append(&record.encode()).map_err(full)?;
+        let lsn = self.inner.wal.append(&record.encode()).map_err(full)?;
+        let mut next = (*current).clone();
         let applied = {
-            let mut points = self.inner.points.write();
             let mut config = self.inner.config.write();
-            apply(&mut points, &mut config, record)
+            next.apply(&mut config, record, lsn, self.inner.policy)
         };
+        // Published even when applying failed half-way: the log holds the
+        // whole record, and what was applied is what searches should see.
+        *self.inner.set.write() = Arc::new(next);
+        self.inner
+            .last_write
+            .store(sealer::now_ms(), Ordering::Release);
         self.inner.signal.notify();
-        applied.map_err(Into::into)
-    }
-}
-
-/// Applies a logged record to memory (live writes and replay share this).
-/// Fails only if the vector file cannot be written (the points before the
-/// failing one are applied; the log still holds the whole record).
-pub(crate) fn apply(
-    points: &mut Points,
-    config: &mut CollectionConfig,
-    record: Record,
-) -> Result<(), StorageError> {
-    match record {
-        Record::Upsert(batch) => {
-            points.reserve(&batch)?;
-            for p in batch {
-                if !points.fits(p.vector.len()) {
-                    continue;
-                }
-                let Ok(offset) = Offset::try_from(points.len()) else {
-                    tracing::error!("collection is full: 2^32 offsets used");
-                    return Ok(());
-                };
-                match (&mut points.tokens, &points.fde) {
-                    (Some(tokens), Some(fde)) => {
-                        let encoding = fde.encode_document(&p.vector);
-                        tokens.push(&p.vector)?;
-                        points.vectors.push(&encoding)?;
-                    }
-                    _ => points.vectors.push(&p.vector)?,
-                }
-                remove(points, &p.id);
-                if let Some(codes) = &mut points.codes {
-                    codes.push(&p.vector);
-                }
-                points.by_offset.push(p.id);
-                if let Some(payload) = &p.payload {
-                    points.payload_index.insert(offset, payload);
-                    points.payload_bytes += payload_size(payload);
-                }
-                points.payloads.push(p.payload);
-                points.live.insert(offset);
-                points.ids.insert(p.id, offset);
-            }
-        }
-        Record::Delete(ids) => ids.iter().for_each(|id| remove(points, id)),
-        Record::CreateIndex(key, ty) => {
-            let existing = points
-                .live
-                .iter()
-                .filter_map(|o| points.payloads[o as usize].as_ref().map(|p| (o, p)));
-            match points.payload_index.add_field(&key, ty, existing) {
-                Ok(()) => {
-                    config.payload_schema.insert(key, ty);
-                }
-                Err(error) => tracing::error!(%error, key, "cannot index payload field"),
-            }
-        }
-    }
-    Ok(())
-}
-
-impl Points {
-    /// Room for a batch's vectors (and tokens), so that applying it cannot
-    /// then fail for want of disk.
-    pub(crate) fn reserve(&mut self, batch: &[LoggedPoint]) -> Result<(), StorageError> {
-        self.vectors.reserve(batch.len())?;
-        if let Some(tokens) = &mut self.tokens {
-            let rows = batch.iter().map(|p| p.vector.len() / self.dims).sum();
-            tokens.reserve(batch.len(), rows)?;
-        }
-        Ok(())
-    }
-}
-
-fn remove(points: &mut Points, id: &PointId) {
-    if let Some(offset) = points.ids.remove(id) {
-        points.live.remove(offset);
-        if let Some(payload) = points.payloads[offset as usize].take() {
-            points.payload_index.remove(offset, &payload);
-            points.payload_bytes = points.payload_bytes.saturating_sub(payload_size(&payload));
-        }
+        applied.map(|_| ()).map_err(full)
     }
 }
 
 /// An upper bound of a point's bytes in an upsert record.
 fn record_bytes(point: &LoggedPoint) -> usize {
-    32 + 4 * point.vector.len() + point.payload.as_ref().map_or(0, payload_size)
-}
-
-/// Rough heap size of a payload (its JSON length plus map overhead).
-pub(crate) fn payload_size(payload: &Payload) -> usize {
-    serde_json::to_string(payload).map_or(0, |s| s.len()) + 48 * payload.len()
+    32 + 4 * point.vector.len()
+        + point
+            .payload
+            .as_ref()
+            .map_or(0, super::points::payload_size)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::CollectionConfig;
+    use crate::distance::Metric;
     use crate::graph::HnswParams;
     use crate::storage::WalOptions;
     use crate::storage::testdir::TestDir;

@@ -26,18 +26,17 @@
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use roaring::RoaringBitmap;
 
 use super::multivector::{ChamferScorer, prepare_tokens};
 use super::point_ops::prepare_vector;
-use super::{Collection, Layout, Points, live_below};
+use super::{Collection, Layout, Points};
 use crate::distance::Metric;
 use crate::error::{IndexError, Result};
 use crate::filter::{Filter, FilterLimits};
-use crate::graph::{EF_RANGE, FloatScorer, Graph, Scorer};
+use crate::graph::{EF_RANGE, FlatGraph, FloatScorer, Scorer};
+use crate::payload_index::PayloadIndex;
 use crate::planner::{self, Strategy};
 use crate::types::{Offset, Payload, PointId};
 
@@ -206,26 +205,157 @@ impl Collection {
             });
         }
         let k = query.limit;
-        let graph = Arc::clone(&self.inner.graph.read());
-        let points = self.inner.points.read();
-        let indexed = self.inner.indexed.load(Ordering::Acquire).min(points.len());
-        let ids = |id: &PointId| points.ids.get(id).copied();
+        let params = Params {
+            query,
+            vector: &vector,
+            dims,
+            metric,
+            layout,
+            m: self.inner.config.read().hnsw.m,
+            // Candidates for the rerank: `limit × oversample`.
+            n: ((k as f64 * f64::from(oversample)).ceil() as usize).clamp(k, *EF_RANGE.end()),
+        };
+        // No collection lock is held: the sealed segments never change, and
+        // the set holds their live offsets as of now.
+        let set = self.inner.segments();
+        let mut found: Vec<ScoredPoint> = Vec::new();
+        for entry in &set.sealed {
+            let view = View {
+                points: &entry.segment.points,
+                live: &entry.live,
+                index: &entry.index,
+                graph: Some(&entry.segment.graph),
+            };
+            found.extend(view.search(&params));
+        }
+        for frozen in &set.frozen {
+            let p = frozen.points.read();
+            found.extend(View::unsealed(&p).search(&params));
+        }
+        {
+            let p = set.appendable.read();
+            found.extend(View::unsealed(&p).search(&params));
+        }
+        // A point being replaced can show in two segments for an instant:
+        // keep the newest (segments come oldest first).
+        let mut newest = std::collections::HashMap::with_capacity(found.len());
+        for (i, hit) in found.iter().enumerate() {
+            newest.insert(hit.id, i);
+        }
+        let mut best: Vec<ScoredPoint> = found
+            .into_iter()
+            .enumerate()
+            .filter(|(i, hit)| newest.get(&hit.id) == Some(i))
+            .map(|(_, hit)| hit)
+            .collect();
+        best.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+        best.truncate(k);
+        Ok(best)
+    }
 
+    /// Ids of every live point matching `filter` (for delete by filter).
+    pub(crate) fn matching_ids(
+        &self,
+        filter: &Filter,
+        limits: &FilterLimits,
+    ) -> Result<Vec<PointId>> {
+        filter.validate(&self.inner.config.read().payload_schema, limits)?;
+        let set = self.inner.segments();
+        let mut ids = Vec::new();
+        for entry in &set.sealed {
+            let view = View {
+                points: &entry.segment.points,
+                live: &entry.live,
+                index: &entry.index,
+                graph: None,
+            };
+            view.matching(filter, &mut ids);
+        }
+        for frozen in &set.frozen {
+            View::unsealed(&frozen.points.read()).matching(filter, &mut ids);
+        }
+        View::unsealed(&set.appendable.read()).matching(filter, &mut ids);
+        Ok(ids)
+    }
+}
+
+/// What one search asks of every segment.
+struct Params<'a> {
+    query: &'a SearchQuery<'a>,
+    /// The prepared query vector (normalised; tokens for multivector).
+    vector: &'a [f32],
+    dims: usize,
+    metric: Metric,
+    layout: Layout,
+    /// HNSW `M` (the planner's walk cost).
+    m: usize,
+    /// Candidates for the rerank.
+    n: usize,
+}
+
+/// One segment as a search reads it.
+struct View<'a> {
+    points: &'a Points,
+    live: &'a RoaringBitmap,
+    index: &'a PayloadIndex,
+    graph: Option<&'a FlatGraph>,
+}
+
+impl<'a> View<'a> {
+    /// An appendable or frozen segment: its own live offsets and index, no graph.
+    fn unsealed(points: &'a Points) -> Self {
+        Self {
+            points,
+            live: &points.live,
+            index: &points.payload_index,
+            graph: None,
+        }
+    }
+
+    /// Adds the ids of the live points matching `filter`.
+    fn matching(&self, filter: &Filter, out: &mut Vec<PointId>) {
+        let points = self.points;
+        let ids = |id: &PointId| points.ids.get(id).copied();
+        match planner::resolve(filter, self.index, &ids, self.live) {
+            Some(set) => out.extend(set.iter().map(|o| points.by_offset[o as usize])),
+            None => out.extend(
+                self.live
+                    .iter()
+                    .filter(|&o| {
+                        filter.matches(
+                            &points.by_offset[o as usize],
+                            points.payloads.get(o).as_deref(),
+                        )
+                    })
+                    .map(|o| points.by_offset[o as usize]),
+            ),
+        }
+    }
+
+    /// The segment's best `limit` points for the query, with what was asked.
+    fn search(&self, params: &Params<'_>) -> Vec<ScoredPoint> {
+        let query = params.query;
+        let points = self.points;
+        if self.live.is_empty() {
+            return Vec::new();
+        }
+        let ids = |id: &PointId| points.ids.get(id).copied();
         let exact_set = query
             .filter
-            .and_then(|f| planner::resolve(f, &points.payload_index, &ids, &points.live));
+            .and_then(|f| planner::resolve(f, self.index, &ids, self.live));
+        let live = self.live;
         let matches = |o: Offset| -> bool {
-            points.live.contains(o)
+            live.contains(o)
                 && match (query.filter, &exact_set) {
                     (None, _) => true,
                     (Some(_), Some(set)) => set.contains(o),
                     (Some(f), None) => f.matches(
                         &points.by_offset[o as usize],
-                        points.payloads[o as usize].as_ref(),
+                        points.payloads.get(o).as_deref(),
                     ),
                 }
         };
-        let total = points.live.len() as usize;
+        let total = live.len() as usize;
         let estimation = match (query.filter, &exact_set) {
             (None, _) => planner::CardinalityEstimation {
                 min: total,
@@ -233,35 +363,76 @@ impl Collection {
                 max: total,
             },
             (Some(_), Some(set)) => planner::CardinalityEstimation::exact(set.len() as usize),
-            (Some(f), None) => planner::estimate(f, &points.payload_index, &ids, &points.live),
+            (Some(f), None) => planner::estimate(f, self.index, &ids, live),
         };
         let ctx = Ctx {
-            points: &points,
-            graph: &graph,
-            indexed,
+            points,
+            live,
+            graph: self.graph,
+            m: params.m,
             total,
             matches: &matches,
             exact_set: exact_set.as_ref(),
             unfiltered: query.filter.is_none(),
             estimation: &estimation,
         };
-        // Candidates for the rerank: `limit × oversample`.
-        let n = ((k as f64 * f64::from(oversample)).ceil() as usize).clamp(k, *EF_RANGE.end());
-        let multivector = points.tokens.as_ref().zip(points.fde.as_ref());
-        let best = match points.codes.as_ref().zip(layout.code_spec(dims, metric)) {
-            None if multivector.is_some() => {
-                let Some((tokens, fde)) = multivector else {
-                    unreachable!("checked by the guard")
+        let best = ctx.best(params);
+        best.into_iter()
+            .map(|(offset, score)| ScoredPoint {
+                id: points.by_offset[offset as usize],
+                score,
+                payload: if query.with_payload {
+                    points
+                        .payloads
+                        .get(offset)
+                        .map(std::borrow::Cow::into_owned)
+                } else {
+                    None
+                },
+                vector: query.with_vector.then(|| points.stored(offset).to_vec()),
+            })
+            .collect()
+    }
+}
+
+/// What every search strategy reads, in one segment.
+struct Ctx<'a> {
+    points: &'a Points,
+    live: &'a RoaringBitmap,
+    /// Sealed segments' graph (over every offset of the segment).
+    graph: Option<&'a FlatGraph>,
+    /// HNSW `M`.
+    m: usize,
+    /// Live points.
+    total: usize,
+    matches: &'a dyn Fn(Offset) -> bool,
+    exact_set: Option<&'a RoaringBitmap>,
+    unfiltered: bool,
+    estimation: &'a planner::CardinalityEstimation,
+}
+
+impl Ctx<'_> {
+    /// The segment's best `limit` (offset, score) pairs, by the layout's plan.
+    fn best(&self, params: &Params<'_>) -> Vec<(Offset, f32)> {
+        let (query, vector, k, n) = (params.query, params.vector, params.query.limit, params.n);
+        let points = self.points;
+        match (
+            &points.codes,
+            params.layout.code_spec(params.dims, params.metric),
+        ) {
+            (None, _) if points.tokens.is_some() => {
+                let (Some(tokens), Some(fde)) = (&points.tokens, &points.fde) else {
+                    return Vec::new();
                 };
                 let chamfer = ChamferScorer {
-                    query: &vector,
-                    dims,
+                    query: vector,
+                    dims: params.dims,
                     store: tokens,
                 };
-                if query.exact || (query.rerank && estimation.max <= n) {
-                    ctx.scan(&chamfer, k)
+                if query.exact || (query.rerank && self.estimation.max <= n) {
+                    self.scan(&chamfer, k)
                 } else {
-                    let candidates = search_fde(&ctx, query, &fde.encode_query(&vector), n);
+                    let candidates = search_fde(self, query, &fde.encode_query(vector), n);
                     if query.rerank {
                         rerank(&chamfer, k, &candidates)
                     } else {
@@ -275,28 +446,21 @@ impl Collection {
                     }
                 }
             }
-            None => search_float(&ctx, query, &vector, metric, k),
-            Some((codes, spec)) => {
-                let qcode = spec.query(&vector);
+            (Some(codes), Some(spec)) => {
+                let qcode = spec.query(vector);
                 let scorer = codes.scorer(&qcode);
+                let full = FullScorer {
+                    points,
+                    vector,
+                    metric: params.metric,
+                };
                 // Every match is a candidate: score them all exactly (unless the
                 // codes' own scores were asked for).
-                let exact_all = query.exact || (query.rerank && estimation.max <= n);
-                if exact_all {
-                    let full = FullScorer {
-                        points: &points,
-                        vector: &vector,
-                        metric,
-                    };
-                    ctx.scan(&full, k)
+                if query.exact || (query.rerank && self.estimation.max <= n) {
+                    self.scan(&full, k)
                 } else {
-                    let candidates = search_codes(&ctx, query, &scorer, n);
+                    let candidates = search_codes(self, query, &scorer, n);
                     if query.rerank {
-                        let full = FullScorer {
-                            points: &points,
-                            vector: &vector,
-                            metric,
-                        };
                         rerank(&full, k, &candidates)
                     } else {
                         candidates
@@ -307,66 +471,10 @@ impl Collection {
                     }
                 }
             }
-        };
-        Ok(best
-            .into_iter()
-            .map(|(offset, score)| ScoredPoint {
-                id: points.by_offset[offset as usize],
-                score,
-                payload: query
-                    .with_payload
-                    .then(|| points.payloads[offset as usize].clone())
-                    .flatten(),
-                vector: query.with_vector.then(|| points.stored(offset).to_vec()),
-            })
-            .collect())
+            _ => search_float(self, query, vector, params.metric, k),
+        }
     }
 
-    /// Ids of every live point matching `filter` (for delete by filter).
-    pub(crate) fn matching_ids(
-        &self,
-        filter: &Filter,
-        limits: &FilterLimits,
-    ) -> Result<Vec<PointId>> {
-        filter.validate(&self.inner.config.read().payload_schema, limits)?;
-        let points = self.inner.points.read();
-        let ids = |id: &PointId| points.ids.get(id).copied();
-        let offsets: Vec<Offset> =
-            match planner::resolve(filter, &points.payload_index, &ids, &points.live) {
-                Some(set) => set.iter().collect(),
-                None => points
-                    .live
-                    .iter()
-                    .filter(|&o| {
-                        filter.matches(
-                            &points.by_offset[o as usize],
-                            points.payloads[o as usize].as_ref(),
-                        )
-                    })
-                    .collect(),
-            };
-        Ok(offsets
-            .into_iter()
-            .map(|o| points.by_offset[o as usize])
-            .collect())
-    }
-}
-
-/// What every search strategy reads.
-struct Ctx<'a> {
-    points: &'a Points,
-    graph: &'a Graph,
-    /// Offsets `[0, indexed)` are in the graph.
-    indexed: usize,
-    /// Live points.
-    total: usize,
-    matches: &'a dyn Fn(Offset) -> bool,
-    exact_set: Option<&'a RoaringBitmap>,
-    unfiltered: bool,
-    estimation: &'a planner::CardinalityEstimation,
-}
-
-impl Ctx<'_> {
     /// The planner's choice for `k` results with the given cost constants.
     fn plan(
         &self,
@@ -375,7 +483,7 @@ impl Ctx<'_> {
         threshold: usize,
         walk: planner::WalkCost,
     ) -> Strategy {
-        if query.exact || self.total <= threshold {
+        if query.exact || self.total <= threshold || self.graph.is_none() {
             Strategy::Exact
         } else {
             planner::choose(
@@ -384,7 +492,7 @@ impl Ctx<'_> {
                 k,
                 query.ef.unwrap_or(DEFAULT_EF),
                 threshold,
-                self.graph.params().m,
+                self.m,
                 walk,
             )
         }
@@ -402,30 +510,17 @@ impl Ctx<'_> {
         ef: usize,
         within: bool,
     ) -> Option<Vec<(Offset, f32)>> {
-        let unfiltered =
-            self.unfiltered && live_below(&self.points.live, self.indexed) == self.graph.len();
+        let graph = self.graph?;
+        let unfiltered = self.unfiltered && self.live.len() as usize == graph.len();
         let accept: &dyn Fn(Offset) -> bool = self.matches;
-        let mut top = TopK::new(k);
-        let hits = match self.exact_set {
+        let found = match self.exact_set {
             // A resolved filter is a bitmap, cheap to check: walk inside it.
             Some(set) if within && !self.unfiltered => {
                 let within = |o: Offset| set.contains(o);
-                self.graph.search_within(scorer, k, ef, &within)
+                graph.search_within(scorer, k, ef, &within)
             }
-            _ => self
-                .graph
-                .search(scorer, k, ef, (!unfiltered).then_some(accept)),
+            _ => graph.search(scorer, k, ef, (!unfiltered).then_some(accept)),
         };
-        for (offset, score) in hits {
-            top.push(score, offset);
-        }
-        for o in self.indexed..self.points.len() {
-            let o = o as Offset;
-            if (self.matches)(o) {
-                top.push(scorer.score(o), o);
-            }
-        }
-        let found = top.into_sorted();
         let short = found.len() < k.min(self.estimation.min.max(1)) && found.len() < self.total;
         (!short).then_some(found)
     }
@@ -445,7 +540,7 @@ impl Ctx<'_> {
                 }
             }
             None => {
-                for o in &self.points.live {
+                for o in self.live {
                     if (self.matches)(o) {
                         top.push(scorer.score(o), o);
                     }
@@ -464,10 +559,7 @@ fn search_float(
     metric: Metric,
     k: usize,
 ) -> Vec<(Offset, f32)> {
-    let Some(vectors) = ctx.points.vectors.heap() else {
-        return Vec::new();
-    };
-    let scorer = FloatScorer::new(vector, vectors, metric);
+    let scorer = FloatScorer::new(vector, ctx.points.vectors.all(), metric);
     let found = match ctx.plan(query, k, EXACT_THRESHOLD, planner::FLOAT_WALK) {
         Strategy::Exact => None,
         Strategy::Graph { ef } => ctx.walk(&scorer, k, query.ef.unwrap_or(ef), true),
@@ -515,10 +607,7 @@ fn search_fde(
     encoding: &[f32],
     n: usize,
 ) -> Vec<(Offset, f32)> {
-    let Some(vectors) = ctx.points.vectors.heap() else {
-        return Vec::new();
-    };
-    let scorer = FloatScorer::new(encoding, vectors, Metric::Dot);
+    let scorer = FloatScorer::new(encoding, ctx.points.vectors.all(), Metric::Dot);
     let threshold = (EXACT_THRESHOLD * FDE_SCAN_DIMS / encoding.len().max(1))
         .clamp(FDE_SCAN_MIN, EXACT_THRESHOLD);
     let found = match ctx.plan(query, n, threshold, FDE_WALK) {

@@ -147,7 +147,9 @@ impl Builder<'_> {
         let mut eps = vec![ep];
         for layer in (0..=level.min(top)).rev() {
             let found = self.search_layer(q, &eps, self.ef_construction, layer);
-            let chosen = self.select(&found, self.m);
+            // Layer 0 keeps up to its cap (`2·M`), as `hnsw_rs` does: the
+            // denser base layer keeps a walk inside a filter connected.
+            let chosen = self.select(&found, self.max_links(layer));
             self.nodes[q as usize].links.lock()[layer] = chosen.iter().map(|n| n.1).collect();
             for &Near(d, e) in &chosen {
                 self.link(e, q, d, layer);
@@ -348,11 +350,13 @@ mod tests {
                 .collect();
             exact.sort_by(|a, b| b.1.total_cmp(&a.1));
             let truth: Vec<Offset> = exact.iter().take(10).map(|e| e.0).collect();
-            let found = graph.search(&scorer, 10, 64, None);
+            let found = graph.search(&scorer, 10, 100, None);
             hits += found.iter().filter(|f| truth.contains(&f.0)).count();
         }
         let recall = hits as f64 / 2_000.0;
-        println!("recall@10 at ef 64: {recall:.4}");
+        // At ef 64 this data gives 0.952–0.959 depending on how the
+        // threads interleave: ef 100 leaves a margin.
+        println!("recall@10 at ef 100: {recall:.4}");
         assert!(recall >= 0.95, "recall@10 {recall}");
     }
 

@@ -16,6 +16,7 @@
 //! [`Wal::truncate_through`] drops the covered records once the snapshot is
 //! durable.
 
+mod mapped;
 mod snapshot;
 #[cfg(test)]
 pub(crate) mod testdir;
@@ -24,6 +25,7 @@ mod wal;
 
 use std::path::{Path, PathBuf};
 
+pub use mapped::MappedFile;
 pub use snapshot::{FOOTER_LEN, FileWriter, read_file, sync_dir, write_file};
 pub use vectors::VectorFile;
 pub use wal::{Recovered, Wal, WalOptions};

@@ -168,17 +168,46 @@ pub fn read_file(
     max_version: u16,
 ) -> Result<(u16, Vec<u8>), StorageError> {
     let mut data = std::fs::read(path).map_err(|e| StorageError::io(path, e))?;
-    if data.len() < FOOTER_LEN {
+    let footer_at = data.len().saturating_sub(FOOTER_LEN);
+    let (version, body_len, expected) = check_footer(
+        path,
+        data.len() as u64,
+        &data[footer_at..],
+        kind,
+        max_version,
+    )?;
+    let body_len = body_len as usize;
+    data.truncate(body_len);
+    let crc = crc32fast::hash(&data);
+    if crc != expected {
+        return Err(StorageError::corrupt(
+            path,
+            format!("checksum mismatch: footer says {expected:08x}, body hashes to {crc:08x}"),
+        ));
+    }
+    Ok((version, data))
+}
+
+/// Checks the footer of a file of `file_len` bytes whose last
+/// [`FOOTER_LEN`] bytes are `footer`; returns the format version, the body
+/// length and the body's expected crc32.
+pub(crate) fn check_footer(
+    path: &Path,
+    file_len: u64,
+    footer: &[u8],
+    kind: [u8; 4],
+    max_version: u16,
+) -> Result<(u16, u64, u32), StorageError> {
+    if file_len < FOOTER_LEN as u64 || footer.len() != FOOTER_LEN {
         return Err(StorageError::corrupt(
             path,
             format!(
-                "file is {} bytes, shorter than the {FOOTER_LEN}-byte footer (truncated?)",
-                data.len()
+                "file is {file_len} bytes, shorter than the {FOOTER_LEN}-byte footer (truncated?)"
             ),
         ));
     }
-    let body_len = data.len() - FOOTER_LEN;
-    let footer = Footer::decode(&data[body_len..]);
+    let body_len = file_len - FOOTER_LEN as u64;
+    let footer = Footer::decode(footer);
     if footer.magic != FOOTER_MAGIC {
         return Err(StorageError::corrupt(
             path,
@@ -204,7 +233,7 @@ pub fn read_file(
             ),
         ));
     }
-    if footer.body_len != body_len as u64 {
+    if footer.body_len != body_len {
         return Err(StorageError::corrupt(
             path,
             format!(
@@ -213,18 +242,7 @@ pub fn read_file(
             ),
         ));
     }
-    data.truncate(body_len);
-    let crc = crc32fast::hash(&data);
-    if crc != footer.crc {
-        return Err(StorageError::corrupt(
-            path,
-            format!(
-                "checksum mismatch: footer says {:08x}, body hashes to {crc:08x}",
-                footer.crc
-            ),
-        ));
-    }
-    Ok((footer.version, data))
+    Ok((footer.version, body_len, footer.crc))
 }
 
 /// Fsyncs a directory, making renames and file creations inside it durable.

@@ -62,6 +62,16 @@ impl VectorFile {
         })
     }
 
+    /// Floats per row.
+    pub fn dims(&self) -> usize {
+        self.dims
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Rows written.
     pub fn len(&self) -> usize {
         self.len

@@ -1,0 +1,409 @@
+//! The points of one segment, by offset: ids, stored vectors, compact codes,
+//! token vectors, payloads.
+//!
+//! The appendable segment keeps everything in the heap (its token vectors in
+//! a file it rewrites at start-up) and takes writes; a sealed segment's
+//! points come from its files ([`super::segment`]): full vectors, token
+//! vectors and payloads stay in read-only mapped files, codes and ids are
+//! read into the heap.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use roaring::RoaringBitmap;
+
+use super::multivector::TokenStore;
+use super::{CollectionConfig, Layout};
+use crate::codes::{CodeSpec, Codes};
+use crate::error::{IndexError, Result};
+use crate::graph::{BuildSpace, Space};
+use crate::muvera::Fde;
+use crate::payload_index::PayloadIndex;
+use crate::storage::{MappedFile, StorageError, VectorFile};
+use crate::types::{Offset, Payload, PointId};
+
+/// The token vectors of multivector layouts in an appendable segment
+/// (rewritten from the log at every open) are in files with this extension.
+pub(crate) const TOKENS_EXT: &str = "tokens";
+/// ... and their full vectors (compact layouts) in files with this one.
+pub(crate) const VECTORS_EXT: &str = "f32";
+
+/// The vectors a segment stores per offset: the full vectors, or a
+/// multivector layout's document FDEs.
+pub(crate) enum Vectors {
+    /// In the heap (the appendable segment, float and multivector layouts).
+    Heap { dims: usize, data: Vec<f32> },
+    /// A growing file (the appendable segment of compact layouts, whose full
+    /// vectors only reranks read; rewritten from the log at every open).
+    File(VectorFile),
+    /// A sealed segment's mapped file.
+    Mapped { dims: usize, file: MappedFile },
+}
+
+impl Vectors {
+    #[inline]
+    pub(crate) fn get(&self, offset: Offset) -> &[f32] {
+        if let Self::File(file) = self {
+            return file.get(offset as usize);
+        }
+        let dims = self.dims();
+        let start = offset as usize * dims;
+        &self.all()[start..start + dims]
+    }
+
+    fn dims(&self) -> usize {
+        match self {
+            Self::Heap { dims, .. } | Self::Mapped { dims, .. } => *dims,
+            Self::File(file) => file.dims(),
+        }
+    }
+
+    /// Every vector, `dims` floats per offset.
+    #[inline]
+    pub(crate) fn all(&self) -> &[f32] {
+        match self {
+            Self::Heap { data, .. } => data,
+            Self::Mapped { dims, file } => {
+                let all = file.f32s(0);
+                &all[..all.len() / dims * dims]
+            }
+            Self::File(file) => file.rows(0, file.len()),
+        }
+    }
+
+    fn push(&mut self, v: &[f32]) -> Result<(), StorageError> {
+        match self {
+            Self::Heap { data, .. } => data.extend_from_slice(v),
+            Self::File(file) => file.push(v)?,
+            Self::Mapped { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Heap bytes (a mapped file's are the page cache's).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match self {
+            Self::Heap { data, .. } => data.capacity() * 4,
+            Self::Mapped { .. } | Self::File(_) => 0,
+        }
+    }
+
+    /// Bytes of the mapped file.
+    pub(crate) fn mapped_bytes(&self) -> u64 {
+        match self {
+            Self::Heap { .. } => 0,
+            Self::Mapped { file, .. } => file.len() as u64,
+            Self::File(file) => file.disk_bytes(),
+        }
+    }
+}
+
+/// Payloads by offset.
+pub(crate) enum Payloads {
+    /// In the heap (the appendable segment), with their approximate size.
+    Heap {
+        items: Vec<Option<Payload>>,
+        bytes: usize,
+    },
+    /// A sealed segment's file: JSON objects one after another (padded to 8
+    /// bytes), then `count + 1` little-endian `u64` starts, then `count`.
+    Disk { file: MappedFile, count: usize },
+}
+
+impl Payloads {
+    /// The payload of `offset`, borrowed from the heap or parsed from disk.
+    pub(crate) fn get(&self, offset: Offset) -> Option<Cow<'_, Payload>> {
+        match self {
+            Self::Heap { items, .. } => items.get(offset as usize)?.as_ref().map(Cow::Borrowed),
+            Self::Disk { file, count } => {
+                let o = offset as usize;
+                if o >= *count {
+                    return None;
+                }
+                let table = file.len() - 8 * (*count + 2);
+                let starts = &file.u64s(table)[..*count + 1];
+                let (start, end) = (starts[o] as usize, starts[o + 1] as usize);
+                if start == end {
+                    return None;
+                }
+                let bytes = file.body().get(start..end)?;
+                match serde_json::from_slice(bytes) {
+                    Ok(payload) => Some(Cow::Owned(payload)),
+                    Err(error) => {
+                        // The file passed its checksum when it was opened.
+                        tracing::error!(%error, offset, "a sealed payload does not parse");
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// Heap bytes (approximate).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match self {
+            Self::Heap { bytes, .. } => *bytes,
+            Self::Disk { .. } => 0,
+        }
+    }
+
+    /// Bytes of the payload file.
+    pub(crate) fn disk_bytes(&self) -> u64 {
+        match self {
+            Self::Heap { .. } => 0,
+            Self::Disk { file, .. } => file.len() as u64,
+        }
+    }
+}
+
+/// The points of one segment.
+///
+/// In the appendable segment `live` and `payload_index` are its own and
+/// follow every write. A sealed segment's points never change: its live
+/// offsets and payload index are held by the segment set
+/// ([`super::segment::SealedEntry`]), and here `live` holds every offset it
+/// was sealed with and `payload_index` is empty.
+pub(crate) struct Points {
+    pub(crate) ids: HashMap<PointId, Offset>,
+    pub(crate) by_offset: Vec<PointId>,
+    pub(crate) vectors: Vectors,
+    /// Compact codes by offset (compact layouts).
+    pub(crate) codes: Option<Codes>,
+    /// Token vectors by offset (multivector layout; `vectors` then holds the FDEs).
+    pub(crate) tokens: Option<TokenStore>,
+    /// The FDE encoder (multivector layout).
+    pub(crate) fde: Option<Arc<Fde>>,
+    /// Token dimension (multivector layout), else the vector dimension.
+    pub(crate) dims: usize,
+    pub(crate) payloads: Payloads,
+    pub(crate) live: RoaringBitmap,
+    pub(crate) payload_index: PayloadIndex,
+}
+
+/// The MUVERA encoder of a multivector collection, `None` otherwise.
+pub(crate) fn fde_of(config: &CollectionConfig) -> Result<Option<Arc<Fde>>> {
+    match (config.layout, config.muvera) {
+        (Layout::Multivector, Some(params)) => Fde::new(params, config.dims)
+            .map(|fde| Some(Arc::new(fde)))
+            .map_err(|reason| IndexError::InvalidParameter {
+                field: "vector.muvera".into(),
+                reason,
+            }),
+        _ => Ok(None),
+    }
+}
+
+impl Points {
+    /// An empty appendable segment for `config`; a multivector layout
+    /// (re)creates its token file at `token_path`, a compact layout its vector
+    /// file beside it.
+    pub(crate) fn new(config: &CollectionConfig, token_path: &Path) -> Result<Self> {
+        let codes = config
+            .layout
+            .code_spec(config.dims, config.metric)
+            .map(Codes::new);
+        let fde = fde_of(config)?;
+        let tokens = match fde {
+            Some(_) => Some(TokenStore::create(token_path, config.dims)?),
+            None => None,
+        };
+        Ok(Self {
+            ids: HashMap::new(),
+            by_offset: Vec::new(),
+            vectors: if codes.is_some() {
+                Vectors::File(VectorFile::create(
+                    &token_path.with_extension(VECTORS_EXT),
+                    config.dims,
+                )?)
+            } else {
+                Vectors::Heap {
+                    dims: config.point_dims(),
+                    data: Vec::new(),
+                }
+            },
+            codes,
+            tokens,
+            fde,
+            dims: config.dims,
+            payloads: Payloads::Heap {
+                items: Vec::new(),
+                bytes: 0,
+            },
+            live: RoaringBitmap::new(),
+            payload_index: PayloadIndex::new(&config.payload_schema),
+        })
+    }
+
+    /// Room for a batch's vectors (and tokens), so that applying it cannot
+    /// then fail for want of disk.
+    pub(crate) fn reserve(
+        &mut self,
+        batch: &[super::record::LoggedPoint],
+    ) -> Result<(), StorageError> {
+        match &mut self.vectors {
+            Vectors::Heap { dims, data } => data.reserve(batch.len() * *dims),
+            Vectors::File(file) => file.reserve(batch.len())?,
+            Vectors::Mapped { .. } => {}
+        }
+        if let Some(tokens) = &mut self.tokens {
+            let rows = batch.iter().map(|p| p.vector.len() / self.dims).sum();
+            tokens.reserve(batch.len(), rows)?;
+        }
+        Ok(())
+    }
+
+    /// Offsets used (live or not).
+    pub(crate) fn len(&self) -> usize {
+        self.by_offset.len()
+    }
+
+    #[inline]
+    pub(crate) fn vector(&self, offset: Offset) -> &[f32] {
+        self.vectors.get(offset)
+    }
+
+    /// What the log and segment files hold for `offset`: its vector, or its
+    /// token vectors flattened (multivector layout).
+    pub(crate) fn stored(&self, offset: Offset) -> &[f32] {
+        match &self.tokens {
+            Some(tokens) => tokens.get(offset),
+            None => self.vector(offset),
+        }
+    }
+
+    /// Whether a stored vector of `len` floats fits the layout.
+    pub(crate) fn fits(&self, len: usize) -> bool {
+        match self.tokens {
+            Some(_) => len > 0 && len.is_multiple_of(self.dims),
+            None => len == self.dims,
+        }
+    }
+
+    /// Bytes the segment's stored vectors take (the sealing threshold's measure).
+    pub(crate) fn stored_bytes(&self) -> usize {
+        self.vectors.heap_bytes()
+            + self.len() * self.dims * 4 * usize::from(matches!(self.vectors, Vectors::File(_)))
+            + self.tokens.as_ref().map_or(0, |t| t.rows() * self.dims * 4)
+    }
+
+    /// Appends a point (live, indexed) at the next offset; the caller has
+    /// removed any previous version of its id.
+    pub(crate) fn push(
+        &mut self,
+        id: PointId,
+        stored: &[f32],
+        payload: Option<Payload>,
+    ) -> Result<(), StorageError> {
+        let Ok(offset) = Offset::try_from(self.len()) else {
+            tracing::error!("segment is full: 2^32 offsets used");
+            return Ok(());
+        };
+        match (&mut self.tokens, &self.fde) {
+            (Some(tokens), Some(fde)) => {
+                tokens.push(stored)?;
+                self.vectors.push(&fde.encode_document(stored))?;
+            }
+            _ => self.vectors.push(stored)?,
+        }
+        if let Some(codes) = &mut self.codes {
+            codes.push(stored);
+        }
+        self.by_offset.push(id);
+        if let Payloads::Heap { items, bytes } = &mut self.payloads {
+            if let Some(payload) = &payload {
+                self.payload_index.insert(offset, payload);
+                *bytes += payload_size(payload);
+            }
+            items.push(payload);
+        }
+        self.live.insert(offset);
+        self.ids.insert(id, offset);
+        Ok(())
+    }
+
+    /// Removes `id` from the appendable segment's live points; true if it was live.
+    pub(crate) fn remove(&mut self, id: &PointId) -> bool {
+        let Some(offset) = self.ids.remove(id) else {
+            return false;
+        };
+        self.live.remove(offset);
+        if let Payloads::Heap { items, bytes } = &mut self.payloads
+            && let Some(payload) = items[offset as usize].take()
+        {
+            self.payload_index.remove(offset, &payload);
+            *bytes = bytes.saturating_sub(payload_size(&payload));
+        }
+        true
+    }
+
+    /// Heap bytes of ids and id maps.
+    pub(crate) fn ids_bytes(&self) -> usize {
+        self.ids.capacity() * (std::mem::size_of::<(PointId, Offset)>() + 8)
+            + self.by_offset.capacity() * std::mem::size_of::<PointId>()
+            + self.tokens.as_ref().map_or(0, TokenStore::ram_bytes)
+    }
+
+    /// A view of the points in the graph's space, for building it.
+    pub(crate) fn build_space(&self, space: Space) -> PointsSpace<'_> {
+        PointsSpace {
+            points: self,
+            space,
+        }
+    }
+}
+
+/// Distances between a segment's points in the graph's space.
+pub(crate) struct PointsSpace<'a> {
+    points: &'a Points,
+    space: Space,
+}
+
+impl PointsSpace<'_> {
+    #[inline]
+    fn floats(&self, o: Offset, spec: Option<&CodeSpec>) -> &[f32] {
+        match (spec, &self.points.codes) {
+            (Some(_), Some(codes)) => codes.prefix(o),
+            _ => self.points.vector(o),
+        }
+    }
+}
+
+impl BuildSpace for PointsSpace<'_> {
+    #[inline]
+    fn distance(&self, a: Offset, b: Offset) -> f32 {
+        let d = match self.space {
+            Space::Floats { metric, .. } => {
+                // Matryoshka links its prefixes, which the codes hold.
+                let prefix = self
+                    .points
+                    .codes
+                    .as_ref()
+                    .map(Codes::spec)
+                    .filter(|s| s.floats() > 0);
+                metric.distance(self.floats(a, prefix), self.floats(b, prefix))
+            }
+            Space::Codes(spec) => match &self.points.codes {
+                Some(codes) => spec.code_distance(codes.words(a), codes.words(b)),
+                None => f32::MAX,
+            },
+        };
+        if d.is_nan() { f32::MAX } else { d }
+    }
+
+    fn prefetch(&self, a: Offset) {
+        match (&self.points.codes, self.space) {
+            (Some(codes), Space::Codes(_)) => crate::distance::prefetch_words(codes.words(a)),
+            (Some(codes), _) if codes.spec().floats() > 0 => {
+                crate::distance::prefetch(codes.prefix(a));
+            }
+            _ => crate::distance::prefetch(self.points.vector(a)),
+        }
+    }
+}
+
+/// Rough heap size of a payload (its JSON length plus map overhead).
+pub(crate) fn payload_size(payload: &Payload) -> usize {
+    serde_json::to_string(payload).map_or(0, |s| s.len()) + 48 * payload.len()
+}

@@ -1,0 +1,451 @@
+//! The background sealer and optimiser: one thread per collection.
+//!
+//! - **Seal**: frozen appendable segments are written into one sealed
+//!   segment (files, then the graph built over them) once writes pause for
+//!   [`QUIET`], or at once when more than [`MAX_UNSEALED`] points wait, so a
+//!   bulk load becomes one segment built once. An appendable segment that
+//!   has not reached its size is sealed too after [`IDLE`] without writes,
+//!   so every point ends up behind a graph.
+//! - **Merge** (the optimiser): segments whose deleted share passed
+//!   [`VACUUM_RATIO`] are rewritten without their deleted points, and when
+//!   there are more than [`MAX_SEGMENTS`] the smallest are merged, so a
+//!   search walks few graphs. Builds use rayon's pool (all cores); searches
+//!   keep running on the old segments meanwhile.
+//! - **Checkpoint**: after each of these the manifest is rewritten (with every
+//!   segment's deleted offsets) and the log cut through the records it covers;
+//!   segment directories it no longer names are removed. A log past
+//!   [`super::AUTO_SNAPSHOT_WAL_BYTES`] makes the thread seal what it has.
+//!
+//! Sealing and merging never hold the writer lock while they write files or
+//! build graphs: they take it only to swap the segment set.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+use roaring::RoaringBitmap;
+
+use super::manifest::{self, Manifest, SegmentFacts};
+use super::segment::{self, Source};
+use super::set::SealedEntry;
+use super::{Inner, snapshot};
+use crate::error::Result;
+use crate::types::Offset;
+
+/// Writes pause this long before frozen segments are sealed ...
+pub const QUIET: Duration = Duration::from_millis(500);
+/// ... unless more points than this wait.
+pub const MAX_UNSEALED: usize = 200_000;
+/// An appendable segment below its size is sealed after this long without writes.
+pub const IDLE: Duration = Duration::from_secs(1);
+/// More sealed segments than this are merged ...
+pub const MAX_SEGMENTS: usize = 8;
+/// ... down to this many.
+const MERGED_SEGMENTS: usize = 4;
+/// A segment whose deleted points pass this share of it is rewritten.
+pub const VACUUM_RATIO: f64 = 0.2;
+/// ... once they are at least this many.
+const VACUUM_MIN: u64 = 64;
+/// How often the thread looks for work when nothing wakes it.
+const POLL: Duration = Duration::from_millis(100);
+/// Pause after a failed step (a full disk), before trying again.
+const BACKOFF: Duration = Duration::from_secs(1);
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// Milliseconds since the process's epoch, for [`Inner::last_write`].
+pub(crate) fn now_ms() -> u64 {
+    epoch().elapsed().as_millis() as u64
+}
+
+#[derive(Default)]
+struct State {
+    pending: bool,
+    stopped: bool,
+}
+
+/// Wakes the sealer thread.
+#[derive(Default)]
+pub(crate) struct Signal {
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+impl Signal {
+    /// New points or deletions: there may be work.
+    pub(crate) fn notify(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.pending = true;
+            self.wake.notify_all();
+        }
+    }
+
+    pub(crate) fn stop(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.stopped = true;
+            self.wake.notify_all();
+        }
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.state.lock().map_or(true, |s| s.stopped)
+    }
+
+    /// Waits for a notification or `timeout`; false when stopped.
+    fn wait(&self, timeout: Duration) -> bool {
+        let Ok(mut state) = self.state.lock() else {
+            return false;
+        };
+        if !state.pending && !state.stopped {
+            match self.wake.wait_timeout(state, timeout) {
+                Ok((s, _)) => state = s,
+                Err(_) => return false,
+            }
+        }
+        state.pending = false;
+        !state.stopped
+    }
+}
+
+pub(crate) fn start(inner: &Arc<Inner>) {
+    let weak = Arc::downgrade(inner);
+    let signal = Arc::clone(&inner.signal);
+    let name = format!("trawl-seal-{}", inner.name);
+    match std::thread::Builder::new()
+        .name(name)
+        .spawn(move || run(&weak, &signal))
+    {
+        Ok(handle) => *inner.sealer.lock() = Some(handle),
+        Err(error) => {
+            tracing::error!(%error, collection = %inner.name, "cannot start the sealer thread; new points stay in exact scans");
+        }
+    }
+}
+
+/// Stops the sealer and waits for it (it finishes the step under way).
+pub(crate) fn stop(inner: &Inner) {
+    inner.signal.stop();
+    let handle = inner.sealer.lock().take();
+    if let Some(handle) = handle
+        && handle.thread().id() != std::thread::current().id()
+    {
+        let _ = handle.join();
+    }
+}
+
+fn run(weak: &Weak<Inner>, signal: &Signal) {
+    while signal.wait(POLL) {
+        let Some(inner) = weak.upgrade() else { return };
+        loop {
+            if signal.is_stopped() {
+                return;
+            }
+            match step(&inner) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(error) => {
+                    tracing::error!(%error, collection = %inner.name, "sealing or merging failed; retrying");
+                    std::thread::sleep(BACKOFF);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// One unit of work; false when there was none.
+fn step(inner: &Inner) -> Result<bool> {
+    let quiet = now_ms().saturating_sub(inner.last_write.load(Ordering::Acquire));
+    let set = inner.segments();
+    let frozen: usize = set.frozen.iter().map(|f| f.points.read().len()).sum();
+    let appendable = set.appendable.read().live.len();
+    drop(set);
+    if frozen > 0 && (quiet >= QUIET.as_millis() as u64 || frozen >= MAX_UNSEALED) {
+        return seal_frozen(inner);
+    }
+    if (appendable > 0 && quiet >= IDLE.as_millis() as u64)
+        || inner.wal.disk_bytes() > snapshot::AUTO_SNAPSHOT_WAL_BYTES
+    {
+        freeze(inner)?;
+        return seal_frozen(inner);
+    }
+    merge(inner)
+}
+
+/// Seals everything (the appendable segment included), merges as the
+/// optimiser would, and writes the manifest; the log is then cut through
+/// every record.
+pub(crate) fn flush(inner: &Inner) -> Result<()> {
+    freeze(inner)?;
+    while seal_frozen(inner)? {}
+    while merge(inner)? {}
+    let _one = inner.maintenance.lock();
+    checkpoint(inner)
+}
+
+/// Freezes the appendable segment if it holds live points.
+fn freeze(inner: &Inner) -> Result<()> {
+    let _writer = inner.write_lock.lock();
+    let current = inner.segments();
+    if current.appendable.read().live.is_empty() {
+        return Ok(());
+    }
+    let mut next = (*current).clone();
+    let config = inner.config.read().clone();
+    next.freeze(&config, inner.wal.last_lsn())?;
+    *inner.set.write() = Arc::new(next);
+    Ok(())
+}
+
+/// Seals every frozen segment into one; false when there was none.
+fn seal_frozen(inner: &Inner) -> Result<bool> {
+    let _one = inner.maintenance.lock();
+    let frozen = inner.segments().frozen.clone();
+    let Some(last) = frozen.last() else {
+        return Ok(false);
+    };
+    let lsn = last.lsn;
+    let config = inner.config.read().clone();
+    let id = inner.next_segment.fetch_add(1, Ordering::AcqRel);
+    let root = inner.dir.join(segment::DIR);
+    let started = Instant::now();
+    // The points are read under the frozen segments' locks (deletes of
+    // their points wait); the graph is then built from the new files.
+    let (written, lives) = {
+        let guards: Vec<_> = frozen.iter().map(|f| f.points.read()).collect();
+        let lives: Vec<RoaringBitmap> = guards.iter().map(|g| g.live.clone()).collect();
+        let sources: Vec<Source<'_>> = guards
+            .iter()
+            .zip(&lives)
+            .map(|(g, live)| Source { points: g, live })
+            .collect();
+        (segment::write(&root, id, &config, &sources)?, lives)
+    };
+    let sealed = written.seal(&config)?;
+    let points = sealed.points.len();
+    {
+        let _writer = inner.write_lock.lock();
+        let current = inner.segments();
+        let same = current.frozen.len() >= frozen.len()
+            && current
+                .frozen
+                .iter()
+                .zip(&frozen)
+                .all(|(a, b)| Arc::ptr_eq(&a.points, &b.points));
+        if !same {
+            return Err(internal(
+                inner,
+                "the frozen segments changed while they were sealed",
+            ));
+        }
+        // Points deleted while the segment was written.
+        let mut live = sealed.points.live.clone();
+        let mut new = 0 as Offset;
+        for (f, before) in frozen.iter().zip(&lives) {
+            let now = f.points.read();
+            for o in before {
+                if !now.live.contains(o) {
+                    live.remove(new);
+                }
+                new += 1;
+            }
+        }
+        let schema = inner.config.read().payload_schema.clone();
+        let index = segment::payload_index(&sealed.points, &live, &schema);
+        let mut next = (*current).clone();
+        next.frozen.drain(..frozen.len());
+        if !live.is_empty() {
+            next.sealed.push(SealedEntry {
+                segment: Arc::new(sealed),
+                live: Arc::new(live),
+                index: Arc::new(index),
+            });
+        }
+        inner.sealed_lsn.store(lsn, Ordering::Release);
+        *inner.set.write() = Arc::new(next);
+    }
+    for f in &frozen {
+        let points = f.points.read();
+        if let Some(tokens) = &points.tokens {
+            tokens.remove_file();
+        }
+        if let super::points::Vectors::File(file) = &points.vectors {
+            let _ = std::fs::remove_file(file.path());
+        }
+    }
+    tracing::info!(
+        collection = %inner.name,
+        segment = id,
+        points,
+        seconds = started.elapsed().as_secs_f64(),
+        "segment sealed"
+    );
+    checkpoint(inner)?;
+    Ok(true)
+}
+
+/// Which sealed segments to merge: those past [`VACUUM_RATIO`] deleted,
+/// and the smallest when there are more than [`MAX_SEGMENTS`].
+fn merge_plan(sealed: &[SealedEntry]) -> Vec<usize> {
+    let mut chosen: Vec<usize> = sealed
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            let total = e.segment.points.len() as u64;
+            let dead = total - e.live.len();
+            dead >= VACUUM_MIN.min(total) && dead as f64 > VACUUM_RATIO * total as f64
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if sealed.len() > MAX_SEGMENTS {
+        let mut by_size: Vec<usize> = (0..sealed.len()).collect();
+        by_size.sort_by_key(|&i| sealed[i].live.len());
+        chosen.extend(&by_size[..sealed.len() - MERGED_SEGMENTS + 1]);
+    }
+    chosen.sort_unstable();
+    chosen.dedup();
+    chosen
+}
+
+/// Runs one merge of the plan; false when there was nothing to merge.
+fn merge(inner: &Inner) -> Result<bool> {
+    let _one = inner.maintenance.lock();
+    let set = inner.segments();
+    let chosen = merge_plan(&set.sealed);
+    if chosen.is_empty() {
+        return Ok(false);
+    }
+    let entries: Vec<SealedEntry> = chosen.iter().map(|&i| set.sealed[i].clone()).collect();
+    drop(set);
+    let config = inner.config.read().clone();
+    let id = inner.next_segment.fetch_add(1, Ordering::AcqRel);
+    let started = Instant::now();
+    let sources: Vec<Source<'_>> = entries
+        .iter()
+        .map(|e| Source {
+            points: &e.segment.points,
+            live: &e.live,
+        })
+        .collect();
+    let sealed =
+        segment::write(&inner.dir.join(segment::DIR), id, &config, &sources)?.seal(&config)?;
+    let points = sealed.points.len();
+    {
+        let _writer = inner.write_lock.lock();
+        let current = inner.segments();
+        let mut live = sealed.points.live.clone();
+        let mut new = 0 as Offset;
+        for e in &entries {
+            let now = current
+                .sealed
+                .iter()
+                .find(|c| Arc::ptr_eq(&c.segment, &e.segment))
+                .map(|c| Arc::clone(&c.live))
+                .ok_or_else(|| {
+                    internal(inner, "a merged segment left the set while it was merged")
+                })?;
+            for o in e.live.iter() {
+                if !now.contains(o) {
+                    live.remove(new);
+                }
+                new += 1;
+            }
+        }
+        let schema = inner.config.read().payload_schema.clone();
+        let index = segment::payload_index(&sealed.points, &live, &schema);
+        let mut next = (*current).clone();
+        next.sealed
+            .retain(|c| !entries.iter().any(|e| Arc::ptr_eq(&c.segment, &e.segment)));
+        if !live.is_empty() {
+            next.sealed.push(SealedEntry {
+                segment: Arc::new(sealed),
+                live: Arc::new(live),
+                index: Arc::new(index),
+            });
+        }
+        *inner.set.write() = Arc::new(next);
+    }
+    tracing::info!(
+        collection = %inner.name,
+        segment = id,
+        merged = entries.len(),
+        points,
+        seconds = started.elapsed().as_secs_f64(),
+        "segments merged"
+    );
+    checkpoint(inner)?;
+    Ok(true)
+}
+
+/// Writes the manifest of the current segment set, then cuts the log
+/// through the records it covers and removes segment directories it does
+/// not name. The caller holds the maintenance lock.
+fn checkpoint(inner: &Inner) -> Result<()> {
+    let (manifest, deleted) = {
+        let _writer = inner.write_lock.lock();
+        let set = inner.segments();
+        let unsealed = !set.frozen.is_empty() || !set.appendable.read().live.is_empty();
+        // Without unsealed live points, every record so far is covered.
+        let lsn = if unsealed {
+            inner.sealed_lsn.load(Ordering::Acquire)
+        } else {
+            inner.wal.last_lsn()
+        };
+        let segments = set
+            .sealed
+            .iter()
+            .map(|e| SegmentFacts {
+                id: e.segment.id,
+                points: e.segment.points.len() as u64,
+                files: e.segment.files.clone(),
+            })
+            .collect();
+        let deleted = set
+            .sealed
+            .iter()
+            .map(|e| {
+                let mut dead = e.segment.points.live.clone();
+                dead -= &*e.live;
+                dead
+            })
+            .collect::<Vec<_>>();
+        let manifest = Manifest {
+            lsn,
+            next_segment: inner.next_segment.load(Ordering::Acquire),
+            segments,
+        };
+        (manifest, deleted)
+    };
+    manifest::write(&inner.dir, &manifest, &deleted)?;
+    inner.manifest_lsn.store(manifest.lsn, Ordering::Release);
+    inner.wal.truncate_through(manifest.lsn)?;
+    remove_garbage(inner, &manifest);
+    Ok(())
+}
+
+/// Removes segment directories the manifest does not name.
+fn remove_garbage(inner: &Inner, manifest: &Manifest) {
+    let root = inner.dir.join(segment::DIR);
+    let Ok(entries) = std::fs::read_dir(&root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let named = manifest
+            .segments
+            .iter()
+            .any(|s| segment::path(&root, s.id) == entry.path());
+        if !named && let Err(error) = std::fs::remove_dir_all(entry.path()) {
+            tracing::warn!(%error, segment = name, "cannot remove an old segment");
+        }
+    }
+}
+
+/// An invariant of the sealer broke (a bug): reported as a storage error on
+/// the collection's directory, and the step is retried.
+fn internal(inner: &Inner, what: &str) -> crate::error::IndexError {
+    crate::storage::StorageError::io(&inner.dir, std::io::Error::other(what.to_string())).into()
+}

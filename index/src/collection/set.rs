@@ -1,0 +1,232 @@
+//! The segment set: what a search reads, swapped whole by writers.
+//!
+//! A search clones the `Arc` of the current set and reads it without any
+//! collection lock: sealed segments never change, and their live offsets
+//! and payload indexes are copied on write (a writer that deletes from a
+//! sealed segment publishes a new set with a new bitmap). The appendable
+//! segment takes writes in place behind its own lock, which a search holds
+//! only while it scans that small segment; frozen segments (appendable ones
+//! that reached their size, waiting for the sealer) take only deletions.
+//!
+//! A point lives in at most one place. A write puts the new version into the
+//! appendable segment before it removes the old one, so a concurrent search
+//! may see both for an instant (it keeps the newest), never neither.
+
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use roaring::RoaringBitmap;
+
+use super::CollectionConfig;
+use super::points::Points;
+use super::record::Record;
+use super::segment::Sealed;
+use crate::payload_index::PayloadIndex;
+use crate::storage::StorageError;
+use crate::types::{Offset, PointId};
+
+/// A sealed segment with its live offsets and payload index.
+#[derive(Clone)]
+pub(crate) struct SealedEntry {
+    pub(crate) segment: Arc<Sealed>,
+    pub(crate) live: Arc<RoaringBitmap>,
+    pub(crate) index: Arc<PayloadIndex>,
+}
+
+/// An appendable segment that reached its size, waiting to be sealed.
+#[derive(Clone)]
+pub(crate) struct Frozen {
+    pub(crate) points: Arc<RwLock<Points>>,
+    /// The last log record it holds.
+    pub(crate) lsn: u64,
+}
+
+/// When the appendable segment is frozen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SealPolicy {
+    /// Points in the appendable segment.
+    pub points: usize,
+    /// Bytes of stored vectors (token vectors included) in the appendable segment.
+    pub bytes: usize,
+}
+
+impl Default for SealPolicy {
+    fn default() -> Self {
+        Self {
+            points: 20_000,
+            bytes: 32 << 20,
+        }
+    }
+}
+
+/// The segments of a collection.
+#[derive(Clone)]
+pub(crate) struct SegmentSet {
+    pub(crate) sealed: Vec<SealedEntry>,
+    pub(crate) frozen: Vec<Frozen>,
+    pub(crate) appendable: Arc<RwLock<Points>>,
+    /// The collection's directory (appendable token files live there).
+    pub(crate) dir: std::path::PathBuf,
+    /// Appendable segments started since the collection opened.
+    pub(crate) started: u64,
+}
+
+impl SegmentSet {
+    /// Live points.
+    pub(crate) fn len(&self) -> usize {
+        let sealed: u64 = self.sealed.iter().map(|e| e.live.len()).sum();
+        let frozen: u64 = self.frozen.iter().map(|f| f.points.read().live.len()).sum();
+        (sealed + frozen + self.appendable.read().live.len()) as usize
+    }
+
+    /// Runs `f` on the segment's points and offset where `id` is live.
+    pub(crate) fn find<R>(&self, id: &PointId, f: impl FnOnce(&Points, Offset) -> R) -> Option<R> {
+        {
+            let a = self.appendable.read();
+            if let Some(&o) = a.ids.get(id) {
+                return Some(f(&a, o));
+            }
+        }
+        for frozen in self.frozen.iter().rev() {
+            let p = frozen.points.read();
+            if let Some(&o) = p.ids.get(id) {
+                return Some(f(&p, o));
+            }
+        }
+        for entry in &self.sealed {
+            if let Some(&o) = entry.segment.points.ids.get(id)
+                && entry.live.contains(o)
+            {
+                return Some(f(&entry.segment.points, o));
+            }
+        }
+        None
+    }
+
+    /// Removes `id` from the frozen and sealed segments.
+    fn remove_sealed_or_frozen(&mut self, id: &PointId) {
+        for frozen in &self.frozen {
+            if frozen.points.write().remove(id) {
+                return;
+            }
+        }
+        for entry in &mut self.sealed {
+            if let Some(&o) = entry.segment.points.ids.get(id)
+                && entry.live.contains(o)
+            {
+                Arc::make_mut(&mut entry.live).remove(o);
+                return;
+            }
+        }
+    }
+
+    /// Applies a logged record (live writes and replay share this); `lsn` is
+    /// the record's. Returns true when the appendable segment was frozen.
+    pub(crate) fn apply(
+        &mut self,
+        config: &mut CollectionConfig,
+        record: Record,
+        lsn: u64,
+        policy: SealPolicy,
+    ) -> Result<bool, StorageError> {
+        match record {
+            Record::Upsert(batch) => {
+                {
+                    let mut appendable = self.appendable.write();
+                    appendable.reserve(&batch)?;
+                    for p in &batch {
+                        if !appendable.fits(p.vector.len()) {
+                            continue;
+                        }
+                        appendable.remove(&p.id);
+                        appendable.push(p.id, &p.vector, p.payload.clone())?;
+                    }
+                }
+                for p in &batch {
+                    self.remove_sealed_or_frozen(&p.id);
+                }
+            }
+            Record::Delete(ids) => {
+                {
+                    let mut appendable = self.appendable.write();
+                    for id in &ids {
+                        appendable.remove(id);
+                    }
+                }
+                for id in &ids {
+                    self.remove_sealed_or_frozen(id);
+                }
+            }
+            Record::CreateIndex(key, ty) => {
+                let mut added = true;
+                for points in
+                    std::iter::once(&self.appendable).chain(self.frozen.iter().map(|f| &f.points))
+                {
+                    let mut guard = points.write();
+                    let points = &mut *guard;
+                    let existing = points
+                        .live
+                        .iter()
+                        .filter_map(|o| points.payloads.get(o).map(|p| (o, p.into_owned())));
+                    let existing: Vec<(Offset, _)> = existing.collect();
+                    if let Err(error) = points.payload_index.add_field(
+                        &key,
+                        ty,
+                        existing.iter().map(|(o, p)| (*o, p)),
+                    ) {
+                        tracing::error!(%error, key, "cannot index payload field");
+                        added = false;
+                    }
+                }
+                for entry in &mut self.sealed {
+                    let points = &entry.segment.points;
+                    let existing: Vec<_> = entry
+                        .live
+                        .iter()
+                        .filter_map(|o| points.payloads.get(o).map(|p| (o, p.into_owned())))
+                        .collect();
+                    let index = Arc::make_mut(&mut entry.index);
+                    if let Err(error) =
+                        index.add_field(&key, ty, existing.iter().map(|(o, p)| (*o, p)))
+                    {
+                        tracing::error!(%error, key, "cannot index payload field");
+                        added = false;
+                    }
+                }
+                if added {
+                    config.payload_schema.insert(key, ty);
+                }
+            }
+        }
+        let full = {
+            let a = self.appendable.read();
+            a.len() >= policy.points || a.stored_bytes() >= policy.bytes
+        };
+        if full {
+            self.freeze(config, lsn).map(|()| true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Moves the appendable segment to the frozen ones (the last log record
+    /// it holds is `lsn`) and starts an empty one.
+    pub(crate) fn freeze(
+        &mut self,
+        config: &CollectionConfig,
+        lsn: u64,
+    ) -> Result<(), StorageError> {
+        self.started += 1;
+        let path = tokens_path(&self.dir, self.started);
+        let fresh = Points::new(config, &path)
+            .map_err(|e| StorageError::io(&path, std::io::Error::other(e.to_string())))?;
+        let old = std::mem::replace(&mut self.appendable, Arc::new(RwLock::new(fresh)));
+        self.frozen.push(Frozen { points: old, lsn });
+        Ok(())
+    }
+}
+
+/// The token file of the `n`-th appendable segment since the collection opened.
+pub(crate) fn tokens_path(dir: &std::path::Path, n: u64) -> std::path::PathBuf {
+    dir.join(format!("appendable-{n}.{}", super::points::TOKENS_EXT))
+}
