@@ -19,7 +19,7 @@ mod types;
 
 pub use collection::{
     Collection, CollectionConfig, CollectionStats, Layout, MAX_DIMS, MAX_OVERSAMPLE, MemoryUsage,
-    PointWrite, ScoredPoint, SearchQuery,
+    PointWrite, ScoredPoint, SealPolicy, SearchQuery,
 };
 pub use distance::Metric;
 pub use error::{IndexError, Result};

@@ -420,6 +420,18 @@ impl Collection {
         config: CollectionConfig,
         wal: WalOptions,
     ) -> Result<Self> {
+        Self::create_with(name, dir, config, wal, SealPolicy::default())
+    }
+
+    /// [`Collection::create`] with a sealing policy other than the default
+    /// (tests use small segments to seal and merge often).
+    pub fn create_with(
+        name: &str,
+        dir: &Path,
+        config: CollectionConfig,
+        wal: WalOptions,
+        policy: SealPolicy,
+    ) -> Result<Self> {
         config.validate()?;
         let io = |source| crate::storage::StorageError::Io {
             path: dir.to_path_buf(),
@@ -434,7 +446,7 @@ impl Collection {
         crate::storage::write_file(&dir.join(CONFIG_FILE), *b"CONF", 1, &json)?;
         // The log exists from the start: `open` refuses a collection without one.
         drop(Wal::open(&dir.join(WAL_FILE), wal.clone())?);
-        Self::open(name, dir, wal)
+        Self::open_with(name, dir, wal, policy)
     }
 
     /// Opens an existing collection: config, manifest and its sealed
@@ -684,7 +696,7 @@ impl Collection {
         }
         for frozen in &set.frozen {
             let p = frozen.points.read();
-            add(&p, &p.live, &p.payload_index, &mut memory);
+            add(&p, &frozen.live, &p.payload_index, &mut memory);
         }
         let appendable = set.appendable.read();
         add(

@@ -2,8 +2,9 @@
 //!
 //! - **Seal**: frozen appendable segments are written into one sealed
 //!   segment (files, then the graph built over them) once writes pause for
-//!   [`QUIET`], or at once when more than [`MAX_UNSEALED`] points wait, so a
-//!   bulk load becomes one segment built once. An appendable segment that
+//!   [`QUIET`], so a bulk load becomes one segment built once; under a steady
+//!   stream of writes, once the oldest has waited [`MAX_WAIT`] or more than
+//!   [`MAX_UNSEALED`] points wait. An appendable segment that
 //!   has not reached its size is sealed too after [`IDLE`] without writes,
 //!   so every point ends up behind a graph.
 //! - **Merge** (the optimiser): segments whose deleted share passed
@@ -34,8 +35,10 @@ use crate::types::Offset;
 
 /// Writes pause this long before frozen segments are sealed ...
 pub const QUIET: Duration = Duration::from_millis(500);
-/// ... unless more points than this wait.
+/// ... unless more points than this wait ...
 pub const MAX_UNSEALED: usize = 200_000;
+/// ... or the oldest frozen segment has waited this long.
+pub const MAX_WAIT: Duration = Duration::from_secs(3);
 /// An appendable segment below its size is sealed after this long without writes.
 pub const IDLE: Duration = Duration::from_secs(1);
 /// More sealed segments than this are merged ...
@@ -161,9 +164,17 @@ fn step(inner: &Inner) -> Result<bool> {
     let quiet = now_ms().saturating_sub(inner.last_write.load(Ordering::Acquire));
     let set = inner.segments();
     let frozen: usize = set.frozen.iter().map(|f| f.points.read().len()).sum();
+    let waited = set
+        .frozen
+        .first()
+        .map_or(0, |f| now_ms().saturating_sub(f.at));
     let appendable = set.appendable.read().live.len();
     drop(set);
-    if frozen > 0 && (quiet >= QUIET.as_millis() as u64 || frozen >= MAX_UNSEALED) {
+    if frozen > 0
+        && (quiet >= QUIET.as_millis() as u64
+            || frozen >= MAX_UNSEALED
+            || waited >= MAX_WAIT.as_millis() as u64)
+    {
         return seal_frozen(inner);
     }
     if (appendable > 0 && quiet >= IDLE.as_millis() as u64)
@@ -212,11 +223,12 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
     let id = inner.next_segment.fetch_add(1, Ordering::AcqRel);
     let root = inner.dir.join(segment::DIR);
     let started = Instant::now();
-    // The points are read under the frozen segments' locks (deletes of
-    // their points wait); the graph is then built from the new files.
+    // Frozen points never change (deletions go to the set's bitmaps), so
+    // their read locks are never contended; the graph is then built from
+    // the new files.
     let (written, lives) = {
         let guards: Vec<_> = frozen.iter().map(|f| f.points.read()).collect();
-        let lives: Vec<RoaringBitmap> = guards.iter().map(|g| g.live.clone()).collect();
+        let lives: Vec<Arc<RoaringBitmap>> = frozen.iter().map(|f| Arc::clone(&f.live)).collect();
         let sources: Vec<Source<'_>> = guards
             .iter()
             .zip(&lives)
@@ -244,10 +256,9 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
         // Points deleted while the segment was written.
         let mut live = sealed.points.live.clone();
         let mut new = 0 as Offset;
-        for (f, before) in frozen.iter().zip(&lives) {
-            let now = f.points.read();
-            for o in before {
-                if !now.live.contains(o) {
+        for (f, before) in current.frozen.iter().zip(&lives) {
+            for o in before.iter() {
+                if !f.live.contains(o) {
                     live.remove(new);
                 }
                 new += 1;

@@ -230,7 +230,7 @@ impl Collection {
         }
         for frozen in &set.frozen {
             let p = frozen.points.read();
-            found.extend(View::unsealed(&p).search(&params));
+            found.extend(View::frozen(&p, &frozen.live).search(&params));
         }
         {
             let p = set.appendable.read();
@@ -272,7 +272,7 @@ impl Collection {
             view.matching(filter, &mut ids);
         }
         for frozen in &set.frozen {
-            View::unsealed(&frozen.points.read()).matching(filter, &mut ids);
+            View::frozen(&frozen.points.read(), &frozen.live).matching(filter, &mut ids);
         }
         View::unsealed(&set.appendable.read()).matching(filter, &mut ids);
         Ok(ids)
@@ -302,11 +302,17 @@ struct View<'a> {
 }
 
 impl<'a> View<'a> {
-    /// An appendable or frozen segment: its own live offsets and index, no graph.
+    /// The appendable segment: its own live offsets and index, no graph.
     fn unsealed(points: &'a Points) -> Self {
+        Self::frozen(points, &points.live)
+    }
+
+    /// A frozen segment: its index (which may still hold deleted points:
+    /// answers are cut to `live`), no graph.
+    fn frozen(points: &'a Points, live: &'a RoaringBitmap) -> Self {
         Self {
             points,
-            live: &points.live,
+            live,
             index: &points.payload_index,
             graph: None,
         }

@@ -5,8 +5,10 @@
 //! and payload indexes are copied on write (a writer that deletes from a
 //! sealed segment publishes a new set with a new bitmap). The appendable
 //! segment takes writes in place behind its own lock, which a search holds
-//! only while it scans that small segment; frozen segments (appendable ones
-//! that reached their size, waiting for the sealer) take only deletions.
+//! only while it scans that small segment. Frozen segments (appendable ones
+//! that reached their size, waiting for the sealer) never change again: like
+//! sealed ones, their deletions are copy-on-write bitmaps in the set, so
+//! nothing write-locks them and the sealer reads them while writers go on.
 //!
 //! A point lives in at most one place. A write puts the new version into the
 //! appendable segment before it removes the old one, so a concurrent search
@@ -33,12 +35,17 @@ pub(crate) struct SealedEntry {
     pub(crate) index: Arc<PayloadIndex>,
 }
 
-/// An appendable segment that reached its size, waiting to be sealed.
+/// An appendable segment that reached its size, waiting to be sealed. Its
+/// points are never written again (the lock is only read); `live` is what
+/// is live of them now.
 #[derive(Clone)]
 pub(crate) struct Frozen {
     pub(crate) points: Arc<RwLock<Points>>,
+    pub(crate) live: Arc<RoaringBitmap>,
     /// The last log record it holds.
     pub(crate) lsn: u64,
+    /// When it was frozen ([`super::sealer::now_ms`]).
+    pub(crate) at: u64,
 }
 
 /// When the appendable segment is frozen.
@@ -75,7 +82,7 @@ impl SegmentSet {
     /// Live points.
     pub(crate) fn len(&self) -> usize {
         let sealed: u64 = self.sealed.iter().map(|e| e.live.len()).sum();
-        let frozen: u64 = self.frozen.iter().map(|f| f.points.read().live.len()).sum();
+        let frozen: u64 = self.frozen.iter().map(|f| f.live.len()).sum();
         (sealed + frozen + self.appendable.read().live.len()) as usize
     }
 
@@ -89,7 +96,9 @@ impl SegmentSet {
         }
         for frozen in self.frozen.iter().rev() {
             let p = frozen.points.read();
-            if let Some(&o) = p.ids.get(id) {
+            if let Some(&o) = p.ids.get(id)
+                && frozen.live.contains(o)
+            {
                 return Some(f(&p, o));
             }
         }
@@ -105,8 +114,12 @@ impl SegmentSet {
 
     /// Removes `id` from the frozen and sealed segments.
     fn remove_sealed_or_frozen(&mut self, id: &PointId) {
-        for frozen in &self.frozen {
-            if frozen.points.write().remove(id) {
+        for frozen in &mut self.frozen {
+            let offset = frozen.points.read().ids.get(id).copied();
+            if let Some(o) = offset
+                && frozen.live.contains(o)
+            {
+                Arc::make_mut(&mut frozen.live).remove(o);
                 return;
             }
         }
@@ -221,7 +234,13 @@ impl SegmentSet {
         let fresh = Points::new(config, &path)
             .map_err(|e| StorageError::io(&path, std::io::Error::other(e.to_string())))?;
         let old = std::mem::replace(&mut self.appendable, Arc::new(RwLock::new(fresh)));
-        self.frozen.push(Frozen { points: old, lsn });
+        let live = Arc::new(old.read().live.clone());
+        self.frozen.push(Frozen {
+            points: old,
+            live,
+            lsn,
+            at: super::sealer::now_ms(),
+        });
         Ok(())
     }
 }

@@ -43,7 +43,9 @@ use std::thread;
 use std::time::Instant;
 
 use trawl_index::storage::WalOptions;
-use trawl_index::{Collection, CollectionConfig, HnswParams, Layout, Metric, PayloadType};
+use trawl_index::{
+    Collection, CollectionConfig, HnswParams, Layout, Metric, PayloadType, SealPolicy,
+};
 
 use common::TempDir;
 use world::World;
@@ -169,6 +171,13 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// Small segments: the appendable one freezes every few hundred points, so
+/// segments are sealed and merged while the writers and searchers run.
+const POLICY: SealPolicy = SealPolicy {
+    points: 400,
+    bytes: 1 << 20,
+};
+
 fn config(sc: &Scenario) -> CollectionConfig {
     let payload_schema = ["w", "bucket", "tag"]
         .into_iter()
@@ -198,7 +207,7 @@ fn run(sc: Scenario, own_seeds: &[u64]) {
 fn run_seed(sc: Scenario, seed: u64, path: &Path) {
     let started = Instant::now();
     let world = World::new(sc, seed);
-    let c = Collection::create("c", path, config(&sc), wal()).unwrap();
+    let c = Collection::create_with("c", path, config(&sc), wal(), POLICY).unwrap();
     let mut writers: Vec<Writer<'_>> = (0..sc.writers)
         .map(|w| Writer::new(&world, &c, w))
         .collect();
@@ -251,13 +260,18 @@ fn run_seed(sc: Scenario, seed: u64, path: &Path) {
         model.len(),
         started.elapsed().as_secs_f64()
     );
+    let stats = c.stats();
+    println!(
+        "{} seed {seed:#x}: at the end of the run {} sealed segments, {} points sealed, {} not",
+        sc.name, stats.segments, stats.indexed, stats.unsealed
+    );
     c.wait_indexed();
     settled::check_settled(&world, &c, &model, "after the run");
     c.close();
     drop(c);
     // At once (the indexer inserting what the snapshot's graph misses, or
     // rebuilding), then once it is done.
-    let c = Collection::open("c", path, wal()).unwrap();
+    let c = Collection::open_with("c", path, wal(), POLICY).unwrap();
     settled::check_settled(&world, &c, &model, "after reopening");
     c.wait_indexed();
     settled::check_settled(&world, &c, &model, "after reopening, indexed");
