@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use parking_lot::{Mutex, RwLock};
 
-use crate::collection::{Collection, CollectionConfig};
+use crate::collection::{Collection, CollectionConfig, SealPolicy};
 use crate::error::{IndexError, Result};
 use crate::storage::{StorageError, Wal, WalOptions, sync_dir};
 
@@ -49,6 +49,7 @@ pub fn validate_name(name: &str) -> Result<()> {
 pub struct Store {
     root: PathBuf,
     wal: WalOptions,
+    policy: SealPolicy,
     collections: RwLock<BTreeMap<String, Entry>>,
     /// Serialises [`Store::reopen`].
     reopening: Mutex<()>,
@@ -70,6 +71,11 @@ impl Store {
     /// collection that cannot be opened is kept as damaged (see the module
     /// docs); only a data directory that cannot be read at all is an error.
     pub fn open(data_dir: &Path, wal: WalOptions) -> Result<Self> {
+        Self::open_with(data_dir, wal, SealPolicy::default())
+    }
+
+    /// [`Store::open`] with a segment sealing policy for every collection.
+    pub fn open_with(data_dir: &Path, wal: WalOptions, policy: SealPolicy) -> Result<Self> {
         let root = data_dir.join("collections");
         let io = |source| StorageError::Io {
             path: root.clone(),
@@ -89,12 +95,13 @@ impl Store {
                 tracing::warn!(entry = %entry.path().display(), "ignoring an unexpected entry in the data directory");
                 continue;
             }
-            let opened = open_one(&name, &entry.path(), &wal);
+            let opened = open_one(&name, &entry.path(), &wal, policy);
             collections.insert(name, opened);
         }
         Ok(Self {
             root,
             wal,
+            policy,
             collections: RwLock::new(collections),
             reopening: Mutex::new(()),
         })
@@ -110,7 +117,8 @@ impl Store {
         }
         let staging = self.root.join(format!(".creating-{name}"));
         let _ = std::fs::remove_dir_all(&staging);
-        let created = Collection::create(name, &staging, config, self.wal.clone());
+        let created =
+            Collection::create_with(name, &staging, config, self.wal.clone(), self.policy);
         let created = match created {
             Ok(created) => created,
             Err(error) => {
@@ -126,7 +134,7 @@ impl Store {
             source,
         })?;
         sync_dir(&self.root)?;
-        let collection = Collection::open(name, &target, self.wal.clone())?;
+        let collection = Collection::open_with(name, &target, self.wal.clone(), self.policy)?;
         collections.insert(name.to_string(), Entry::Open(collection.clone()));
         Ok(collection)
     }
@@ -186,11 +194,11 @@ impl Store {
         let entry = if accept_intact_log_prefix {
             let log = dir.join(crate::collection::WAL_FILE);
             match Wal::cut_at_damage(&log, &self.wal) {
-                Ok(_) => open_one(name, &dir, &self.wal),
+                Ok(_) => open_one(name, &dir, &self.wal, self.policy),
                 Err(error) => damaged(name, &IndexError::from(error)),
             }
         } else {
-            open_one(name, &dir, &self.wal)
+            open_one(name, &dir, &self.wal, self.policy)
         };
         let mut collections = self.collections.write();
         if !matches!(collections.get(name), Some(Entry::Damaged(_))) {
@@ -240,8 +248,8 @@ impl Store {
 }
 
 /// Opens one collection, or records why it cannot be.
-fn open_one(name: &str, dir: &Path, wal: &WalOptions) -> Entry {
-    match Collection::open(name, dir, wal.clone()) {
+fn open_one(name: &str, dir: &Path, wal: &WalOptions, policy: SealPolicy) -> Entry {
+    match Collection::open_with(name, dir, wal.clone(), policy) {
         Ok(collection) => Entry::Open(collection),
         Err(error) => damaged(name, &error),
     }

@@ -163,6 +163,11 @@ pub struct StorageConfig {
     /// Fsync the write-ahead log before acknowledging writes (turning it off loses acknowledged writes on a crash).
     #[arg(long, env = "TRAWL_WAL_SYNC", default_value_t = true, action = clap::ArgAction::Set)]
     pub wal_sync: bool,
+    /// Points a collection's appendable segment takes before it is frozen and
+    /// sealed into an immutable segment with its own HNSW graph (points not
+    /// sealed yet are searched by exact scan).
+    #[arg(long, env = "TRAWL_SEGMENT_POINTS", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub segment_points: u64,
 }
 
 /// The default encoder's settings.

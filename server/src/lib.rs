@@ -111,12 +111,18 @@ fn open_store(state: &AppState) -> anyhow::Result<()> {
         sync: config.storage.wal_sync,
         ..trawl_index::storage::WalOptions::default()
     };
-    let store = trawl_index::Store::open(&config.storage.data_dir, wal).with_context(|| {
-        format!(
-            "cannot open the data directory {}",
-            config.storage.data_dir.display()
-        )
-    })?;
+    let policy = trawl_index::SealPolicy {
+        points: config.storage.segment_points as usize,
+        ..trawl_index::SealPolicy::default()
+    };
+    let store = trawl_index::Store::open_with(&config.storage.data_dir, wal, policy).with_context(
+        || {
+            format!(
+                "cannot open the data directory {}",
+                config.storage.data_dir.display()
+            )
+        },
+    )?;
     tracing::info!(
         collections = store.list().len(),
         seconds = started.elapsed().as_secs_f64(),

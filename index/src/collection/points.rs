@@ -166,7 +166,12 @@ impl Payloads {
 /// ([`super::segment::SealedEntry`]), and here `live` holds every offset it
 /// was sealed with and `payload_index` is empty.
 pub(crate) struct Points {
+    /// Live ids (the appendable segment); empty in sealed segments, which
+    /// use `sorted`.
     pub(crate) ids: HashMap<PointId, Offset>,
+    /// Sealed segments: every offset, ordered by its id (4 bytes a point
+    /// instead of a hash map's ~40), searched by bisection.
+    pub(crate) sorted: Vec<Offset>,
     pub(crate) by_offset: Vec<PointId>,
     pub(crate) vectors: Vectors,
     /// Compact codes by offset (compact layouts).
@@ -211,6 +216,7 @@ impl Points {
         };
         Ok(Self {
             ids: HashMap::new(),
+            sorted: Vec::new(),
             by_offset: Vec::new(),
             vectors: if codes.is_some() {
                 Vectors::File(VectorFile::create(
@@ -252,6 +258,19 @@ impl Points {
             tokens.reserve(batch.len(), rows)?;
         }
         Ok(())
+    }
+
+    /// The offset holding `id` (live or not, in a sealed segment).
+    #[inline]
+    pub(crate) fn offset_of(&self, id: &PointId) -> Option<Offset> {
+        if self.sorted.is_empty() {
+            return self.ids.get(id).copied();
+        }
+        let at = self
+            .sorted
+            .binary_search_by(|&o| self.by_offset[o as usize].cmp(id))
+            .ok()?;
+        Some(self.sorted[at])
     }
 
     /// Offsets used (live or not).
@@ -341,6 +360,7 @@ impl Points {
     /// Heap bytes of ids and id maps.
     pub(crate) fn ids_bytes(&self) -> usize {
         self.ids.capacity() * (std::mem::size_of::<(PointId, Offset)>() + 8)
+            + self.sorted.capacity() * std::mem::size_of::<Offset>()
             + self.by_offset.capacity() * std::mem::size_of::<PointId>()
             + self.tokens.as_ref().map_or(0, TokenStore::ram_bytes)
     }

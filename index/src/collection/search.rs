@@ -321,7 +321,7 @@ impl<'a> View<'a> {
     /// Adds the ids of the live points matching `filter`.
     fn matching(&self, filter: &Filter, out: &mut Vec<PointId>) {
         let points = self.points;
-        let ids = |id: &PointId| points.ids.get(id).copied();
+        let ids = |id: &PointId| points.offset_of(id);
         match planner::resolve(filter, self.index, &ids, self.live) {
             Some(set) => out.extend(set.iter().map(|o| points.by_offset[o as usize])),
             None => out.extend(
@@ -345,7 +345,7 @@ impl<'a> View<'a> {
         if self.live.is_empty() {
             return Vec::new();
         }
-        let ids = |id: &PointId| points.ids.get(id).copied();
+        let ids = |id: &PointId| points.offset_of(id);
         let exact_set = query
             .filter
             .and_then(|f| planner::resolve(f, self.index, &ids, self.live));

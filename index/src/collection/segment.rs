@@ -378,13 +378,19 @@ fn open_points(
         .and_then(|n| usize::try_from(n).ok())
         .ok_or_else(|| corrupt(IDS.0, "no count"))?;
     let mut by_offset = Vec::with_capacity(count.min(body.len()));
-    let mut ids = HashMap::with_capacity(count.min(body.len()));
     for o in 0..count {
         let id = r
             .id()
             .ok_or_else(|| corrupt(IDS.0, &format!("id {o} of {count} does not decode")))?;
         by_offset.push(id);
-        ids.insert(id, o as Offset);
+    }
+    let mut sorted: Vec<Offset> = (0..count as Offset).collect();
+    sorted.sort_unstable_by(|&a, &b| by_offset[a as usize].cmp(&by_offset[b as usize]));
+    if sorted
+        .windows(2)
+        .any(|w| by_offset[w[0] as usize] == by_offset[w[1] as usize])
+    {
+        return Err(corrupt(IDS.0, "an id appears twice").into());
     }
     let payload_file = mapped(PAYLOADS, true)?;
     if payload_file.len() < 8 * (count + 2) || payload_file.len() % 8 != 0 {
@@ -448,7 +454,8 @@ fn open_points(
         None => None,
     };
     Ok(Points {
-        ids,
+        ids: HashMap::new(),
+        sorted,
         by_offset,
         vectors: Vectors::Mapped {
             dims: d,

@@ -90,20 +90,20 @@ impl SegmentSet {
     pub(crate) fn find<R>(&self, id: &PointId, f: impl FnOnce(&Points, Offset) -> R) -> Option<R> {
         {
             let a = self.appendable.read();
-            if let Some(&o) = a.ids.get(id) {
+            if let Some(o) = a.offset_of(id) {
                 return Some(f(&a, o));
             }
         }
         for frozen in self.frozen.iter().rev() {
             let p = frozen.points.read();
-            if let Some(&o) = p.ids.get(id)
+            if let Some(o) = p.offset_of(id)
                 && frozen.live.contains(o)
             {
                 return Some(f(&p, o));
             }
         }
         for entry in &self.sealed {
-            if let Some(&o) = entry.segment.points.ids.get(id)
+            if let Some(o) = entry.segment.points.offset_of(id)
                 && entry.live.contains(o)
             {
                 return Some(f(&entry.segment.points, o));
@@ -115,7 +115,7 @@ impl SegmentSet {
     /// Removes `id` from the frozen and sealed segments.
     fn remove_sealed_or_frozen(&mut self, id: &PointId) {
         for frozen in &mut self.frozen {
-            let offset = frozen.points.read().ids.get(id).copied();
+            let offset = frozen.points.read().offset_of(id);
             if let Some(o) = offset
                 && frozen.live.contains(o)
             {
@@ -124,7 +124,7 @@ impl SegmentSet {
             }
         }
         for entry in &mut self.sealed {
-            if let Some(&o) = entry.segment.points.ids.get(id)
+            if let Some(o) = entry.segment.points.offset_of(id)
                 && entry.live.contains(o)
             {
                 Arc::make_mut(&mut entry.live).remove(o);

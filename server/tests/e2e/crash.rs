@@ -70,3 +70,105 @@ async fn acknowledged_upserts_survive_kill_9() {
         assert_eq!(body["payload"]["n"], *id, "payload of {id}");
     }
 }
+
+/// `kill -9` while segments are sealed and merged (tiny segments, so the
+/// sealer and the optimiser run all the time) and checkpoints are taken:
+/// acknowledged upserts and deletes survive.
+#[tokio::test]
+async fn acknowledged_writes_survive_kill_9_during_sealing_and_merging() {
+    let mut server = Server::start(&["--segment-points", "150"]).await;
+    let (status, _) = server
+        .put("/collections/seg", &json!({"vector": {"dims": 8}}))
+        .await;
+    assert_eq!(status, 200);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..3u64 {
+        let (http, base, stop) = (
+            server.http.clone(),
+            server.url("/collections/seg"),
+            Arc::clone(&stop),
+        );
+        writers.push(tokio::spawn(async move {
+            // Acknowledged upserts and deletes; a delete cut by the kill
+            // may or may not have been applied.
+            let (mut upserted, mut deleted, mut maybe) = (Vec::new(), Vec::new(), None);
+            for batch in 0..100_000u64 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let ids: Vec<u64> = (0..10).map(|j| w * 10_000_000 + batch * 10 + j).collect();
+                let points: Vec<_> = ids
+                    .iter()
+                    .map(|id| json!({"id": id, "vector": [1, 2, 3, 4, 5, 6, 7, (*id % 89) as f32 + 1.0], "payload": {"n": id}}))
+                    .collect();
+                match http
+                    .put(format!("{base}/points"))
+                    .json(&json!({"points": points}))
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status() == 200 => upserted.extend(ids.iter().copied()),
+                    _ => break,
+                }
+                // Every third batch, delete a point of an earlier one: sealed
+                // segments pass the vacuum ratio and are rewritten.
+                if batch % 3 == 2 {
+                    let gone = w * 10_000_000 + (batch - 2) * 10 + batch % 7;
+                    match http
+                        .post(format!("{base}/points/delete"))
+                        .json(&json!({"ids": [gone]}))
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status() == 200 => deleted.push(gone),
+                        _ => {
+                            maybe = Some(gone);
+                            break;
+                        }
+                    }
+                }
+                if w == 0 && batch % 50 == 49 {
+                    let _ = http.post(format!("{base}/snapshots")).send().await;
+                }
+            }
+            (upserted, deleted, maybe)
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(4_000)).await;
+    server.kill9();
+    stop.store(true, Ordering::Relaxed);
+    let (mut upserted, mut deleted, mut maybe) = (Vec::new(), Vec::new(), Vec::new());
+    for w in writers {
+        let (u, d, m) = w.await.unwrap();
+        upserted.extend(u);
+        deleted.extend(d);
+        maybe.extend(m);
+    }
+    println!(
+        "{} upserts and {} deletes acknowledged before kill -9",
+        upserted.len(),
+        deleted.len()
+    );
+    assert!(upserted.len() >= 600, "the writers passed several segments");
+
+    let data = Arc::clone(&server.data);
+    drop(server);
+    let server = Server::start_on(data, &["--segment-points", "150"]).await;
+    let deleted: std::collections::HashSet<u64> = deleted.into_iter().collect();
+    for id in &upserted {
+        let (status, body) = server
+            .get_json(&format!("/collections/seg/points/{id}"))
+            .await;
+        if deleted.contains(id) {
+            assert_eq!(status, 404, "acknowledged delete of {id} undone: {body}");
+        } else if maybe.contains(id) {
+            assert!(status == 200 || status == 404, "{id}: {status} {body}");
+        } else {
+            assert_eq!(status, 200, "acknowledged point {id} lost: {body}");
+            assert_eq!(body["payload"]["n"], *id, "payload of {id}");
+        }
+    }
+    let (_, info) = server.get_json("/collections/seg").await;
+    println!("after restart: {info}");
+}
