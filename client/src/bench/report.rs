@@ -104,44 +104,85 @@ fn utc_rfc3339(secs: u64) -> String {
 
 /// The process's resident set in MB (0 where `/proc` has none).
 pub fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+    proc_status_bytes("self", "VmRSS").map_or(0.0, |b| b as f64 / (1024.0 * 1024.0))
+}
+
+/// A `kB` field of `/proc/<pid>/status` (`VmRSS`, `VmHWM`, ...) in bytes;
+/// `pid` may be `self`. `None` where there is no such file or field.
+pub fn proc_status_bytes(pid: &str, field: &str) -> Option<u64> {
+    proc_field(&format!("/proc/{pid}/status"), field).map(|kb| kb * 1024)
+}
+
+/// A field of `/proc/<pid>/io` (`write_bytes`, `read_bytes`, ...), in bytes.
+pub fn proc_io_bytes(pid: &str, field: &str) -> Option<u64> {
+    proc_field(&format!("/proc/{pid}/io"), field)
+}
+
+/// The first number after `field:` in a `/proc` file of `name: value` lines.
+fn proc_field(path: &str, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
+        .split_whitespace()
+        .next()?
+        .parse()
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(str::to_string)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// Prints `rows` as a plain table of `columns` (fields of their JSON form),
-/// each right-aligned in `width` characters; absent fields print blank.
+/// each right-aligned in at least `width` characters (wider where a cell or
+/// the header needs it); absent fields print blank.
 pub fn print_table(columns: &[&str], rows: &[impl Serialize], width: usize) -> Result<()> {
-    let header: Vec<String> = columns.iter().map(|c| format!("{c:>width$}")).collect();
-    println!("{}", header.join("  "));
-    for r in rows {
-        let v = serde_json::to_value(r)?;
-        let cells: Vec<String> = columns
+    let cells = rows
+        .iter()
+        .map(|r| {
+            let v = serde_json::to_value(r)?;
+            Ok(columns
+                .iter()
+                .map(|c| match &v[*c] {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                })
+                .collect())
+        })
+        .collect::<Result<Vec<Vec<String>>>>()?;
+    let widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            cells
+                .iter()
+                .map(|row| row[i].chars().count())
+                .chain([c.chars().count(), width])
+                .max()
+                .unwrap_or(width)
+        })
+        .collect();
+    let line = |row: &[String]| {
+        let padded: Vec<String> = row
             .iter()
-            .map(|c| match &v[*c] {
-                serde_json::Value::String(s) => format!("{s:>width$}"),
-                serde_json::Value::Null => format!("{:>width$}", ""),
-                other => format!("{:>width$}", other.to_string()),
-            })
+            .zip(&widths)
+            .map(|(cell, &w)| format!("{cell:>w$}"))
             .collect();
-        println!("{}", cells.join("  "));
-    }
+        println!("{}", padded.join("  "));
+    };
+    line(&columns.iter().map(|c| c.to_string()).collect::<Vec<_>>());
+    cells.iter().for_each(|row| line(row));
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_status_has_a_resident_set() {
+        if std::path::Path::new("/proc/self/status").exists() {
+            assert!(proc_status_bytes("self", "VmRSS").is_some_and(|b| b > 0));
+            assert!(proc_status_bytes("self", "NoSuchField").is_none());
+        }
+    }
 
     #[test]
     fn rfc3339_of_known_instants() {
