@@ -6,10 +6,13 @@
 //! [`ann`] measures the index on such a directory, in the peers' columns;
 //! [`graph`] measures the HNSW graph builders alone on it;
 //! [`muvera`] exports token vectors and measures MUVERA against exact
-//! Chamfer. The shared pieces are the benchmark corpora ([`data`]), the model and
-//! encoder flags ([`model`]), a `trawl` server started for the run
-//! ([`server`]), latency percentiles ([`stats`]) and the machine description
-//! and JSON output ([`report`]).
+//! Chamfer; [`storage`] measures the storage engine (memory per point, a
+//! snapshot's peak, restart, recall, latency under writes) through the HTTP
+//! API of a started server. The shared pieces are the benchmark corpora
+//! ([`data`]), the model and encoder flags ([`model`]), a `trawl` server
+//! started for the run ([`server`]), latency percentiles ([`stats`]), seeded
+//! synthetic vectors ([`synthetic`]) and the machine description and JSON
+//! output ([`report`]).
 //!
 //! The in-process rows need the encoder itself, so this crate depends on
 //! `trawl-encoders` as well as `trawl-proto`; only the benchmarks use it.
@@ -25,3 +28,5 @@ pub mod npy;
 pub mod report;
 pub mod server;
 pub mod stats;
+pub mod storage;
+pub mod synthetic;

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! trawl-bench encode [--precision fp32,int8] [--workloads short,long] [--concurrency 1,8,64] ...
+//! trawl-bench storage [--points 200000] [--layout binary] [--kill] ...
 //! ```
 //!
 //! Run from the workspace root so that the default model, runtime and data
@@ -13,6 +14,7 @@ use trawl_client::bench::encode::{self, EncodeArgs};
 use trawl_client::bench::export::{self, ExportArgs};
 use trawl_client::bench::graph::{self, GraphArgs};
 use trawl_client::bench::muvera::{self, MuveraArgs};
+use trawl_client::bench::storage::{self, StorageArgs};
 
 /// Trawl's benchmarks.
 #[derive(Debug, Parser)]
@@ -34,6 +36,8 @@ enum Command {
     Graph(Box<GraphArgs>),
     /// Multi-vector retrieval with MUVERA on SciFact: token vectors, exact Chamfer vs FDE + rerank.
     Muvera(Box<MuveraArgs>),
+    /// The storage engine through a started server: RAM per point, snapshot peak, restart, recall, latency under writes.
+    Storage(Box<StorageArgs>),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -43,5 +47,6 @@ fn main() -> anyhow::Result<()> {
         Command::Ann(args) => ann::run(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Muvera(args) => muvera::run(&args),
+        Command::Storage(args) => storage::run(&args),
     }
 }

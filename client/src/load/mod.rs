@@ -40,7 +40,7 @@
 mod engine;
 mod report;
 pub(crate) mod setup;
-mod workload;
+pub(crate) mod workload;
 
 use std::path::PathBuf;
 use std::sync::Arc;
