@@ -302,9 +302,11 @@ impl Points {
 
     /// Bytes the segment's stored vectors take (the sealing threshold's measure).
     pub(crate) fn stored_bytes(&self) -> usize {
-        self.vectors.heap_bytes()
-            + self.len() * self.dims * 4 * usize::from(matches!(self.vectors, Vectors::File(_)))
-            + self.tokens.as_ref().map_or(0, |t| t.rows() * self.dims * 4)
+        let vectors = match &self.vectors {
+            Vectors::File(file) => file.len() * file.dims() * 4,
+            other => other.heap_bytes(),
+        };
+        vectors + self.tokens.as_ref().map_or(0, |t| t.rows() * self.dims * 4)
     }
 
     /// Appends a point (live, indexed) at the next offset; the caller has

@@ -27,11 +27,15 @@ use std::time::{Duration, Instant};
 use roaring::RoaringBitmap;
 
 use super::manifest::{self, Manifest, SegmentFacts};
-use super::segment::{self, Source};
+use std::collections::BTreeMap;
+
+use super::segment::{self, Sealed, Source};
 use super::set::SealedEntry;
-use super::{Inner, snapshot};
+use super::{CollectionConfig, Inner, snapshot};
 use crate::error::Result;
+use crate::payload_index::PayloadIndex;
 use crate::types::Offset;
+use crate::types::PayloadType;
 
 /// Writes pause this long before frozen segments are sealed ...
 pub const QUIET: Duration = Duration::from_millis(500);
@@ -238,6 +242,7 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
     };
     let sealed = written.seal(&config)?;
     let points = sealed.points.len();
+    let ready = Ready::new(sealed, &config);
     {
         let _writer = inner.write_lock.lock();
         let current = inner.segments();
@@ -253,28 +258,12 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
                 "the frozen segments changed while they were sealed",
             ));
         }
-        // Points deleted while the segment was written.
-        let mut live = sealed.points.live.clone();
-        let mut new = 0 as Offset;
-        for (f, before) in current.frozen.iter().zip(&lives) {
-            for o in before.iter() {
-                if !f.live.contains(o) {
-                    live.remove(new);
-                }
-                new += 1;
-            }
-        }
-        let schema = inner.config.read().payload_schema.clone();
-        let index = segment::payload_index(&sealed.points, &live, &schema);
+        let before: Vec<&RoaringBitmap> = lives.iter().map(|l| &**l).collect();
+        let now: Vec<&RoaringBitmap> = current.frozen.iter().map(|f| &*f.live).collect();
+        let entry = ready.entry(inner, &before, &now);
         let mut next = (*current).clone();
         next.frozen.drain(..frozen.len());
-        if !live.is_empty() {
-            next.sealed.push(SealedEntry {
-                segment: Arc::new(sealed),
-                live: Arc::new(live),
-                index: Arc::new(index),
-            });
-        }
+        next.sealed.extend(entry);
         inner.sealed_lsn.store(lsn, Ordering::Release);
         *inner.set.write() = Arc::new(next);
     }
@@ -296,6 +285,64 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
     );
     checkpoint(inner)?;
     Ok(true)
+}
+
+/// A segment just written, with its payload index built before the writer
+/// lock is taken (it parses every payload).
+struct Ready {
+    sealed: Sealed,
+    index: PayloadIndex,
+    schema: BTreeMap<String, PayloadType>,
+}
+
+impl Ready {
+    fn new(sealed: Sealed, config: &CollectionConfig) -> Self {
+        let schema = config.payload_schema.clone();
+        let index = segment::payload_index(&sealed.points, &sealed.points.live, &schema);
+        Self {
+            sealed,
+            index,
+            schema,
+        }
+    }
+
+    /// Under the writer lock: the set's entry for the segment, whose offsets
+    /// are the points of the `before` bitmaps in order, minus those no
+    /// longer live in `now` (deleted while it was written); `None` when none
+    /// is left.
+    fn entry(
+        self,
+        inner: &Inner,
+        before: &[&RoaringBitmap],
+        now: &[&RoaringBitmap],
+    ) -> Option<SealedEntry> {
+        let Self {
+            sealed,
+            mut index,
+            schema,
+        } = self;
+        let mut live = sealed.points.live.clone();
+        let mut new = 0 as Offset;
+        for (before, now) in before.iter().zip(now) {
+            for o in before.iter() {
+                if !now.contains(o) {
+                    live.remove(new);
+                    index.remove_offset(new);
+                }
+                new += 1;
+            }
+        }
+        let current = &inner.config.read().payload_schema;
+        if *current != schema {
+            // A field was indexed while the segment was written.
+            index = segment::payload_index(&sealed.points, &live, current);
+        }
+        (!live.is_empty()).then(|| SealedEntry {
+            segment: Arc::new(sealed),
+            live: Arc::new(live),
+            index: Arc::new(index),
+        })
+    }
 }
 
 /// Which sealed segments to merge: those past [`VACUUM_RATIO`] deleted,
@@ -344,39 +391,28 @@ fn merge(inner: &Inner) -> Result<bool> {
     let sealed =
         segment::write(&inner.dir.join(segment::DIR), id, &config, &sources)?.seal(&config)?;
     let points = sealed.points.len();
+    let ready = Ready::new(sealed, &config);
     {
         let _writer = inner.write_lock.lock();
         let current = inner.segments();
-        let mut live = sealed.points.live.clone();
-        let mut new = 0 as Offset;
+        let mut now = Vec::with_capacity(entries.len());
         for e in &entries {
-            let now = current
+            let live = current
                 .sealed
                 .iter()
                 .find(|c| Arc::ptr_eq(&c.segment, &e.segment))
-                .map(|c| Arc::clone(&c.live))
+                .map(|c| &*c.live)
                 .ok_or_else(|| {
                     internal(inner, "a merged segment left the set while it was merged")
                 })?;
-            for o in e.live.iter() {
-                if !now.contains(o) {
-                    live.remove(new);
-                }
-                new += 1;
-            }
+            now.push(live);
         }
-        let schema = inner.config.read().payload_schema.clone();
-        let index = segment::payload_index(&sealed.points, &live, &schema);
+        let before: Vec<&RoaringBitmap> = entries.iter().map(|e| &*e.live).collect();
+        let entry = ready.entry(inner, &before, &now);
         let mut next = (*current).clone();
         next.sealed
             .retain(|c| !entries.iter().any(|e| Arc::ptr_eq(&c.segment, &e.segment)));
-        if !live.is_empty() {
-            next.sealed.push(SealedEntry {
-                segment: Arc::new(sealed),
-                live: Arc::new(live),
-                index: Arc::new(index),
-            });
-        }
+        next.sealed.extend(entry);
         *inner.set.write() = Arc::new(next);
     }
     tracing::info!(

@@ -218,39 +218,69 @@ impl Collection {
         // No collection lock is held: the sealed segments never change, and
         // the set holds their live offsets as of now.
         let set = self.inner.segments();
-        let mut found: Vec<ScoredPoint> = Vec::new();
-        for entry in &set.sealed {
+        // Segment `i`: the sealed ones, then the frozen ones, then the
+        // appendable one (oldest first).
+        let mut found: Vec<Hit> = Vec::new();
+        let mut add = |segment: usize, view: View<'_>| {
+            found.extend(view.search(&params).into_iter().map(|(offset, score)| Hit {
+                id: view.points.by_offset[offset as usize],
+                score,
+                segment,
+                offset,
+            }));
+        };
+        for (i, entry) in set.sealed.iter().enumerate() {
             let view = View {
                 points: &entry.segment.points,
                 live: &entry.live,
                 index: &entry.index,
                 graph: Some(&entry.segment.graph),
             };
-            found.extend(view.search(&params));
+            add(i, view);
         }
-        for frozen in &set.frozen {
-            let p = frozen.points.read();
-            found.extend(View::frozen(&p, &frozen.live).search(&params));
+        let first_frozen = set.sealed.len();
+        for (i, frozen) in set.frozen.iter().enumerate() {
+            add(
+                first_frozen + i,
+                View::frozen(&frozen.points.read(), &frozen.live),
+            );
         }
-        {
-            let p = set.appendable.read();
-            found.extend(View::unsealed(&p).search(&params));
-        }
+        let appendable = first_frozen + set.frozen.len();
+        add(appendable, View::unsealed(&set.appendable.read()));
         // A point being replaced can show in two segments for an instant:
-        // keep the newest (segments come oldest first).
+        // keep the newest.
         let mut newest = std::collections::HashMap::with_capacity(found.len());
-        for (i, hit) in found.iter().enumerate() {
-            newest.insert(hit.id, i);
+        for hit in &found {
+            let at = newest.entry(hit.id).or_insert(hit.segment);
+            *at = (*at).max(hit.segment);
         }
-        let mut best: Vec<ScoredPoint> = found
-            .into_iter()
-            .enumerate()
-            .filter(|(i, hit)| newest.get(&hit.id) == Some(i))
-            .map(|(_, hit)| hit)
-            .collect();
-        best.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
-        best.truncate(k);
-        Ok(best)
+        found.retain(|hit| newest.get(&hit.id) == Some(&hit.segment));
+        found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+        found.truncate(k);
+        // Payloads and vectors only for the hits returned.
+        let fill = |points: &Points, hit: &Hit| ScoredPoint {
+            id: hit.id,
+            score: hit.score,
+            payload: if query.with_payload {
+                points
+                    .payloads
+                    .get(hit.offset)
+                    .map(std::borrow::Cow::into_owned)
+            } else {
+                None
+            },
+            vector: query
+                .with_vector
+                .then(|| points.stored(hit.offset).to_vec()),
+        };
+        Ok(found
+            .iter()
+            .map(|hit| match hit.segment {
+                i if i < first_frozen => fill(&set.sealed[i].segment.points, hit),
+                i if i < appendable => fill(&set.frozen[i - first_frozen].points.read(), hit),
+                _ => fill(&set.appendable.read(), hit),
+            })
+            .collect())
     }
 
     /// Ids of every live point matching `filter` (for delete by filter).
@@ -291,6 +321,15 @@ struct Params<'a> {
     m: usize,
     /// Candidates for the rerank.
     n: usize,
+}
+
+/// A segment's hit, before the segments' hits are merged.
+struct Hit {
+    id: PointId,
+    score: f32,
+    /// Which segment (see [`Collection::search`]).
+    segment: usize,
+    offset: Offset,
 }
 
 /// One segment as a search reads it.
@@ -338,8 +377,8 @@ impl<'a> View<'a> {
         }
     }
 
-    /// The segment's best `limit` points for the query, with what was asked.
-    fn search(&self, params: &Params<'_>) -> Vec<ScoredPoint> {
+    /// The segment's best `limit` (offset, score) pairs for the query.
+    fn search(&self, params: &Params<'_>) -> Vec<(Offset, f32)> {
         let query = params.query;
         let points = self.points;
         if self.live.is_empty() {
@@ -382,22 +421,7 @@ impl<'a> View<'a> {
             unfiltered: query.filter.is_none(),
             estimation: &estimation,
         };
-        let best = ctx.best(params);
-        best.into_iter()
-            .map(|(offset, score)| ScoredPoint {
-                id: points.by_offset[offset as usize],
-                score,
-                payload: if query.with_payload {
-                    points
-                        .payloads
-                        .get(offset)
-                        .map(std::borrow::Cow::into_owned)
-                } else {
-                    None
-                },
-                vector: query.with_vector.then(|| points.stored(offset).to_vec()),
-            })
-            .collect()
+        ctx.best(params)
     }
 }
 
