@@ -4,6 +4,7 @@
 //! The crate knows nothing of HTTP: it takes and returns plain vectors, codes
 //! and JSON payloads. See `ARCHITECTURE.md` at the repository root.
 
+pub mod background;
 pub mod codes;
 pub mod collection;
 pub mod distance;

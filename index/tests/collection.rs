@@ -416,3 +416,38 @@ fn concurrent_snapshots_and_writes_lose_nothing() {
         assert_eq!(c.get(&p.id).unwrap().1, p.payload);
     }
 }
+
+#[test]
+fn writes_faster_than_sealing_wait_so_the_unsealed_tail_stays_bounded() {
+    // Without backpressure a stream of upserts never pauses the 500 ms the
+    // sealer waits for, so every point but the first few segments would stay
+    // unsealed (scanned exactly, held in the heap) until the stream ends.
+    let seed = 0x5eed_0011;
+    println!("seed {seed:#x}");
+    let mut rng = Rng(seed);
+    let dir = TempDir::new("backpressure");
+    let policy = trawl_index::SealPolicy {
+        points: 200,
+        bytes: 1 << 30,
+    };
+    let c = Collection::create_with("docs", &dir.0.join("docs"), config(), wal(), policy).unwrap();
+    let all = points(6_000, &mut rng);
+    const BATCH: usize = 50;
+    let mut most = 0;
+    for chunk in all.chunks(BATCH) {
+        c.upsert(chunk.to_vec()).unwrap();
+        most = most.max(c.stats().unsealed);
+    }
+    println!("most unsealed after an upsert: {most}");
+    // Frozen (at most one segment, being sealed) + appendable + the batch.
+    assert!(
+        most <= (2 * policy.points + BATCH) as u64,
+        "{most} points were left unsealed"
+    );
+    c.wait_indexed();
+    assert_eq!(c.stats().points, 6_000);
+    for p in all.iter().step_by(97) {
+        let hits = c.search(&query(&p.vector, None, 1, true)).unwrap();
+        assert_eq!(hits[0].id, p.id);
+    }
+}

@@ -151,6 +151,8 @@ fn load_model(state: &AppState) -> anyhow::Result<()> {
         "model loaded"
     );
     state.set_embedder(embedder);
+    // Loading parses the model and the tokenizer through scratch buffers.
+    trawl_index::background::release_freed_memory();
     Ok(())
 }
 

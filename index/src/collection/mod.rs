@@ -392,6 +392,11 @@ pub(crate) struct Inner {
     pub(crate) policy: SealPolicy,
     pub(crate) signal: Arc<sealer::Signal>,
     pub(crate) sealer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Writers waiting for the sealer ([`Collection::wait_for_room`]); the
+    /// sealer seals at once while there are any.
+    pub(crate) stalled: std::sync::atomic::AtomicUsize,
+    /// Notified when sealing made room.
+    pub(crate) room: (Mutex<()>, parking_lot::Condvar),
 }
 
 impl Inner {
@@ -609,6 +614,8 @@ impl Collection {
             policy,
             signal: Arc::new(sealer::Signal::default()),
             sealer: Mutex::new(None),
+            stalled: std::sync::atomic::AtomicUsize::new(0),
+            room: (Mutex::new(()), parking_lot::Condvar::new()),
         });
         if old_format {
             // Convert once: seal everything, write the manifest, then drop

@@ -16,6 +16,14 @@ use crate::filter::{Filter, FilterLimits};
 use crate::storage::StorageError;
 use crate::types::{Payload, PayloadType, PointId};
 
+/// The longest an upsert waits for the sealer to make room (well inside the
+/// server's default 30 s request timeout).
+pub const STALL_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How often a waiting upsert looks again (the sealer also wakes it).
+const STALL_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+/// Waits at least this long are logged.
+const STALL_REPORT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A point to write.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PointWrite {
@@ -106,12 +114,14 @@ impl Collection {
         for point in logged {
             let size = record_bytes(&point);
             if !chunk.is_empty() && bytes + size > budget {
+                self.wait_for_room(chunk.len());
                 self.write(Record::Upsert(std::mem::take(&mut chunk)))?;
                 bytes = 0;
             }
             bytes += size;
             chunk.push(point);
         }
+        self.wait_for_room(chunk.len());
         self.write(Record::Upsert(chunk))?;
         Ok(n)
     }
@@ -175,6 +185,50 @@ impl Collection {
                 )
             })
             .ok_or_else(|| IndexError::PointNotFound(id.to_string()))
+    }
+
+    /// Backpressure: while one whole segment already waits for the sealer,
+    /// an upsert that would freeze another waits (up to [`STALL_LIMIT`]) for
+    /// the sealer to make room, so that writes faster than segments can be
+    /// built leave a bounded tail of points that searches scan exactly (and
+    /// hold in the heap) rather than a growing one. The sealer seals at once
+    /// while writers wait. Past the limit the write goes ahead (and says so
+    /// in the log): a stalled sealer must not stop writes.
+    fn wait_for_room(&self, incoming: usize) {
+        let inner = &*self.inner;
+        let limit = inner.policy.points.saturating_mul(2);
+        // Only frozen points can be waited for (the sealer seals them at
+        // once): with none, nothing waits, however large the batch.
+        let full = || {
+            let set = inner.segments();
+            let frozen: usize = set.frozen.iter().map(|f| f.points.read().len()).sum();
+            frozen > 0 && frozen + set.appendable.read().len() + incoming > limit
+        };
+        if !full() || inner.sealer.lock().is_none() {
+            return;
+        }
+        let started = std::time::Instant::now();
+        inner.stalled.fetch_add(1, Ordering::AcqRel);
+        inner.signal.notify();
+        while full() && started.elapsed() < STALL_LIMIT && !inner.signal.is_stopped() {
+            let mut guard = inner.room.0.lock();
+            inner.room.1.wait_for(&mut guard, STALL_POLL);
+        }
+        inner.stalled.fetch_sub(1, Ordering::AcqRel);
+        let waited = started.elapsed();
+        if waited >= STALL_LIMIT {
+            tracing::warn!(
+                collection = %inner.name,
+                seconds = waited.as_secs_f64(),
+                "a write waited for the sealer past the limit; writing anyway"
+            );
+        } else if waited >= STALL_REPORT {
+            tracing::info!(
+                collection = %inner.name,
+                seconds = waited.as_secs_f64(),
+                "a write waited for the sealer to catch up"
+            );
+        }
     }
 
     fn write(&self, record: Record) -> Result<()> {

@@ -4,14 +4,17 @@
 //!   segment (files, then the graph built over them) once writes pause for
 //!   [`QUIET`], so a bulk load becomes one segment built once; under a steady
 //!   stream of writes, once the oldest has waited [`MAX_WAIT`] or more than
-//!   [`MAX_UNSEALED`] points wait. An appendable segment that
+//!   [`MAX_UNSEALED`] points wait, and at once while an upsert waits for room
+//!   (writers wait while a whole segment is frozen and the appendable one is
+//!   full: see `Collection::wait_for_room`). An appendable segment that
 //!   has not reached its size is sealed too after [`IDLE`] without writes,
 //!   so every point ends up behind a graph.
 //! - **Merge** (the optimiser): segments whose deleted share passed
 //!   [`VACUUM_RATIO`] are rewritten without their deleted points, and when
 //!   there are more than [`MAX_SEGMENTS`] the smallest are merged, so a
-//!   search walks few graphs. Builds use rayon's pool (all cores); searches
-//!   keep running on the old segments meanwhile.
+//!   search walks few graphs. Builds use every core at a lower priority
+//!   ([`crate::background`]), as does this thread; searches keep running on
+//!   the old segments meanwhile and get a contended core first.
 //! - **Checkpoint**: after each of these the manifest is rewritten (with every
 //!   segment's deleted offsets) and the log cut through the records it covers;
 //!   segment directories it no longer names are removed. A log past
@@ -32,6 +35,7 @@ use std::collections::BTreeMap;
 use super::segment::{self, Sealed, Source};
 use super::set::SealedEntry;
 use super::{CollectionConfig, Inner, snapshot};
+use crate::background;
 use crate::error::Result;
 use crate::payload_index::PayloadIndex;
 use crate::types::Offset;
@@ -121,10 +125,10 @@ pub(crate) fn start(inner: &Arc<Inner>) {
     let weak = Arc::downgrade(inner);
     let signal = Arc::clone(&inner.signal);
     let name = format!("trawl-seal-{}", inner.name);
-    match std::thread::Builder::new()
-        .name(name)
-        .spawn(move || run(&weak, &signal))
-    {
+    match std::thread::Builder::new().name(name).spawn(move || {
+        background::lower_priority(background::NICE);
+        run(&weak, &signal);
+    }) {
         Ok(handle) => *inner.sealer.lock() = Some(handle),
         Err(error) => {
             tracing::error!(%error, collection = %inner.name, "cannot start the sealer thread; new points stay in exact scans");
@@ -175,7 +179,8 @@ fn step(inner: &Inner) -> Result<bool> {
     let appendable = set.appendable.read().live.len();
     drop(set);
     if frozen > 0
-        && (quiet >= QUIET.as_millis() as u64
+        && (inner.stalled.load(Ordering::Acquire) > 0
+            || quiet >= QUIET.as_millis() as u64
             || frozen >= MAX_UNSEALED
             || waited >= MAX_WAIT.as_millis() as u64)
     {
@@ -240,9 +245,11 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
             .collect();
         (segment::write(&root, id, &config, &sources)?, lives)
     };
-    let sealed = written.seal(&config)?;
+    let sealed = background::pool().install(|| written.seal(&config))?;
     let points = sealed.points.len();
     let ready = Ready::new(sealed, &config);
+    // The build's scratch is freed: return it before the segment counts as indexed.
+    background::release_freed_memory();
     {
         let _writer = inner.write_lock.lock();
         let current = inner.segments();
@@ -267,6 +274,7 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
         inner.sealed_lsn.store(lsn, Ordering::Release);
         *inner.set.write() = Arc::new(next);
     }
+    inner.room.1.notify_all();
     for f in &frozen {
         let points = f.points.read();
         if let Some(tokens) = &points.tokens {
@@ -283,6 +291,8 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
         seconds = started.elapsed().as_secs_f64(),
         "segment sealed"
     );
+    drop(frozen);
+    background::release_freed_memory();
     checkpoint(inner)?;
     Ok(true)
 }
@@ -388,10 +398,11 @@ fn merge(inner: &Inner) -> Result<bool> {
             live: &e.live,
         })
         .collect();
-    let sealed =
-        segment::write(&inner.dir.join(segment::DIR), id, &config, &sources)?.seal(&config)?;
+    let written = segment::write(&inner.dir.join(segment::DIR), id, &config, &sources)?;
+    let sealed = background::pool().install(|| written.seal(&config))?;
     let points = sealed.points.len();
     let ready = Ready::new(sealed, &config);
+    background::release_freed_memory();
     {
         let _writer = inner.write_lock.lock();
         let current = inner.segments();
@@ -423,6 +434,8 @@ fn merge(inner: &Inner) -> Result<bool> {
         seconds = started.elapsed().as_secs_f64(),
         "segments merged"
     );
+    drop(entries);
+    background::release_freed_memory();
     checkpoint(inner)?;
     Ok(true)
 }
