@@ -5,14 +5,14 @@
 //!
 //! The file holds `dims` little-endian `f32`s per row, row `i` at byte
 //! `i · dims · 4`, and only grows: rows are written once with `pwrite` into
-//! space reserved beforehand (zero-filled, so the blocks are allocated and a
-//! later write cannot fail for want of space), then read through a read-only
+//! space reserved beforehand (allocated with `fallocate`, or zero-filled where
+//! the filesystem cannot, so a later write cannot fail for want of space), then read through a read-only
 //! shared mapping of the whole reserved length, which sees the writes through
 //! the page cache. Growing remaps, which needs `&mut self`: no row slice can be
 //! alive across it. The file is derived data (the log and snapshots hold the
 //! vectors too): it is rewritten from them at every open.
 //!
-//! The one `unsafe` of this module is mapping the file (undefined behaviour if
+//! The `unsafe` of this module is the `fallocate` call, mapping the file (undefined behaviour if
 //! another process truncates it: the collection directory is the server's own)
 //! and viewing mapped bytes as `f32`s (the mapping is page-aligned and rows are
 //! whole `f32`s, so the view is aligned).
@@ -30,6 +30,39 @@ use super::StorageError;
 const MIN_ROWS: usize = 1_024;
 /// Bytes of zeros written per call while reserving.
 const ZERO_CHUNK: usize = 1 << 20;
+
+/// Allocates the blocks of `len` bytes at `offset` (reading as zeros), so
+/// that later writes there cannot fail for want of space: `fallocate`, which
+/// takes microseconds (the appendable segment's lock is held meanwhile), or,
+/// where the filesystem cannot, by writing zeros.
+fn allocate(file: &File, offset: u64, len: u64) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let (Ok(at), Ok(n)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
+            return Err(std::io::Error::other("file too large"));
+        };
+        // SAFETY: a system call on an open descriptor this file owns.
+        if unsafe { libc::fallocate(file.as_raw_fd(), 0, at, n) } == 0 {
+            return Ok(());
+        }
+        let error = std::io::Error::last_os_error();
+        if !matches!(
+            error.raw_os_error(),
+            Some(libc::EOPNOTSUPP | libc::ENOSYS | libc::EINVAL)
+        ) {
+            return Err(error);
+        }
+    }
+    let zeros = vec![0u8; ZERO_CHUNK.min(len as usize)];
+    let mut at = 0u64;
+    while at < len {
+        let n = (zeros.len() as u64).min(len - at) as usize;
+        file.write_all_at(&zeros[..n], offset + at)?;
+        at += n as u64;
+    }
+    Ok(())
+}
 
 /// Append-only `f32` rows in a memory-mapped file.
 #[derive(Debug)]
@@ -97,17 +130,11 @@ impl VectorFile {
         let capacity = needed.max(self.capacity.saturating_mul(2)).max(MIN_ROWS);
         let row = self.dims * 4;
         let (from, to) = (self.capacity * row, capacity * row);
-        let zeros = vec![0u8; ZERO_CHUNK.min(to - from)];
-        let mut at = from;
-        while at < to {
-            let n = zeros.len().min(to - at);
-            if let Err(e) = self.file.write_all_at(&zeros[..n], at as u64) {
-                // Give back what was taken (a full disk): the file keeps its
-                // reserved length, and a later reserve starts again from there.
-                let _ = self.file.set_len(from as u64);
-                return Err(StorageError::io(&self.path, e));
-            }
-            at += n;
+        if let Err(e) = allocate(&self.file, from as u64, (to - from) as u64) {
+            // Give back what was taken (a full disk): the file keeps its
+            // reserved length, and a later reserve starts again from there.
+            let _ = self.file.set_len(from as u64);
+            return Err(StorageError::io(&self.path, e));
         }
         // SAFETY: the file is this collection's own and only grows while mapped;
         // the mapping is read-only and covers bytes that exist (just written).
