@@ -533,11 +533,31 @@ impl Bench {
             let (collection_url, first) = (self.url(""), self.points);
             async move {
                 let mut next = first;
+                let url = format!("{collection_url}/points");
                 while !stop.load(Ordering::Relaxed) {
-                    let vectors: Vec<f32> = (next..next + LOAD_BATCH)
-                        .flat_map(|i| data.vector(BASE_STREAM, i))
-                        .collect();
-                    upsert(&client, &collection_url, next, &vectors, data.dims()).await?;
+                    // Drawn and encoded off the async workers, as a client in
+                    // another process would: milliseconds of CPU on a worker
+                    // would delay the search task's replies and be measured
+                    // as server latency.
+                    let data = Arc::clone(&data);
+                    let body = tokio::task::spawn_blocking(move || {
+                        let vectors: Vec<f32> = (next..next + LOAD_BATCH)
+                            .flat_map(|i| data.vector(BASE_STREAM, i))
+                            .collect();
+                        upsert_body(next, &vectors, data.dims()).to_string()
+                    })
+                    .await
+                    .context("the writer's encoder panicked")?;
+                    let response = client
+                        .put(&url)
+                        .header(CONTENT_TYPE, "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .with_context(|| format!("PUT {url}"))?;
+                    let status = response.status();
+                    let answer = response.text().await.unwrap_or_default();
+                    ensure!(status == 200, "PUT {url}: {status}: {answer}");
                     next += LOAD_BATCH;
                 }
                 anyhow::Ok(next - first)
@@ -571,17 +591,22 @@ async fn upsert(
     vectors: &[f32],
     dims: usize,
 ) -> Result<()> {
+    let url = format!("{collection_url}/points");
+    let body = upsert_body(first_id, vectors, dims);
+    let (status, answer) = call(client, Method::PUT, &url, Some(&body)).await?;
+    ensure!(status == 200, "PUT {url}: {status}: {answer}");
+    Ok(())
+}
+
+/// The body upserting `vectors` (rows of `dims`) as points `first_id..`.
+fn upsert_body(first_id: u64, vectors: &[f32], dims: usize) -> Value {
     let points: Vec<Value> = (first_id..)
         .zip(vectors.chunks_exact(dims))
         .map(|(id, v)| {
             json!({"id": id, "vector": v, "payload": {"group": format!("g{}", id % 10), "n": id}})
         })
         .collect();
-    let url = format!("{collection_url}/points");
-    let (status, answer) =
-        call(client, Method::PUT, &url, Some(&json!({"points": points}))).await?;
-    ensure!(status == 200, "PUT {url}: {status}: {answer}");
-    Ok(())
+    json!({ "points": points })
 }
 
 /// One search; the ids of its hits.
