@@ -160,6 +160,9 @@ impl Row {
 #[derive(Debug, Serialize)]
 struct Memory {
     idle_rss_bytes: u64,
+    /// The idle resident set's anonymous and file-backed parts.
+    idle_rss_anon_bytes: u64,
+    idle_rss_file_bytes: u64,
     indexed_rss_bytes: u64,
     /// The resident set's anonymous and file-backed (mapped files) parts.
     indexed_rss_anon_bytes: u64,
@@ -377,6 +380,8 @@ impl Bench {
     /// Steps 2 and 3: creates the collection, upserts `base`, waits until
     /// every point is indexed, and measures the memory.
     async fn load(&self, args: &StorageArgs, base: &[f32], idle_rss: u64) -> Result<Memory> {
+        let idle_rss_anon_bytes = self.server.status_bytes("RssAnon")?;
+        let idle_rss_file_bytes = self.server.status_bytes("RssFile")?;
         let url = self.url("");
         let create = json!({
             "vector": {"dims": args.dims, "metric": "cosine", "layout": args.layout},
@@ -403,6 +408,8 @@ impl Bench {
         );
         Ok(Memory {
             idle_rss_bytes: idle_rss,
+            idle_rss_anon_bytes,
+            idle_rss_file_bytes,
             indexed_rss_bytes: indexed_rss,
             indexed_rss_anon_bytes: self.server.status_bytes("RssAnon")?,
             indexed_rss_file_bytes: self.server.status_bytes("RssFile")?,
