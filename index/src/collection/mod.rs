@@ -397,6 +397,8 @@ pub(crate) struct Inner {
     pub(crate) stalled: std::sync::atomic::AtomicUsize,
     /// Notified when sealing made room.
     pub(crate) room: (Mutex<()>, parking_lot::Condvar),
+    /// A merge holds the maintenance lock (nothing can be sealed meanwhile).
+    pub(crate) merging: std::sync::atomic::AtomicBool,
 }
 
 impl Inner {
@@ -616,6 +618,7 @@ impl Collection {
             sealer: Mutex::new(None),
             stalled: std::sync::atomic::AtomicUsize::new(0),
             room: (Mutex::new(()), parking_lot::Condvar::new()),
+            merging: std::sync::atomic::AtomicBool::new(false),
         });
         if old_format {
             // Convert once: seal everything, write the manifest, then drop

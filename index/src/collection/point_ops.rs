@@ -193,7 +193,9 @@ impl Collection {
     /// built leave a bounded tail of points that searches scan exactly (and
     /// hold in the heap) rather than a growing one. The sealer seals at once
     /// while writers wait. Past the limit the write goes ahead (and says so
-    /// in the log): a stalled sealer must not stop writes.
+    /// in the log): a stalled sealer must not stop writes. Nothing waits
+    /// while a merge runs (the sealer cannot seal until it ends), so the tail
+    /// grows then as it would without backpressure.
     fn wait_for_room(&self, incoming: usize) {
         let inner = &*self.inner;
         let limit = inner.policy.points.saturating_mul(2);
@@ -204,13 +206,17 @@ impl Collection {
             let frozen: usize = set.frozen.iter().map(|f| f.points.read().len()).sum();
             frozen > 0 && frozen + set.appendable.read().len() + incoming > limit
         };
-        if !full() || inner.sealer.lock().is_none() {
+        // A merge holds the sealer for its whole build: waiting for it
+        // would hold writes for minutes at a large collection.
+        let merging = || inner.merging.load(Ordering::Acquire);
+        if !full() || merging() || inner.sealer.lock().is_none() {
             return;
         }
         let started = std::time::Instant::now();
         inner.stalled.fetch_add(1, Ordering::AcqRel);
         inner.signal.notify();
-        while full() && started.elapsed() < STALL_LIMIT && !inner.signal.is_stopped() {
+        while full() && !merging() && started.elapsed() < STALL_LIMIT && !inner.signal.is_stopped()
+        {
             let mut guard = inner.room.0.lock();
             inner.room.1.wait_for(&mut guard, STALL_POLL);
         }

@@ -378,6 +378,24 @@ fn merge_plan(sealed: &[SealedEntry]) -> Vec<usize> {
     chosen
 }
 
+/// Marks a merge under way ([`Inner::merging`]) until dropped.
+struct Merging<'a>(&'a Inner);
+
+impl<'a> Merging<'a> {
+    fn start(inner: &'a Inner) -> Self {
+        inner.merging.store(true, Ordering::Release);
+        // Writers waiting for room stop waiting.
+        inner.room.1.notify_all();
+        Self(inner)
+    }
+}
+
+impl Drop for Merging<'_> {
+    fn drop(&mut self) {
+        self.0.merging.store(false, Ordering::Release);
+    }
+}
+
 /// Runs one merge of the plan; false when there was nothing to merge.
 fn merge(inner: &Inner) -> Result<bool> {
     let _one = inner.maintenance.lock();
@@ -388,6 +406,7 @@ fn merge(inner: &Inner) -> Result<bool> {
     }
     let entries: Vec<SealedEntry> = chosen.iter().map(|&i| set.sealed[i].clone()).collect();
     drop(set);
+    let _merging = Merging::start(inner);
     let config = inner.config.read().clone();
     let id = inner.next_segment.fetch_add(1, Ordering::AcqRel);
     let started = Instant::now();
