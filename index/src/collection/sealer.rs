@@ -23,6 +23,7 @@
 //! Sealing and merging never hold the writer lock while they write files or
 //! build graphs: they take it only to swap the segment set.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
@@ -30,16 +31,13 @@ use std::time::{Duration, Instant};
 use roaring::RoaringBitmap;
 
 use super::manifest::{self, Manifest, SegmentFacts};
-use std::collections::BTreeMap;
-
 use super::segment::{self, Sealed, Source};
 use super::set::SealedEntry;
 use super::{CollectionConfig, Inner, snapshot};
 use crate::background;
 use crate::error::Result;
 use crate::payload_index::PayloadIndex;
-use crate::types::Offset;
-use crate::types::PayloadType;
+use crate::types::{Offset, PayloadType};
 
 /// Writes pause this long before frozen segments are sealed ...
 pub const QUIET: Duration = Duration::from_millis(500);
