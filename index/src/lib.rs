@@ -19,8 +19,8 @@ pub mod store;
 mod types;
 
 pub use collection::{
-    Collection, CollectionConfig, CollectionStats, Layout, MAX_DIMS, MAX_OVERSAMPLE, MemoryUsage,
-    PointWrite, ScoredPoint, SealPolicy, SearchQuery,
+    Collection, CollectionConfig, CollectionStats, IDLE_MERGE, Layout, MAX_DIMS, MAX_OVERSAMPLE,
+    MemoryUsage, PointWrite, ScoredPoint, SealPolicy, SearchQuery,
 };
 pub use distance::Metric;
 pub use error::{IndexError, Result};

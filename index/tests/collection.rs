@@ -453,3 +453,155 @@ fn writes_faster_than_sealing_wait_so_the_unsealed_tail_stays_bounded() {
         assert_eq!(hits[0].id, p.id);
     }
 }
+
+#[test]
+fn small_segments_merge_into_one_once_writes_pause() {
+    // Each batch below is sealed on its own (a quarter of the policy's size,
+    // then a second without writes), leaving four small segments: fewer than
+    // the optimiser merges while writes go on, so only the idle merge
+    // (after `IDLE_MERGE` without writes) joins them.
+    let seed = 0x5eed_0012;
+    println!("seed {seed:#x}");
+    let mut rng = Rng(seed);
+    let dir = TempDir::new("idle-merge");
+    let policy = trawl_index::SealPolicy {
+        points: 2_000,
+        bytes: 1 << 30,
+    };
+    let path = dir.0.join("docs");
+    let c = Collection::create_with("docs", &path, config(), wal(), policy).unwrap();
+    let all = points(2_000, &mut rng);
+    for chunk in all.chunks(500) {
+        c.upsert(chunk.to_vec()).unwrap();
+        let started = std::time::Instant::now();
+        while c.stats().indexed < c.stats().points {
+            assert!(started.elapsed().as_secs() < 60, "not sealed within 60 s");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    let last_write = std::time::Instant::now();
+    let stats = c.stats();
+    assert_eq!((stats.segments, stats.indexed), (4, 2_000));
+    assert!(
+        stats.optimizing,
+        "four small segments are work for the optimiser"
+    );
+    let gone: Vec<PointId> = (0..50).map(PointId::Num).collect();
+    c.delete(&gone).unwrap();
+    let started = std::time::Instant::now();
+    while c.stats().optimizing {
+        assert!(started.elapsed().as_secs() < 120, "not merged within 120 s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        last_write.elapsed() >= trawl_index::IDLE_MERGE,
+        "merged before writes had paused for {:?}",
+        trawl_index::IDLE_MERGE
+    );
+    let stats = c.stats();
+    assert_eq!(
+        (
+            stats.segments,
+            stats.points,
+            stats.indexed,
+            stats.tombstones
+        ),
+        (1, 1_950, 1_950, 0)
+    );
+    let check = |c: &Collection| {
+        for p in all.iter().skip(50).step_by(29) {
+            let hits = c.search(&query(&p.vector, None, 3, false)).unwrap();
+            assert_eq!(hits[0].id, p.id);
+            assert_eq!(hits[0].payload, p.payload);
+        }
+        let red = Filter {
+            must: vec![Condition::Match {
+                key: "colour".into(),
+                value: MatchValue::Keyword("red".into()),
+            }],
+            ..Filter::default()
+        };
+        let p = &all[100];
+        let hits = c.search(&query(&p.vector, Some(&red), 5, false)).unwrap();
+        assert_eq!(hits.len(), 5);
+        assert!(
+            hits.iter()
+                .all(|h| h.payload.as_ref().unwrap()["colour"] == "red")
+        );
+        assert!(c.get(&PointId::Num(10)).is_err());
+    };
+    check(&c);
+    c.close();
+    drop(c);
+    let c = Collection::open("docs", &path, wal()).unwrap();
+    assert_eq!((c.stats().segments, c.stats().points), (1, 1_950));
+    check(&c);
+}
+
+/// Sign codes of vectors with few intrinsic dimensions rank coarsely: the
+/// default oversample misses neighbours in a large segment. Sealing measures
+/// how many candidates the segment's codes need, and searches without their
+/// own `oversample` rerank that many.
+#[test]
+fn sealed_compact_segments_rerank_as_many_candidates_as_their_codes_need() {
+    let seed = 0x5eed_0013;
+    println!("seed {seed:#x}");
+    let mut rng = Rng(seed);
+    let (n, dims, latent) = (12_000, 32, 16);
+    let basis: Vec<Vec<f32>> = (0..latent)
+        .map(|_| (0..dims).map(|_| rng.unit()).collect())
+        .collect();
+    let draw = |rng: &mut Rng| -> Vec<f32> {
+        let z: Vec<f32> = (0..latent).map(|_| rng.unit()).collect();
+        (0..dims)
+            .map(|d| (0..latent).map(|l| z[l] * basis[l][d]).sum::<f32>() + 0.3 * rng.unit())
+            .collect()
+    };
+    let vectors: Vec<Vec<f32>> = (0..n).map(|_| draw(&mut rng)).collect();
+    let queries: Vec<Vec<f32>> = (0..100).map(|_| draw(&mut rng)).collect();
+    let dir = TempDir::new("calibrate");
+    let config = CollectionConfig {
+        dims,
+        layout: Layout::Binary { bits: 1 },
+        payload_schema: BTreeMap::new(),
+        ..config()
+    };
+    let c = Collection::create("docs", &dir.0.join("docs"), config, wal()).unwrap();
+    let writes: Vec<PointWrite> = vectors
+        .iter()
+        .enumerate()
+        .map(|(i, v)| PointWrite {
+            id: PointId::Num(i as u64),
+            vector: v.clone(),
+            payload: None,
+        })
+        .collect();
+    c.upsert(writes).unwrap();
+    c.wait_indexed();
+    assert_eq!(c.stats().segments, 1);
+    let recall = |oversample: Option<f32>| {
+        let mut hits = 0;
+        for q in &queries {
+            let exact = c.search(&query(q, None, 10, true)).unwrap();
+            let found = c
+                .search(&SearchQuery {
+                    oversample,
+                    ..query(q, None, 10, false)
+                })
+                .unwrap();
+            hits += found
+                .iter()
+                .filter(|f| exact.iter().any(|e| e.id == f.id))
+                .count();
+        }
+        hits as f64 / (10 * queries.len()) as f64
+    };
+    let default = Layout::Binary { bits: 1 }.default_oversample(dims);
+    let (fixed, calibrated) = (recall(Some(default)), recall(None));
+    println!("recall@10: oversample {default} {fixed:.3}, calibrated {calibrated:.3}");
+    assert!(calibrated >= 0.95, "calibrated recall {calibrated:.3}");
+    assert!(
+        calibrated > fixed + 0.05,
+        "calibrated {calibrated:.3} against {fixed:.3} at the default"
+    );
+}

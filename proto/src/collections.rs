@@ -156,6 +156,11 @@ pub struct CollectionInfo {
     pub indexed_points: u64,
     /// Sealed segments, each searched through its own graph.
     pub graph_segments: u64,
+    /// `optimizing` while points wait to be sealed or segments to be merged
+    /// (now, or once writes pause for 5 s: fewer, larger segments search
+    /// faster), else `ok`.
+    #[serde(default = "optimizer_ok")]
+    pub optimizer_status: String,
     /// Bytes held in memory: vectors or codes, graph, payloads not yet sealed, payload index, ids.
     pub ram_bytes: u64,
     /// Bytes on disk: write-ahead log and the sealed segments' files.
@@ -163,6 +168,10 @@ pub struct CollectionInfo {
     /// The same bytes by part.
     #[serde(default)]
     pub memory: MemoryInfo,
+}
+
+fn optimizer_ok() -> String {
+    "ok".into()
 }
 
 /// Where a collection's bytes are.

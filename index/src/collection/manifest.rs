@@ -41,6 +41,10 @@ pub(crate) struct SegmentFacts {
     /// Offsets it holds (live or deleted).
     pub(crate) points: u64,
     pub(crate) files: Vec<FileFacts>,
+    /// Compact layouts: the oversample its codes need
+    /// ([`super::calibrate`]); absent in segments sealed before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) oversample: Option<u16>,
 }
 
 /// Writes the manifest with each segment's deleted offsets (in the order of

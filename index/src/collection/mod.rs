@@ -16,6 +16,7 @@
 //! swapped whole by writers (see [`set`]). Deleted points of sealed segments
 //! stay in their files until a merge rewrites them.
 
+mod calibrate;
 mod manifest;
 pub(crate) mod multivector;
 mod point_ops;
@@ -48,6 +49,7 @@ use crate::types::PayloadType;
 pub use multivector::MAX_TOKENS;
 pub use point_ops::PointWrite;
 use points::Points;
+pub use sealer::IDLE_MERGE;
 pub use search::{MAX_OVERSAMPLE, ScoredPoint, SearchQuery};
 pub use set::SealPolicy;
 use set::SegmentSet;
@@ -309,6 +311,9 @@ pub struct CollectionStats {
     pub unsealed: u64,
     /// Sealed segments.
     pub segments: u64,
+    /// The optimiser has work: points to seal or segments to merge, now or
+    /// once writes pause (searches are then slower than they will be).
+    pub optimizing: bool,
     /// Bytes in memory (the sum of [`MemoryUsage`]'s memory parts).
     pub ram_bytes: u64,
     /// Bytes on disk (the sum of its disk parts).
@@ -397,7 +402,8 @@ pub(crate) struct Inner {
     pub(crate) stalled: std::sync::atomic::AtomicUsize,
     /// Notified when sealing made room.
     pub(crate) room: (Mutex<()>, parking_lot::Condvar),
-    /// A merge holds the maintenance lock (nothing can be sealed meanwhile).
+    /// A needed merge (vacuum, too many segments) holds the maintenance lock:
+    /// nothing can be sealed meanwhile, and writers do not wait for room.
     pub(crate) merging: std::sync::atomic::AtomicBool,
 }
 
@@ -518,7 +524,8 @@ impl Collection {
         }
         let mut sealed = Vec::with_capacity(manifest.segments.len());
         for (facts, dead) in manifest.segments.iter().zip(deleted) {
-            let segment = segment::open(&root, facts.id, &config, &facts.files)?;
+            let mut segment = segment::open(&root, facts.id, &config, &facts.files)?;
+            segment.oversample = facts.oversample;
             if segment.points.len() as u64 != facts.points {
                 return Err(StorageError::corrupt(
                     &segment.dir,
@@ -658,6 +665,8 @@ impl Collection {
 
     /// Points, deleted points still held, segments and bytes.
     pub fn stats(&self) -> CollectionStats {
+        // Before any of the set's locks is held (it takes them itself).
+        let optimizing = sealer::pending(&self.inner);
         let set = self.inner.segments();
         // The float layout walks its vectors, the multivector layout its
         // FDEs: mapped or not, they are resident.
@@ -722,6 +731,7 @@ impl Collection {
             indexed,
             unsealed,
             segments: set.sealed.len() as u64,
+            optimizing,
             ram_bytes: memory.ram_bytes(),
             disk_bytes: memory.disk_bytes(),
             memory,

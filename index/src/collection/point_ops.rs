@@ -194,8 +194,9 @@ impl Collection {
     /// hold in the heap) rather than a growing one. The sealer seals at once
     /// while writers wait. Past the limit the write goes ahead (and says so
     /// in the log): a stalled sealer must not stop writes. Nothing waits
-    /// while a merge runs (the sealer cannot seal until it ends), so the tail
-    /// grows then as it would without backpressure.
+    /// while a needed merge runs (the sealer cannot seal until it ends), so
+    /// the tail grows then as it would without backpressure; a merge started
+    /// because writes paused is abandoned once a writer waits.
     fn wait_for_room(&self, incoming: usize) {
         let inner = &*self.inner;
         let limit = inner.policy.points.saturating_mul(2);

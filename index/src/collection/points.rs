@@ -90,6 +90,14 @@ impl Vectors {
         }
     }
 
+    /// Drops a sealed segment's vector file from the resident set after a
+    /// pass over every vector.
+    pub(crate) fn release_resident(&self) {
+        if let Self::Mapped { file, .. } = self {
+            file.release_resident();
+        }
+    }
+
     /// Bytes of the mapped file.
     pub(crate) fn mapped_bytes(&self) -> u64 {
         match self {
@@ -100,12 +108,16 @@ impl Vectors {
     }
 }
 
-/// Payloads by offset.
+/// Payloads by offset, as compact JSON: one buffer, not a map per point (a
+/// parsed payload costs hundreds of heap bytes in small allocations, which
+/// also fragment the heap once a sealed segment frees them).
 pub(crate) enum Payloads {
-    /// In the heap (the appendable segment), with their approximate size.
+    /// In the heap (the appendable segment): the JSON of each payload one
+    /// after another, and each offset's `(start, length)` in it (length 0:
+    /// no payload, or removed).
     Heap {
-        items: Vec<Option<Payload>>,
-        bytes: usize,
+        json: Vec<u8>,
+        spans: Vec<(u64, u32)>,
     },
     /// A sealed segment's file: JSON objects one after another (padded to 8
     /// bytes), then `count + 1` little-endian `u64` starts, then `count`.
@@ -113,38 +125,93 @@ pub(crate) enum Payloads {
 }
 
 impl Payloads {
-    /// The payload of `offset`, borrowed from the heap or parsed from disk.
-    pub(crate) fn get(&self, offset: Offset) -> Option<Cow<'_, Payload>> {
-        match self {
-            Self::Heap { items, .. } => items.get(offset as usize)?.as_ref().map(Cow::Borrowed),
+    /// An empty heap store.
+    pub(crate) fn heap() -> Self {
+        Self::Heap {
+            json: Vec::new(),
+            spans: Vec::new(),
+        }
+    }
+
+    /// The JSON of the payload of `offset`, if it has one.
+    pub(crate) fn raw(&self, offset: Offset) -> Option<&[u8]> {
+        let o = offset as usize;
+        let bytes = match self {
+            Self::Heap { json, spans } => {
+                let &(start, len) = spans.get(o)?;
+                json.get(start as usize..start as usize + len as usize)?
+            }
             Self::Disk { file, count } => {
-                let o = offset as usize;
                 if o >= *count {
                     return None;
                 }
                 let table = file.len() - 8 * (*count + 2);
                 let starts = &file.u64s(table)[..*count + 1];
-                let (start, end) = (starts[o] as usize, starts[o + 1] as usize);
-                if start == end {
-                    return None;
-                }
-                let bytes = file.body().get(start..end)?;
-                match serde_json::from_slice(bytes) {
-                    Ok(payload) => Some(Cow::Owned(payload)),
-                    Err(error) => {
-                        // The file passed its checksum when it was opened.
-                        tracing::error!(%error, offset, "a sealed payload does not parse");
-                        None
-                    }
-                }
+                file.body()
+                    .get(starts[o] as usize..starts[o + 1] as usize)?
+            }
+        };
+        (!bytes.is_empty()).then_some(bytes)
+    }
+
+    /// The payload of `offset`, parsed.
+    pub(crate) fn get(&self, offset: Offset) -> Option<Cow<'_, Payload>> {
+        let bytes = self.raw(offset)?;
+        match serde_json::from_slice(bytes) {
+            Ok(payload) => Some(Cow::Owned(payload)),
+            Err(error) => {
+                // Heap payloads were serialised here, and the file passed its
+                // checksum when it was opened.
+                tracing::error!(%error, offset, "a stored payload does not parse");
+                None
             }
         }
     }
 
-    /// Heap bytes (approximate).
+    /// Drops a sealed segment's payload file from the resident set after a
+    /// pass over every payload.
+    pub(crate) fn release_resident(&self) {
+        if let Self::Disk { file, .. } = self {
+            file.release_resident();
+        }
+    }
+
+    /// Appends the next offset's payload (heap stores only).
+    fn push(&mut self, payload: Option<&Payload>) {
+        if let Self::Heap { json, spans } = self {
+            let start = json.len();
+            if let Some(payload) = payload
+                && serde_json::to_writer(&mut *json, payload).is_err()
+            {
+                // A `Map` of JSON values always serialises; keep the store aligned.
+                json.truncate(start);
+            }
+            let len = u32::try_from(json.len() - start).unwrap_or_else(|_| {
+                tracing::error!("a payload of 4 GiB or more is not stored");
+                json.truncate(start);
+                0
+            });
+            spans.push((start as u64, len));
+        }
+    }
+
+    /// Forgets the payload of `offset` (heap stores only), returning it.
+    fn take(&mut self, offset: Offset) -> Option<Payload> {
+        let payload = self.get(offset).map(Cow::into_owned);
+        if let Self::Heap { spans, .. } = self
+            && let Some(span) = spans.get_mut(offset as usize)
+        {
+            span.1 = 0;
+        }
+        payload
+    }
+
+    /// Heap bytes.
     pub(crate) fn heap_bytes(&self) -> usize {
         match self {
-            Self::Heap { bytes, .. } => *bytes,
+            Self::Heap { json, spans } => {
+                json.capacity() + spans.capacity() * std::mem::size_of::<(u64, u32)>()
+            }
             Self::Disk { .. } => 0,
         }
     }
@@ -154,6 +221,64 @@ impl Payloads {
         match self {
             Self::Heap { .. } => 0,
             Self::Disk { file, .. } => file.len() as u64,
+        }
+    }
+}
+
+/// Ids by offset: 8 bytes a point while every id is a number (the usual
+/// case), the general form once one is not.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum IdColumn {
+    Num(Vec<u64>),
+    Any(Vec<PointId>),
+}
+
+impl Default for IdColumn {
+    fn default() -> Self {
+        Self::Num(Vec::new())
+    }
+}
+
+impl IdColumn {
+    /// Room for `n` ids.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Self::Num(Vec::with_capacity(n))
+    }
+
+    /// The id at `offset` (which must be below [`IdColumn::len`]).
+    #[inline]
+    pub(crate) fn get(&self, offset: Offset) -> PointId {
+        match self {
+            Self::Num(ids) => PointId::Num(ids[offset as usize]),
+            Self::Any(ids) => ids[offset as usize],
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Self::Num(ids) => ids.len(),
+            Self::Any(ids) => ids.len(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, id: PointId) {
+        match (&mut *self, id) {
+            (Self::Num(ids), PointId::Num(n)) => ids.push(n),
+            (Self::Num(ids), other) => {
+                let mut any: Vec<PointId> = Vec::with_capacity(ids.capacity().max(ids.len() + 1));
+                any.extend(ids.iter().map(|&n| PointId::Num(n)));
+                any.push(other);
+                *self = Self::Any(any);
+            }
+            (Self::Any(ids), id) => ids.push(id),
+        }
+    }
+
+    /// Heap bytes.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match self {
+            Self::Num(ids) => ids.capacity() * 8,
+            Self::Any(ids) => ids.capacity() * std::mem::size_of::<PointId>(),
         }
     }
 }
@@ -172,7 +297,7 @@ pub(crate) struct Points {
     /// Sealed segments: every offset, ordered by its id (4 bytes a point
     /// instead of a hash map's ~40), searched by bisection.
     pub(crate) sorted: Vec<Offset>,
-    pub(crate) by_offset: Vec<PointId>,
+    pub(crate) by_offset: IdColumn,
     pub(crate) vectors: Vectors,
     /// Compact codes by offset (compact layouts).
     pub(crate) codes: Option<Codes>,
@@ -217,7 +342,7 @@ impl Points {
         Ok(Self {
             ids: HashMap::new(),
             sorted: Vec::new(),
-            by_offset: Vec::new(),
+            by_offset: IdColumn::default(),
             vectors: if codes.is_some() {
                 Vectors::File(VectorFile::create(
                     &token_path.with_extension(VECTORS_EXT),
@@ -233,10 +358,7 @@ impl Points {
             tokens,
             fde,
             dims: config.dims,
-            payloads: Payloads::Heap {
-                items: Vec::new(),
-                bytes: 0,
-            },
+            payloads: Payloads::heap(),
             live: RoaringBitmap::new(),
             payload_index: PayloadIndex::new(&config.payload_schema),
         })
@@ -268,7 +390,7 @@ impl Points {
         }
         let at = self
             .sorted
-            .binary_search_by(|&o| self.by_offset[o as usize].cmp(id))
+            .binary_search_by(|&o| self.by_offset.get(o).cmp(id))
             .ok()?;
         Some(self.sorted[at])
     }
@@ -332,13 +454,10 @@ impl Points {
             codes.push(stored);
         }
         self.by_offset.push(id);
-        if let Payloads::Heap { items, bytes } = &mut self.payloads {
-            if let Some(payload) = &payload {
-                self.payload_index.insert(offset, payload);
-                *bytes += payload_size(payload);
-            }
-            items.push(payload);
+        if let Some(payload) = &payload {
+            self.payload_index.insert(offset, payload);
         }
+        self.payloads.push(payload.as_ref());
         self.live.insert(offset);
         self.ids.insert(id, offset);
         Ok(())
@@ -350,11 +469,8 @@ impl Points {
             return false;
         };
         self.live.remove(offset);
-        if let Payloads::Heap { items, bytes } = &mut self.payloads
-            && let Some(payload) = items[offset as usize].take()
-        {
+        if let Some(payload) = self.payloads.take(offset) {
             self.payload_index.remove(offset, &payload);
-            *bytes = bytes.saturating_sub(payload_size(&payload));
         }
         true
     }
@@ -363,7 +479,7 @@ impl Points {
     pub(crate) fn ids_bytes(&self) -> usize {
         self.ids.capacity() * (std::mem::size_of::<(PointId, Offset)>() + 8)
             + self.sorted.capacity() * std::mem::size_of::<Offset>()
-            + self.by_offset.capacity() * std::mem::size_of::<PointId>()
+            + self.by_offset.heap_bytes()
             + self.tokens.as_ref().map_or(0, TokenStore::ram_bytes)
     }
 

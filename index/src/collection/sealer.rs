@@ -12,7 +12,12 @@
 //! - **Merge** (the optimiser): segments whose deleted share passed
 //!   [`VACUUM_RATIO`] are rewritten without their deleted points, and when
 //!   there are more than [`MAX_SEGMENTS`] the smallest are merged, so a
-//!   search walks few graphs. Builds use every core at a lower priority
+//!   search walks few graphs. Once writes pause for [`IDLE_MERGE`], the
+//!   smallest segments are merged into larger ones (up to
+//!   [`MAX_MERGED_POINTS`]; see [`Plan::Idle`]): a bulk load sealed in
+//!   steps ends as one segment. An idle merge is abandoned (its files
+//!   removed) as soon as a writer waits for the sealer, and any build when
+//!   the server stops. Builds use every core at a lower priority
 //!   ([`crate::background`]), as does this thread; searches keep running on
 //!   the old segments meanwhile and get a contended core first.
 //! - **Checkpoint**: after each of these the manifest is rewritten (with every
@@ -47,7 +52,12 @@ pub const MAX_UNSEALED: usize = 200_000;
 pub const MAX_WAIT: Duration = Duration::from_secs(3);
 /// An appendable segment below its size is sealed after this long without writes.
 pub const IDLE: Duration = Duration::from_secs(1);
-/// More sealed segments than this are merged ...
+/// Writes pause this long before the optimiser merges small segments into
+/// larger ones (fewer graphs for a search to walk) ...
+pub const IDLE_MERGE: Duration = Duration::from_secs(5);
+/// ... into segments of at most this many points.
+pub const MAX_MERGED_POINTS: u64 = 1_000_000;
+/// More sealed segments than this are merged at once, writes or not ...
 pub const MAX_SEGMENTS: usize = 8;
 /// ... down to this many.
 const MERGED_SEGMENTS: usize = 4;
@@ -190,7 +200,26 @@ fn step(inner: &Inner) -> Result<bool> {
         freeze(inner)?;
         return seal_frozen(inner);
     }
-    merge(inner)
+    if merge(inner, Plan::Needed)? {
+        return Ok(true);
+    }
+    if quiet >= IDLE_MERGE.as_millis() as u64 {
+        return merge(inner, Plan::Idle);
+    }
+    Ok(false)
+}
+
+/// Whether the optimiser has work: points to seal, or segments to merge
+/// (now, or once writes pause).
+pub(crate) fn pending(inner: &Inner) -> bool {
+    if inner.maintenance.try_lock().is_none() {
+        return true;
+    }
+    let set = inner.segments();
+    !set.frozen.is_empty()
+        || !set.appendable.read().live.is_empty()
+        || !merge_plan(&set.sealed, Plan::Needed).is_empty()
+        || !merge_plan(&set.sealed, Plan::Idle).is_empty()
 }
 
 /// Seals everything (the appendable segment included), merges as the
@@ -199,7 +228,7 @@ fn step(inner: &Inner) -> Result<bool> {
 pub(crate) fn flush(inner: &Inner) -> Result<()> {
     freeze(inner)?;
     while seal_frozen(inner)? {}
-    while merge(inner)? {}
+    while merge(inner, Plan::Needed)? {}
     let _one = inner.maintenance.lock();
     checkpoint(inner)
 }
@@ -243,8 +272,12 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
             .collect();
         (segment::write(&root, id, &config, &sources)?, lives)
     };
-    let sealed = background::pool().install(|| written.seal(&config))?;
-    let points = sealed.points.len();
+    let stopped = || inner.signal.is_stopped();
+    let Some(sealed) = background::pool().install(|| written.seal(&config, &stopped))? else {
+        // Shutting down: the frozen points are replayed from the log at the next start.
+        return Ok(false);
+    };
+    let (points, oversample) = (sealed.points.len(), sealed.oversample);
     let ready = Ready::new(sealed, &config);
     // The build's scratch is freed: return it before the segment counts as indexed.
     background::release_freed_memory();
@@ -286,6 +319,7 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
         collection = %inner.name,
         segment = id,
         points,
+        oversample,
         seconds = started.elapsed().as_secs_f64(),
         "segment sealed"
     );
@@ -353,24 +387,57 @@ impl Ready {
     }
 }
 
-/// Which sealed segments to merge: those past [`VACUUM_RATIO`] deleted,
-/// and the smallest when there are more than [`MAX_SEGMENTS`].
-fn merge_plan(sealed: &[SealedEntry]) -> Vec<usize> {
-    let mut chosen: Vec<usize> = sealed
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| {
-            let total = e.segment.points.len() as u64;
-            let dead = total - e.live.len();
-            dead >= VACUUM_MIN.min(total) && dead as f64 > VACUUM_RATIO * total as f64
-        })
-        .map(|(i, _)| i)
-        .collect();
-    if sealed.len() > MAX_SEGMENTS {
-        let mut by_size: Vec<usize> = (0..sealed.len()).collect();
-        by_size.sort_by_key(|&i| sealed[i].live.len());
-        chosen.extend(&by_size[..sealed.len() - MERGED_SEGMENTS + 1]);
-    }
+/// Which merges [`merge_plan`] looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Segments past [`VACUUM_RATIO`] deleted, and the smallest when there
+    /// are more than [`MAX_SEGMENTS`]: run whatever writers do.
+    Needed,
+    /// Once writes pause ([`IDLE_MERGE`]): the smallest segments together,
+    /// each no larger than twice those taken before it (so a point is
+    /// rewritten a few times over a collection's life, not at every merge),
+    /// up to [`MAX_MERGED_POINTS`]. Abandoned as soon as a writer waits for
+    /// the sealer.
+    Idle,
+}
+
+/// The sealed segments (indices) a merge of `plan` takes; empty for none.
+fn merge_plan(sealed: &[SealedEntry], plan: Plan) -> Vec<usize> {
+    let mut by_size: Vec<usize> = (0..sealed.len()).collect();
+    by_size.sort_by_key(|&i| sealed[i].live.len());
+    let mut chosen: Vec<usize> = match plan {
+        Plan::Needed => {
+            let mut chosen: Vec<usize> = sealed
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| {
+                    let total = e.segment.points.len() as u64;
+                    let dead = total - e.live.len();
+                    dead >= VACUUM_MIN.min(total) && dead as f64 > VACUUM_RATIO * total as f64
+                })
+                .map(|(i, _)| i)
+                .collect();
+            if sealed.len() > MAX_SEGMENTS {
+                chosen.extend(&by_size[..sealed.len() - MERGED_SEGMENTS + 1]);
+            }
+            chosen
+        }
+        Plan::Idle => {
+            let (mut chosen, mut total) = (Vec::new(), 0u64);
+            for i in by_size {
+                let n = sealed[i].live.len();
+                if !chosen.is_empty() && (n > 2 * total || total + n > MAX_MERGED_POINTS) {
+                    break;
+                }
+                chosen.push(i);
+                total += n;
+            }
+            if chosen.len() < 2 {
+                chosen.clear();
+            }
+            chosen
+        }
+    };
     chosen.sort_unstable();
     chosen.dedup();
     chosen
@@ -394,17 +461,20 @@ impl Drop for Merging<'_> {
     }
 }
 
-/// Runs one merge of the plan; false when there was nothing to merge.
-fn merge(inner: &Inner) -> Result<bool> {
+/// Runs one merge of `plan`; false when there was nothing to merge (or the
+/// merge was abandoned for a shutdown).
+fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
     let _one = inner.maintenance.lock();
     let set = inner.segments();
-    let chosen = merge_plan(&set.sealed);
+    let chosen = merge_plan(&set.sealed, plan);
     if chosen.is_empty() {
         return Ok(false);
     }
     let entries: Vec<SealedEntry> = chosen.iter().map(|&i| set.sealed[i].clone()).collect();
     drop(set);
-    let _merging = Merging::start(inner);
+    // Writers wait for an idle merge (their wait abandons it) but not for a
+    // needed one.
+    let _merging = (plan == Plan::Needed).then(|| Merging::start(inner));
     let config = inner.config.read().clone();
     let id = inner.next_segment.fetch_add(1, Ordering::AcqRel);
     let started = Instant::now();
@@ -416,8 +486,21 @@ fn merge(inner: &Inner) -> Result<bool> {
         })
         .collect();
     let written = segment::write(&inner.dir.join(segment::DIR), id, &config, &sources)?;
-    let sealed = background::pool().install(|| written.seal(&config))?;
-    let points = sealed.points.len();
+    let cancelled = || {
+        inner.signal.is_stopped()
+            || (plan == Plan::Idle && inner.stalled.load(Ordering::Acquire) > 0)
+    };
+    let Some(sealed) = background::pool().install(|| written.seal(&config, &cancelled))? else {
+        tracing::info!(
+            collection = %inner.name,
+            segments = entries.len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "merge abandoned: writers need the sealer, or the server stops"
+        );
+        background::release_freed_memory();
+        return Ok(!inner.signal.is_stopped());
+    };
+    let (points, oversample) = (sealed.points.len(), sealed.oversample);
     let ready = Ready::new(sealed, &config);
     background::release_freed_memory();
     {
@@ -447,7 +530,9 @@ fn merge(inner: &Inner) -> Result<bool> {
         collection = %inner.name,
         segment = id,
         merged = entries.len(),
+        idle = plan == Plan::Idle,
         points,
+        oversample,
         seconds = started.elapsed().as_secs_f64(),
         "segments merged"
     );
@@ -478,6 +563,7 @@ fn checkpoint(inner: &Inner) -> Result<()> {
                 id: e.segment.id,
                 points: e.segment.points.len() as u64,
                 files: e.segment.files.clone(),
+                oversample: e.segment.oversample,
             })
             .collect();
         let deleted = set

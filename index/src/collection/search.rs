@@ -214,6 +214,7 @@ impl Collection {
             m: self.inner.config.read().hnsw.m,
             // Candidates for the rerank: `limit × oversample`.
             n: ((k as f64 * f64::from(oversample)).ceil() as usize).clamp(k, *EF_RANGE.end()),
+            asked: query.oversample.is_some(),
         };
         // No collection lock is held: the sealed segments never change, and
         // the set holds their live offsets as of now.
@@ -223,7 +224,7 @@ impl Collection {
         let mut found: Vec<Hit> = Vec::new();
         let mut add = |segment: usize, view: View<'_>| {
             found.extend(view.search(&params).into_iter().map(|(offset, score)| Hit {
-                id: view.points.by_offset[offset as usize],
+                id: view.points.by_offset.get(offset),
                 score,
                 segment,
                 offset,
@@ -235,6 +236,7 @@ impl Collection {
                 live: &entry.live,
                 index: &entry.index,
                 graph: Some(&entry.segment.graph),
+                oversample: entry.segment.oversample,
             };
             add(i, view);
         }
@@ -298,6 +300,7 @@ impl Collection {
                 live: &entry.live,
                 index: &entry.index,
                 graph: None,
+                oversample: None,
             };
             view.matching(filter, &mut ids);
         }
@@ -310,6 +313,7 @@ impl Collection {
 }
 
 /// What one search asks of every segment.
+#[derive(Clone, Copy)]
 struct Params<'a> {
     query: &'a SearchQuery<'a>,
     /// The prepared query vector (normalised; tokens for multivector).
@@ -321,6 +325,23 @@ struct Params<'a> {
     m: usize,
     /// Candidates for the rerank.
     n: usize,
+    /// Whether `n` came from the query's own `oversample`.
+    asked: bool,
+}
+
+impl Params<'_> {
+    /// The candidates a segment reranks: more than `n` if its codes were
+    /// calibrated to need more ([`super::calibrate`]) and the query did not
+    /// set its oversample.
+    fn candidates(&self, calibrated: Option<u16>) -> usize {
+        match calibrated {
+            Some(c) if !self.asked => {
+                let k = self.query.limit;
+                self.n.max((k * usize::from(c)).min(*EF_RANGE.end()))
+            }
+            _ => self.n,
+        }
+    }
 }
 
 /// A segment's hit, before the segments' hits are merged.
@@ -338,6 +359,8 @@ struct View<'a> {
     live: &'a RoaringBitmap,
     index: &'a PayloadIndex,
     graph: Option<&'a FlatGraph>,
+    /// The calibrated oversample of a sealed segment's codes.
+    oversample: Option<u16>,
 }
 
 impl<'a> View<'a> {
@@ -354,6 +377,7 @@ impl<'a> View<'a> {
             live,
             index: &points.payload_index,
             graph: None,
+            oversample: None,
         }
     }
 
@@ -362,17 +386,14 @@ impl<'a> View<'a> {
         let points = self.points;
         let ids = |id: &PointId| points.offset_of(id);
         match planner::resolve(filter, self.index, &ids, self.live) {
-            Some(set) => out.extend(set.iter().map(|o| points.by_offset[o as usize])),
+            Some(set) => out.extend(set.iter().map(|o| points.by_offset.get(o))),
             None => out.extend(
                 self.live
                     .iter()
                     .filter(|&o| {
-                        filter.matches(
-                            &points.by_offset[o as usize],
-                            points.payloads.get(o).as_deref(),
-                        )
+                        filter.matches(&points.by_offset.get(o), points.payloads.get(o).as_deref())
                     })
-                    .map(|o| points.by_offset[o as usize]),
+                    .map(|o| points.by_offset.get(o)),
             ),
         }
     }
@@ -394,10 +415,9 @@ impl<'a> View<'a> {
                 && match (query.filter, &exact_set) {
                     (None, _) => true,
                     (Some(_), Some(set)) => set.contains(o),
-                    (Some(f), None) => f.matches(
-                        &points.by_offset[o as usize],
-                        points.payloads.get(o).as_deref(),
-                    ),
+                    (Some(f), None) => {
+                        f.matches(&points.by_offset.get(o), points.payloads.get(o).as_deref())
+                    }
                 }
         };
         let total = live.len() as usize;
@@ -421,7 +441,11 @@ impl<'a> View<'a> {
             unfiltered: query.filter.is_none(),
             estimation: &estimation,
         };
-        ctx.best(params)
+        let params = Params {
+            n: params.candidates(self.oversample),
+            ..*params
+        };
+        ctx.best(&params)
     }
 }
 

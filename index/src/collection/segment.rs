@@ -29,7 +29,7 @@ use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 
 use super::multivector::TokenStore;
-use super::points::{Payloads, Points, Vectors, fde_of};
+use super::points::{IdColumn, Payloads, Points, Vectors, fde_of};
 use super::record::{Reader, put_id};
 use super::{CollectionConfig, Layout};
 use crate::codes::Codes;
@@ -65,6 +65,8 @@ pub(crate) struct Sealed {
     pub(crate) points: Points,
     pub(crate) graph: FlatGraph,
     pub(crate) files: Vec<FileFacts>,
+    /// Compact layouts: the oversample its codes need ([`super::calibrate`]).
+    pub(crate) oversample: Option<u16>,
 }
 
 impl Sealed {
@@ -122,18 +124,31 @@ pub(crate) fn write(
 
 impl Written {
     /// Builds the graph over the written points, writes it, and moves the
-    /// directory into place; returns the segment opened.
-    pub(crate) fn seal(mut self, config: &CollectionConfig) -> Result<Sealed> {
+    /// directory into place; returns the segment opened, or `None` (and
+    /// nothing left on disk) if `cancelled` stopped the build.
+    pub(crate) fn seal(
+        mut self,
+        config: &CollectionConfig,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Option<Sealed>> {
         let (id, tmp) = (self.id, self.tmp.clone());
         let mut points = open_points(&tmp, config, None)?;
         let started = std::time::Instant::now();
         let offsets: Vec<Offset> = (0..points.len() as Offset).collect();
-        let graph = graph::build(
+        let Some(graph) = graph::build_unless(
             &points.build_space(config.graph_space()),
             &offsets,
             config.hnsw,
             id,
-        );
+            cancelled,
+        ) else {
+            drop(points);
+            if let Err(error) = std::fs::remove_dir_all(&tmp) {
+                tracing::warn!(%error, segment = id, "cannot remove a cancelled segment's files");
+            }
+            return Ok(None);
+        };
+        let oversample = super::calibrate::oversample(&points, &graph, config, id);
         let mut body = Vec::with_capacity(graph.ram_bytes() + 64);
         graph.encode(&mut body);
         write_file(&tmp.join(GRAPH.0), GRAPH.1, VERSION, &body)?;
@@ -159,13 +174,14 @@ impl Written {
         sync_dir(&self.root)?;
         // The mapped files moved with the directory; the mappings stay valid.
         points.live = (0..points.len() as Offset).collect();
-        Ok(Sealed {
+        Ok(Some(Sealed {
             id,
             dir,
             points,
             graph,
             files,
-        })
+            oversample,
+        }))
     }
 }
 
@@ -202,11 +218,12 @@ fn write_points(
     for source in sources {
         for o in source.live {
             let p = source.points;
-            put_id(&mut ids, &p.by_offset[o as usize]);
+            put_id(&mut ids, &p.by_offset.get(o));
             starts.push(payloads.bytes_written());
-            if let Some(payload) = p.payloads.get(o) {
-                serde_json::to_writer(&mut payloads, payload.as_ref())
-                    .map_err(|e| io(&dir.join(PAYLOADS.0))(std::io::Error::other(e)))?;
+            if let Some(json) = p.payloads.raw(o) {
+                payloads
+                    .write_all(json)
+                    .map_err(io(&dir.join(PAYLOADS.0)))?;
             }
             put_f32s(&mut row, p.vector(o));
             vectors.write_all(&row).map_err(io(&dir.join(VECTORS.0)))?;
@@ -350,6 +367,7 @@ pub(crate) fn open(
         points,
         graph,
         files: files.to_vec(),
+        oversample: None,
     })
 }
 
@@ -377,7 +395,7 @@ fn open_points(
         .u64()
         .and_then(|n| usize::try_from(n).ok())
         .ok_or_else(|| corrupt(IDS.0, "no count"))?;
-    let mut by_offset = Vec::with_capacity(count.min(body.len()));
+    let mut by_offset = IdColumn::with_capacity(count.min(body.len() / 9));
     for o in 0..count {
         let id = r
             .id()
@@ -385,10 +403,10 @@ fn open_points(
         by_offset.push(id);
     }
     let mut sorted: Vec<Offset> = (0..count as Offset).collect();
-    sorted.sort_unstable_by(|&a, &b| by_offset[a as usize].cmp(&by_offset[b as usize]));
+    sorted.sort_unstable_by_key(|&o| by_offset.get(o));
     if sorted
         .windows(2)
-        .any(|w| by_offset[w[0] as usize] == by_offset[w[1] as usize])
+        .any(|w| by_offset.get(w[0]) == by_offset.get(w[1]))
     {
         return Err(corrupt(IDS.0, "an id appears twice").into());
     }
@@ -489,5 +507,6 @@ pub(crate) fn payload_index(
             index.insert(o, &payload);
         }
     }
+    points.payloads.release_resident();
     index
 }

@@ -198,6 +198,7 @@ impl SegmentSet {
                         .iter()
                         .filter_map(|o| points.payloads.get(o).map(|p| (o, p.into_owned())))
                         .collect();
+                    points.payloads.release_resident();
                     let index = Arc::make_mut(&mut entry.index);
                     if let Err(error) =
                         index.add_field(&key, ty, existing.iter().map(|(o, p)| (*o, p)))

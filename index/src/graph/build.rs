@@ -18,6 +18,7 @@
 use std::cell::RefCell;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 use parking_lot::{Mutex, RwLock};
 use rayon::prelude::*;
@@ -46,8 +47,21 @@ pub fn build(
     params: HnswParams,
     seed: u64,
 ) -> FlatGraph {
+    build_unless(space, points, params, seed, &|| false).unwrap_or_else(FlatGraph::empty)
+}
+
+/// [`build`], abandoned (`None`) once `cancelled` says so: it is asked before
+/// each insertion, so a build stops within one insertion per thread (a
+/// shutdown, or a merge that writers need out of the way).
+pub fn build_unless(
+    space: &dyn BuildSpace,
+    points: &[Offset],
+    params: HnswParams,
+    seed: u64,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Option<FlatGraph> {
     if points.is_empty() {
-        return FlatGraph::empty();
+        return Some(FlatGraph::empty());
     }
     let m = params.m.max(2);
     let ml = 1.0 / (m as f64).ln();
@@ -68,9 +82,20 @@ pub fn build(
         ef_construction: params.ef_construction.max(m),
         top: RwLock::new((0, nodes[0].level())),
     };
-    (1..nodes.len())
-        .into_par_iter()
-        .for_each(|i| builder.insert(i as u32));
+    let stopped = AtomicBool::new(false);
+    (1..nodes.len()).into_par_iter().for_each(|i| {
+        if stopped.load(AtomicOrdering::Relaxed) {
+            return;
+        }
+        if cancelled() {
+            stopped.store(true, AtomicOrdering::Relaxed);
+            return;
+        }
+        builder.insert(i as u32);
+    });
+    if stopped.into_inner() {
+        return None;
+    }
     let (entry, _) = *builder.top.read();
     let adjacency: Vec<Adjacency> = nodes
         .into_iter()
@@ -85,7 +110,10 @@ pub fn build(
             (offset, layers)
         })
         .collect();
-    FlatGraph::from_adjacency(adjacency, Some(points[entry as usize]))
+    Some(FlatGraph::from_adjacency(
+        adjacency,
+        Some(points[entry as usize]),
+    ))
 }
 
 /// A point being inserted: its links per layer, by index into the build's
@@ -329,6 +357,24 @@ mod tests {
             data.extend(v);
         }
         data
+    }
+
+    #[test]
+    fn a_cancelled_build_stops_early_and_returns_nothing() {
+        let (n, dims) = (3_000, 16);
+        let data = clustered(n, dims, 7);
+        let space = Floats { data: &data, dims };
+        let points: Vec<Offset> = (0..n as Offset).collect();
+        let asked = std::sync::atomic::AtomicUsize::new(0);
+        let cancel_after = 100;
+        let cancelled = || asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= cancel_after;
+        let out = build_unless(&space, &points, HnswParams::default(), 7, &cancelled);
+        assert!(out.is_none());
+        // Each thread stops at its next insertion once one saw the cancel.
+        let threads = rayon::current_num_threads();
+        assert!(asked.into_inner() <= cancel_after + 1 + threads);
+        let built = build_unless(&space, &points, HnswParams::default(), 7, &|| false);
+        assert_eq!(built.map(|g| g.len()), Some(n));
     }
 
     #[test]

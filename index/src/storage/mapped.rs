@@ -36,6 +36,17 @@ pub struct MappedFile {
 }
 
 impl MappedFile {
+    /// Drops the file's pages from this process's resident set, after a pass
+    /// that read all of it (an index rebuilt from the payloads): they stay in
+    /// the page cache, and later reads map them in again.
+    pub fn release_resident(&self) {
+        if let Some(map) = &self.map {
+            // SAFETY: a read-only shared mapping of a file never written
+            // again: dropping its pages loses nothing.
+            let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        }
+    }
+
     /// Maps the file at `path`, checking its footer (not yet its checksum:
     /// see [`MappedFile::verify`]). `random` advises the kernel that reads
     /// will be scattered (reranks), so that it does not read ahead.

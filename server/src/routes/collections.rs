@@ -136,6 +136,7 @@ pub async fn info(
         tombstones: stats.tombstones,
         indexed_points: stats.indexed,
         graph_segments: stats.segments,
+        optimizer_status: if stats.optimizing { "optimizing" } else { "ok" }.into(),
         ram_bytes: stats.ram_bytes,
         disk_bytes: stats.disk_bytes,
         memory: MemoryInfo {
