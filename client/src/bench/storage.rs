@@ -111,6 +111,19 @@ pub struct StorageArgs {
     /// Directory for `storage.json` and the server's log.
     #[arg(long, default_value = "bench-out/storage")]
     pub out: PathBuf,
+    /// Also measure recall@10 and latency at these `params.oversample`
+    /// values (comma-separated) after the first recall, e.g. `4,8,16,32`.
+    #[arg(long, value_delimiter = ',')]
+    pub sweep: Vec<f32>,
+}
+
+/// Recall and latency at one `params.oversample`.
+#[derive(Debug, Serialize)]
+struct SweepRow {
+    oversample: f32,
+    recall_at_10: f64,
+    p50_ms: f64,
+    p99_ms: f64,
 }
 
 /// One row of the table: a measured value beside its target, if it has one.
@@ -231,6 +244,7 @@ struct Report {
     restart: Restart,
     recall_at_10_after_restart: f64,
     latency: Latencies,
+    sweep: Vec<SweepRow>,
 }
 
 /// Runs the benchmark, prints the table and writes `storage.json`.
@@ -297,6 +311,7 @@ async fn measure(args: &StorageArgs, machine: MachineInfo) -> Result<Report> {
     let snapshot = bench.snapshot().await?;
     let recall = bench.recall(&bodies, &truth).await?;
     eprintln!("storage: recall@10 {recall:.4}");
+    let sweep = bench.sweep(&args.sweep, &queries, &truth).await?;
     let stop = if args.kill { Stop::Kill } else { Stop::Term };
     let restart = bench.restart(stop, &bodies[0]).await?;
     let recall_after = bench.recall(&bodies, &truth).await?;
@@ -358,6 +373,7 @@ async fn measure(args: &StorageArgs, machine: MachineInfo) -> Result<Report> {
         restart,
         recall_at_10_after_restart: recall_after,
         latency,
+        sweep,
     })
 }
 
@@ -403,7 +419,7 @@ impl Bench {
         let indexed_rss = self.server.status_bytes("VmRSS")?;
         let rss_bytes_per_point = (indexed_rss as f64 - idle_rss as f64) / self.points as f64;
         eprintln!(
-            "storage: indexed {index_seconds:.1} s later; server {:.0} MB, {rss_bytes_per_point:.0} B/point",
+            "storage: indexed and optimised {index_seconds:.1} s later; server {:.0} MB, {rss_bytes_per_point:.0} B/point",
             indexed_rss as f64 / MB
         );
         Ok(Memory {
@@ -420,8 +436,9 @@ impl Bench {
         })
     }
 
-    /// Polls the collection's info until it holds every loaded point and
-    /// says each is indexed (`indexed_points`, or `indexed`); returns it.
+    /// Polls the collection's info until it holds every loaded point, says
+    /// each is indexed (`indexed_points`, or `indexed`) and its optimiser
+    /// has nothing left to do (`optimizer_status`, if reported); returns it.
     async fn wait_indexed(&self) -> Result<Value> {
         let (url, points) = (self.url(""), self.points);
         let started = Instant::now();
@@ -429,10 +446,13 @@ impl Bench {
             let (status, info) = call(&self.client, Method::GET, &url, None).await?;
             let total = info["points"].as_u64();
             let indexed = info["indexed_points"].as_u64().or(info["indexed"].as_u64());
+            // Servers that report their optimiser: also until it is done.
+            let settled = info["optimizer_status"].as_str().is_none_or(|s| s == "ok");
             if status == 200
                 && let (Some(total), Some(indexed)) = (total, indexed)
                 && total >= points
                 && indexed >= total
+                && settled
             {
                 return Ok(info);
             }
@@ -480,6 +500,46 @@ impl Bench {
             sum += got.iter().filter(|id| truth.contains(id)).count() as f64 / truth.len() as f64;
         }
         Ok(sum / bodies.len() as f64)
+    }
+
+    /// Recall@10 and latency at each of `oversamples` (one pass over the
+    /// queries each); prints a line per value.
+    async fn sweep(
+        &self,
+        oversamples: &[f32],
+        queries: &[Vec<f32>],
+        truth: &[HashSet<u64>],
+    ) -> Result<Vec<SweepRow>> {
+        let url = self.url("/search");
+        let mut rows = Vec::with_capacity(oversamples.len());
+        for &oversample in oversamples {
+            let (mut sum, mut took) = (0.0, Vec::with_capacity(queries.len()));
+            for (query, truth) in queries.iter().zip(truth) {
+                let body = json!({
+                    "vector": query, "limit": K, "with_payload": false,
+                    "params": {"oversample": oversample},
+                })
+                .to_string();
+                let started = Instant::now();
+                let got = search(&self.client, &url, &body).await?;
+                took.push(started.elapsed());
+                sum +=
+                    got.iter().filter(|id| truth.contains(id)).count() as f64 / truth.len() as f64;
+            }
+            let latency = Latency::from_samples(&took).context("no queries")?;
+            let row = SweepRow {
+                oversample,
+                recall_at_10: sum / queries.len() as f64,
+                p50_ms: latency.p50_ms,
+                p99_ms: latency.p99_ms,
+            };
+            eprintln!(
+                "storage: oversample {oversample}: recall@10 {:.4}, p50 {:.2} ms, p99 {:.2} ms",
+                row.recall_at_10, row.p50_ms, row.p99_ms
+            );
+            rows.push(row);
+        }
+        Ok(rows)
     }
 
     /// Step 6: stops the server and starts it again on the same data
