@@ -55,6 +55,9 @@ pub(crate) fn lower_priority(nice: i32) {
 /// without this the resident set stays at the high-water mark of the last
 /// bulk load rather than at what the segments hold.
 pub fn release_freed_memory() {
+    if let Some(hook) = RELEASE_HOOK.get() {
+        hook();
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     #[allow(unsafe_code)]
     // SAFETY: malloc_trim only returns free pages of the allocator's own
@@ -62,6 +65,16 @@ pub fn release_freed_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// What the program's own allocator needs to hand freed memory back, if it
+/// is not glibc's (see [`set_release_hook`]).
+static RELEASE_HOOK: OnceLock<fn()> = OnceLock::new();
+
+/// Registers `hook` to run in [`release_freed_memory`] (once; later calls are
+/// ignored): a binary with its own global allocator purges it there.
+pub fn set_release_hook(hook: fn()) {
+    let _ = RELEASE_HOOK.set(hook);
 }
 
 /// Caps glibc's malloc arenas at one per core, unless `MALLOC_ARENA_MAX` says

@@ -486,6 +486,15 @@ fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
         })
         .collect();
     let written = segment::write(&inner.dir.join(segment::DIR), id, &config, &sources)?;
+    // Their files were read whole: out of the resident set again (until
+    // the swap, searches read a few pages of them; the float layout walks
+    // its vectors, which stay).
+    for e in &entries {
+        if e.segment.points.codes.is_some() {
+            e.segment.points.vectors.release_resident();
+        }
+        e.segment.points.payloads.release_resident();
+    }
     let cancelled = || {
         inner.signal.is_stopped()
             || (plan == Plan::Idle && inner.stalled.load(Ordering::Acquire) > 0)

@@ -1,6 +1,7 @@
 //! Storage faults through the real binary: a damaged collection is refused on
 //! its own while the rest of the server serves, and a full disk answers 507
-//! and lets writes resume, without a restart, once space returns.
+//! and lets writes resume, without a restart, once space returns; the
+//! allocator's background purge runs and the optimiser reports its work.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -263,4 +264,46 @@ async fn a_full_disk_answers_507_and_writes_resume_once_space_returns() {
         .await;
     assert_eq!(status, 200);
     drop(server);
+}
+
+/// The server's allocations go through jemalloc with its background purge
+/// thread: the option string the binary exports must reach jemalloc (a
+/// typo would silently keep freed memory resident until a later
+/// allocation). And the optimiser's status follows the points: work while
+/// some wait to be sealed, `ok` once they are.
+#[tokio::test]
+async fn jemalloc_purges_in_the_background_and_the_optimiser_reports_its_work() {
+    let server = Server::start(&[]).await;
+    let names: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", server.pid()))
+        .expect("the server's threads")
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_string())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("jemalloc_bg_thd")),
+        "no jemalloc background thread among {names:?}"
+    );
+
+    let (status, _) = server
+        .put("/collections/c", &json!({"vector": {"dims": 8}}))
+        .await;
+    assert_eq!(status, 200);
+    let (_, info) = server.get_json("/collections/c").await;
+    assert_eq!(info["optimizer_status"], "ok", "{info}");
+    let (status, _) = server
+        .put("/collections/c/points", &points(0..50, 8, "c"))
+        .await;
+    assert_eq!(status, 200);
+    let (_, info) = server.get_json("/collections/c").await;
+    assert_eq!(info["optimizer_status"], "optimizing", "{info}");
+    let started = std::time::Instant::now();
+    loop {
+        let (_, info) = server.get_json("/collections/c").await;
+        if info["optimizer_status"] == "ok" {
+            assert_eq!(info["indexed_points"], 50, "{info}");
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 60, "still optimizing: {info}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
