@@ -605,3 +605,54 @@ fn sealed_compact_segments_rerank_as_many_candidates_as_their_codes_need() {
         "calibrated {calibrated:.3} against {fixed:.3} at the default"
     );
 }
+
+#[test]
+fn segments_are_merged_by_count_when_writes_pause_not_during_a_load() {
+    // A merge during a load holds the sealer while the unsealed tail grows;
+    // more segments than the optimiser's count (8) wait for a pause (up to
+    // 32), then merge.
+    let seed = 0x5eed_0014;
+    println!("seed {seed:#x}");
+    let mut rng = Rng(seed);
+    let dir = TempDir::new("count-merge");
+    let policy = trawl_index::SealPolicy {
+        points: 200,
+        bytes: 1 << 30,
+    };
+    let c = Collection::create_with("docs", &dir.0.join("docs"), config(), wal(), policy).unwrap();
+    let all = points(6_000, &mut rng);
+    let (mut most_segments, mut most_unsealed) = (0, 0);
+    for chunk in all.chunks(50) {
+        c.upsert(chunk.to_vec()).unwrap();
+        let stats = c.stats();
+        most_segments = most_segments.max(stats.segments);
+        most_unsealed = most_unsealed.max(stats.unsealed);
+    }
+    println!("during the load: up to {most_segments} segments, {most_unsealed} unsealed");
+    assert!(
+        most_segments >= 10,
+        "merged during the load: {most_segments} segments at most"
+    );
+    assert!(
+        most_unsealed <= 2 * 200 + 50,
+        "{most_unsealed} points were left unsealed"
+    );
+    let started = std::time::Instant::now();
+    while c.stats().optimizing {
+        assert!(started.elapsed().as_secs() < 120, "not merged within 120 s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Down to 4 by count, then the idle merge joins the small ones (it
+    // leaves a segment more than twice the rest alone).
+    let stats = c.stats();
+    assert!(
+        stats.segments <= 4,
+        "{} segments after the pause",
+        stats.segments
+    );
+    assert_eq!((stats.points, stats.indexed), (6_000, 6_000));
+    for p in all.iter().step_by(41) {
+        let hits = c.search(&query(&p.vector, None, 1, true)).unwrap();
+        assert_eq!(hits[0].id, p.id);
+    }
+}

@@ -11,11 +11,12 @@
 //!   so every point ends up behind a graph.
 //! - **Merge** (the optimiser): segments whose deleted share passed
 //!   [`VACUUM_RATIO`] are rewritten without their deleted points, and when
-//!   there are more than [`MAX_SEGMENTS`] the smallest are merged, so a
-//!   search walks few graphs. Once writes pause for [`IDLE_MERGE`], the
+//!   there are more than [`MAX_SEGMENTS`] the smallest are merged once
+//!   writes pause for [`QUIET`] (or at once past [`HARD_MAX_SEGMENTS`]), so
+//!   a search walks few graphs. Once writes pause for [`IDLE_MERGE`], the
 //!   smallest segments are merged into larger ones (up to
 //!   [`MAX_MERGED_POINTS`]; see [`Plan::Idle`]): a bulk load sealed in
-//!   steps ends as one segment. An idle merge is abandoned (its files
+//!   steps ends as one segment. A count or idle merge is abandoned (its files
 //!   removed) as soon as a writer waits for the sealer, and any build when
 //!   the server stops. Builds use every core at a lower priority
 //!   ([`crate::background`]), as does this thread; searches keep running on
@@ -59,8 +60,11 @@ pub const IDLE_MERGE: Duration = Duration::from_secs(5);
 pub const MAX_MERGED_POINTS: u64 = 1_000_000;
 /// More sealed segments than this are merged at once, writes or not ...
 pub const MAX_SEGMENTS: usize = 8;
-/// ... down to this many.
+/// ... down to this many ...
 const MERGED_SEGMENTS: usize = 4;
+/// ... once writes pause for [`QUIET`], unless there are more than this
+/// many (a load that never pauses).
+pub const HARD_MAX_SEGMENTS: usize = 4 * MAX_SEGMENTS;
 /// A segment whose deleted points pass this share of it is rewritten.
 pub const VACUUM_RATIO: f64 = 0.2;
 /// ... once they are at least this many.
@@ -203,6 +207,9 @@ fn step(inner: &Inner) -> Result<bool> {
     if merge(inner, Plan::Needed)? {
         return Ok(true);
     }
+    if quiet >= QUIET.as_millis() as u64 && merge(inner, Plan::Count)? {
+        return Ok(true);
+    }
     if quiet >= IDLE_MERGE.as_millis() as u64 {
         return merge(inner, Plan::Idle);
     }
@@ -218,8 +225,9 @@ pub(crate) fn pending(inner: &Inner) -> bool {
     let set = inner.segments();
     !set.frozen.is_empty()
         || !set.appendable.read().live.is_empty()
-        || !merge_plan(&set.sealed, Plan::Needed).is_empty()
-        || !merge_plan(&set.sealed, Plan::Idle).is_empty()
+        || [Plan::Needed, Plan::Count, Plan::Idle]
+            .into_iter()
+            .any(|plan| !merge_plan(&set.sealed, plan).is_empty())
 }
 
 /// Seals everything (the appendable segment included), merges as the
@@ -228,7 +236,7 @@ pub(crate) fn pending(inner: &Inner) -> bool {
 pub(crate) fn flush(inner: &Inner) -> Result<()> {
     freeze(inner)?;
     while seal_frozen(inner)? {}
-    while merge(inner, Plan::Needed)? {}
+    while merge(inner, Plan::Needed)? || merge(inner, Plan::Count)? {}
     let _one = inner.maintenance.lock();
     checkpoint(inner)
 }
@@ -391,8 +399,14 @@ impl Ready {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Plan {
     /// Segments past [`VACUUM_RATIO`] deleted, and the smallest when there
-    /// are more than [`MAX_SEGMENTS`]: run whatever writers do.
+    /// are more than [`HARD_MAX_SEGMENTS`]: run whatever writers do (and
+    /// writers do not wait for room meanwhile).
     Needed,
+    /// The smallest when there are more than [`MAX_SEGMENTS`], once writes
+    /// pause for [`QUIET`]: a merge during a load would hold the sealer
+    /// while the unsealed tail grows (at 1,000,000 points a 121 s merge left
+    /// 640,000 points unsealed). Abandoned as soon as a writer waits.
+    Count,
     /// Once writes pause ([`IDLE_MERGE`]): the smallest segments together,
     /// each no larger than twice those taken before it (so a point is
     /// rewritten a few times over a collection's life, not at every merge),
@@ -417,11 +431,15 @@ fn merge_plan(sealed: &[SealedEntry], plan: Plan) -> Vec<usize> {
                 })
                 .map(|(i, _)| i)
                 .collect();
-            if sealed.len() > MAX_SEGMENTS {
+            if sealed.len() > HARD_MAX_SEGMENTS {
                 chosen.extend(&by_size[..sealed.len() - MERGED_SEGMENTS + 1]);
             }
             chosen
         }
+        Plan::Count if sealed.len() > MAX_SEGMENTS => {
+            by_size[..sealed.len() - MERGED_SEGMENTS + 1].to_vec()
+        }
+        Plan::Count => Vec::new(),
         Plan::Idle => {
             let (mut chosen, mut total) = (Vec::new(), 0u64);
             for i in by_size {
@@ -472,8 +490,8 @@ fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
     }
     let entries: Vec<SealedEntry> = chosen.iter().map(|&i| set.sealed[i].clone()).collect();
     drop(set);
-    // Writers wait for an idle merge (their wait abandons it) but not for a
-    // needed one.
+    // Writers wait for a count or idle merge (their wait abandons it) but
+    // not for a needed one.
     let _merging = (plan == Plan::Needed).then(|| Merging::start(inner));
     let config = inner.config.read().clone();
     let id = inner.next_segment.fetch_add(1, Ordering::AcqRel);
@@ -497,7 +515,7 @@ fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
     }
     let cancelled = || {
         inner.signal.is_stopped()
-            || (plan == Plan::Idle && inner.stalled.load(Ordering::Acquire) > 0)
+            || (plan != Plan::Needed && inner.stalled.load(Ordering::Acquire) > 0)
     };
     let Some(sealed) = background::pool().install(|| written.seal(&config, &cancelled))? else {
         tracing::info!(
@@ -539,7 +557,7 @@ fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
         collection = %inner.name,
         segment = id,
         merged = entries.len(),
-        idle = plan == Plan::Idle,
+        plan = ?plan,
         points,
         oversample,
         seconds = started.elapsed().as_secs_f64(),
