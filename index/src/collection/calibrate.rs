@@ -20,11 +20,9 @@
 //! queries may sit farther from the points than the points do from each
 //! other).
 
-use std::cmp::Ordering;
-
 use rayon::prelude::*;
 
-use super::search::DEFAULT_EF;
+use super::search::{DEFAULT_EF, FullScorer, TopK, rerank};
 use super::{CollectionConfig, Points};
 use crate::graph::FlatGraph;
 use crate::types::Offset;
@@ -66,7 +64,6 @@ pub(crate) fn oversample(
         .collect();
     let queries: Vec<Vec<f32>> = sample.iter().map(|&o| points.vector(o).to_vec()).collect();
     let truth = exact_top(points, config, &sample, &queries);
-    points.vectors.release_resident();
     let default = config.layout.default_oversample(config.dims);
     let recall = |oversample: u16| -> f64 {
         let wanted = K * usize::from(oversample);
@@ -79,14 +76,15 @@ pub(crate) fn oversample(
                 let not_me = |o: Offset| o != me;
                 let candidates =
                     graph.search(&scorer, wanted, wanted.max(DEFAULT_EF), Some(&not_me));
-                let mut top = Vec::with_capacity(K + 1);
-                for (o, _) in candidates {
-                    push_top(
-                        &mut top,
-                        (config.metric.score(&queries[q], points.vector(o)), o),
-                    );
-                }
-                top.iter().filter(|(_, o)| truth[q].contains(o)).count()
+                let full = FullScorer {
+                    points,
+                    vector: &queries[q],
+                    metric: config.metric,
+                };
+                rerank(&full, K, &candidates)
+                    .iter()
+                    .filter(|(o, _)| truth[q].contains(o))
+                    .count()
             })
             .sum();
         found as f64 / (K * queries.len()) as f64
@@ -116,66 +114,31 @@ fn exact_top(
     let n = points.len() as Offset;
     const CHUNK: Offset = 4_096;
     let chunks: Vec<Offset> = (0..n).step_by(CHUNK as usize).collect();
-    let partial: Vec<Vec<Vec<(f32, Offset)>>> = chunks
+    let partial: Vec<Vec<Vec<(Offset, f32)>>> = chunks
         .par_iter()
         .map(|&start| {
             let end = (start + CHUNK).min(n);
-            let mut tops: Vec<Vec<(f32, Offset)>> = vec![Vec::with_capacity(K + 1); queries.len()];
+            let mut tops: Vec<TopK> = queries.iter().map(|_| TopK::new(K)).collect();
             for o in start..end {
                 let v = points.vector(o);
                 for (q, query) in queries.iter().enumerate() {
-                    if o == sample[q] {
-                        continue;
+                    if o != sample[q] {
+                        tops[q].push(config.metric.score(query, v), o);
                     }
-                    push_top(&mut tops[q], (config.metric.score(query, v), o));
                 }
             }
-            tops
+            tops.into_iter().map(TopK::into_sorted).collect()
         })
         .collect();
     (0..queries.len())
         .map(|q| {
-            let mut top = Vec::with_capacity(K + 1);
+            let mut top = TopK::new(K);
             for part in &partial {
-                for &hit in &part[q] {
-                    push_top(&mut top, hit);
+                for &(o, score) in &part[q] {
+                    top.push(score, o);
                 }
             }
-            top.into_iter().map(|(_, o)| o).collect()
+            top.into_sorted().into_iter().map(|(o, _)| o).collect()
         })
         .collect()
-}
-
-/// Keeps the [`K`] best (highest score) in `top`.
-fn push_top(top: &mut Vec<(f32, Offset)>, hit: (f32, Offset)) {
-    if top.len() == K
-        && top
-            .last()
-            .is_some_and(|w| w.0.total_cmp(&hit.0) != Ordering::Less)
-    {
-        return;
-    }
-    let at = top.partition_point(|x| x.0.total_cmp(&hit.0) != Ordering::Less);
-    top.insert(at, hit);
-    top.truncate(K);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn push_top_keeps_the_best_in_order() {
-        let mut top = Vec::new();
-        for (i, s) in [
-            0.1f32, 0.9, 0.5, 0.7, 0.3, 0.95, 0.2, 0.8, 0.6, 0.4, 0.05, 0.85,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            push_top(&mut top, (s, i as Offset));
-        }
-        let scores: Vec<f32> = top.iter().map(|h| h.0).collect();
-        assert_eq!(scores, [0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]);
-    }
 }

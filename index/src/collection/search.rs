@@ -139,20 +139,20 @@ impl Ord for Scored {
 }
 
 /// Keeps the `k` best (score, offset) pairs.
-struct TopK {
+pub(super) struct TopK {
     k: usize,
     heap: BinaryHeap<Scored>,
 }
 
 impl TopK {
-    fn new(k: usize) -> Self {
+    pub(super) fn new(k: usize) -> Self {
         Self {
             k,
             heap: BinaryHeap::with_capacity(k + 1),
         }
     }
 
-    fn push(&mut self, score: f32, offset: Offset) {
+    pub(super) fn push(&mut self, score: f32, offset: Offset) {
         if self.heap.len() < self.k {
             self.heap.push(Scored(score, offset));
         } else if self.heap.peek().is_some_and(|worst| score > worst.0) {
@@ -161,7 +161,7 @@ impl TopK {
         }
     }
 
-    fn into_sorted(self) -> Vec<(Offset, f32)> {
+    pub(super) fn into_sorted(self) -> Vec<(Offset, f32)> {
         let mut v: Vec<(Offset, f32)> = self.heap.into_iter().map(|s| (s.1, s.0)).collect();
         v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         v
@@ -672,7 +672,11 @@ fn search_fde(
 }
 
 /// The `k` best of `candidates` by an exact `scorer` (full vectors, Chamfer).
-fn rerank<S: Scorer>(full: &S, k: usize, candidates: &[(Offset, f32)]) -> Vec<(Offset, f32)> {
+pub(super) fn rerank<S: Scorer>(
+    full: &S,
+    k: usize,
+    candidates: &[(Offset, f32)],
+) -> Vec<(Offset, f32)> {
     let mut top = TopK::new(k);
     for (i, &(o, _)) in candidates.iter().enumerate() {
         if let Some(&(next, _)) = candidates.get(i + SCAN_PREFETCH) {
@@ -684,10 +688,10 @@ fn rerank<S: Scorer>(full: &S, k: usize, candidates: &[(Offset, f32)]) -> Vec<(O
 }
 
 /// Exact scores of the full vectors (in the heap or the vector file), on the API's scale.
-struct FullScorer<'a> {
-    points: &'a Points,
-    vector: &'a [f32],
-    metric: Metric,
+pub(super) struct FullScorer<'a> {
+    pub(super) points: &'a Points,
+    pub(super) vector: &'a [f32],
+    pub(super) metric: Metric,
 }
 
 impl Scorer for FullScorer<'_> {
