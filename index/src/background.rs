@@ -34,7 +34,7 @@ pub(crate) fn pool() -> &'static rayon::ThreadPool {
 
 /// Lowers the calling thread's scheduling priority to `nice`; a failure is
 /// logged and otherwise ignored (the work just competes at normal priority).
-pub(crate) fn lower_priority(nice: i32) {
+pub fn lower_priority(nice: i32) {
     #[cfg(target_os = "linux")]
     #[allow(unsafe_code)]
     {

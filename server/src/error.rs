@@ -1,5 +1,6 @@
 //! API errors: one enum, one exhaustive mapping to HTTP status and code, one JSON shape.
 
+use axum::body::HttpBody;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -7,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use trawl_encoders::EncodeError;
 use trawl_proto::ErrorBody;
+
+use crate::pools::{self, Pool};
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -280,31 +283,73 @@ fn number_out_of_range(text: &str) -> Option<ApiError> {
         .then(|| ApiError::invalid(field, reason))
 }
 
-/// A JSON body extractor whose rejections use the API's error shape.
+/// A JSON body extractor whose rejections use the API's error shape; a large
+/// body is parsed on the read pool (see [`crate::pools`]).
 pub struct ApiJson<T>(pub T);
+
+/// [`ApiJson`] for a route that changes data: a large body is parsed on the
+/// write pool, at a lower priority than searches.
+pub struct WriteJson<T>(pub T);
 
 /// The configured body limit, stored as a request extension so that 413 answers can name it.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
+/// Bodies at least this large are parsed off the async workers: parsing an
+/// upsert of a few hundred 384-d vectors takes milliseconds, and on an async
+/// worker it would hold up every request queued behind it.
+const PARSE_OFF_WORKERS: u64 = 32 * 1024;
+
 impl<S, T> FromRequest<S> for ApiJson<T>
 where
     S: Send + Sync,
-    T: DeserializeOwned,
+    T: DeserializeOwned + Send + 'static,
 {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let limit = req.extensions().get::<BodyLimit>().map(|l| l.0);
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(match ApiError::from(rejection) {
-                ApiError::BodyTooLarge { .. } => ApiError::BodyTooLarge {
-                    limit: limit.unwrap_or_default(),
-                },
-                other => other,
-            }),
-        }
+        parse(req, state, Pool::Read).await.map(Self)
+    }
+}
+
+impl<S, T> FromRequest<S> for WriteJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send + 'static,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        parse(req, state, Pool::Write).await.map(Self)
+    }
+}
+
+/// Parses a JSON body (small ones in place, large ones on `pool`).
+async fn parse<S, T>(req: Request, state: &S, pool: Pool) -> Result<T, ApiError>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send + 'static,
+{
+    let limit = req.extensions().get::<BodyLimit>().map(|l| l.0);
+    let parsed = if req.body().size_hint().lower() >= PARSE_OFF_WORKERS {
+        // The body is already in memory (`body::read_first`), so the
+        // extractor's future completes without waiting on the network.
+        pools::run(pool, move || {
+            tokio::runtime::Handle::current().block_on(axum::Json::<T>::from_request(req, &()))
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("parsing the body: {e}")))?
+    } else {
+        axum::Json::<T>::from_request(req, state).await
+    };
+    match parsed {
+        Ok(axum::Json(value)) => Ok(value),
+        Err(rejection) => Err(match ApiError::from(rejection) {
+            ApiError::BodyTooLarge { .. } => ApiError::BodyTooLarge {
+                limit: limit.unwrap_or_default(),
+            },
+            other => other,
+        }),
     }
 }
 

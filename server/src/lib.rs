@@ -14,6 +14,7 @@ pub mod convert;
 pub mod error;
 pub mod framing;
 pub mod metrics;
+pub mod pools;
 pub mod probe;
 pub mod routes;
 pub mod state;

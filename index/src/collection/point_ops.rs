@@ -259,8 +259,14 @@ impl Collection {
         }
         let lsn = self.inner.wal.append(&record.encode()).map_err(full)?;
         let mut next = (*current).clone();
-        let applied = {
+        let applied = if matches!(record, Record::CreateIndex(..)) {
             let mut config = self.inner.config.write();
+            next.apply(&mut config, record, lsn, self.inner.policy)
+        } else {
+            // Upserts and deletes leave the configuration as it is: a copy
+            // keeps searches (which read it first) from waiting for the
+            // whole batch to be applied.
+            let mut config = self.inner.config.read().clone();
             next.apply(&mut config, record, lsn, self.inner.policy)
         };
         // Published even when applying failed half-way: the log holds the

@@ -354,24 +354,24 @@ struct Hit {
 }
 
 /// One segment as a search reads it.
-struct View<'a> {
-    points: &'a Points,
-    live: &'a RoaringBitmap,
-    index: &'a PayloadIndex,
-    graph: Option<&'a FlatGraph>,
+pub(super) struct View<'a> {
+    pub(super) points: &'a Points,
+    pub(super) live: &'a RoaringBitmap,
+    pub(super) index: &'a PayloadIndex,
+    pub(super) graph: Option<&'a FlatGraph>,
     /// The calibrated oversample of a sealed segment's codes.
-    oversample: Option<u16>,
+    pub(super) oversample: Option<u16>,
 }
 
 impl<'a> View<'a> {
     /// The appendable segment: its own live offsets and index, no graph.
-    fn unsealed(points: &'a Points) -> Self {
+    pub(super) fn unsealed(points: &'a Points) -> Self {
         Self::frozen(points, &points.live)
     }
 
     /// A frozen segment: its index (which may still hold deleted points:
     /// answers are cut to `live`), no graph.
-    fn frozen(points: &'a Points, live: &'a RoaringBitmap) -> Self {
+    pub(super) fn frozen(points: &'a Points, live: &'a RoaringBitmap) -> Self {
         Self {
             points,
             live,
@@ -590,6 +590,13 @@ impl Ctx<'_> {
                     if let Some(next) = ahead.next() {
                         scorer.prefetch(next);
                     }
+                    top.push(scorer.score(o), o);
+                }
+            }
+            // Every live point: no need to ask `matches` (which checks
+            // liveness again) of each.
+            None if self.unfiltered => {
+                for o in self.live {
                     top.push(scorer.score(o), o);
                 }
             }

@@ -48,6 +48,10 @@ pub(crate) struct Frozen {
     pub(crate) at: u64,
 }
 
+/// Points of an upsert pushed into the appendable segment under one hold of
+/// its lock (each takes some microseconds).
+const PUSH_CHUNK: usize = 32;
+
 /// When the appendable segment is frozen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SealPolicy {
@@ -144,10 +148,12 @@ impl SegmentSet {
     ) -> Result<bool, StorageError> {
         match record {
             Record::Upsert(batch) => {
-                {
+                self.appendable.write().reserve(&batch)?;
+                // A few points at a time: a search scanning the appendable
+                // segment waits for one chunk, not for the whole batch.
+                for chunk in batch.chunks(PUSH_CHUNK) {
                     let mut appendable = self.appendable.write();
-                    appendable.reserve(&batch)?;
-                    for p in &batch {
+                    for p in chunk {
                         if !appendable.fits(p.vector.len()) {
                             continue;
                         }

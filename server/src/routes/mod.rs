@@ -10,6 +10,7 @@ pub mod search;
 use trawl_proto::ErrorBody;
 
 use crate::error::ApiError;
+use crate::pools::{self, Pool};
 use crate::state::AppState;
 
 /// The `{name}` path parameter of the collection routes.
@@ -105,13 +106,22 @@ pub enum ReadOnlyKey {
     Forbidden(ErrorBody),
 }
 
-/// Runs CPU or disk work on the blocking pool, never on the async workers.
+/// Runs CPU or disk work of a read on the blocking pool, never on the async workers.
 pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work)
+    pools::run(Pool::Read, work)
         .await
         .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
+}
+
+/// Runs the work of a write on the write pool (below searches' priority).
+pub async fn blocking_write<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    pools::run(Pool::Write, work)
+        .await
+        .map_err(|e| ApiError::Internal(format!("write task: {e}")))?
 }
 
 /// Vectors given directly or as text to embed, for the items of one request.

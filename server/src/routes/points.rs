@@ -9,10 +9,10 @@ use trawl_proto::{
 };
 
 use crate::convert;
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, WriteJson};
 use crate::routes::{
     BodyRejections, CollectionPath, KeyRequired, PointPath, ReadOnlyKey, StorageFull, Unavailable,
-    Vectors, blocking,
+    Vectors, blocking, blocking_write,
 };
 use crate::state::AppState;
 
@@ -30,7 +30,7 @@ use crate::state::AppState;
 pub async fn upsert(
     State(state): State<AppState>,
     Path(CollectionPath { name }): Path<CollectionPath>,
-    ApiJson(request): ApiJson<UpsertPoints>,
+    WriteJson(request): WriteJson<UpsertPoints>,
 ) -> Result<Json<UpsertResult>, ApiError> {
     let collection = state.store()?.get(&name)?;
     let limit = state.config().limits.max_upsert_points;
@@ -65,7 +65,7 @@ pub async fn upsert(
             payload,
         })
         .collect();
-    let upserted = blocking(move || Ok(collection.upsert(writes)?)).await?;
+    let upserted = blocking_write(move || Ok(collection.upsert(writes)?)).await?;
     Ok(Json(UpsertResult { upserted }))
 }
 
@@ -82,7 +82,7 @@ pub async fn upsert(
 pub async fn delete(
     State(state): State<AppState>,
     Path(CollectionPath { name }): Path<CollectionPath>,
-    ApiJson(request): ApiJson<DeletePoints>,
+    WriteJson(request): WriteJson<DeletePoints>,
 ) -> Result<Json<DeleteResult>, ApiError> {
     let collection = state.store()?.get(&name)?;
     let limits = state.config().filter_limits();
@@ -93,11 +93,11 @@ pub async fn delete(
                 .enumerate()
                 .map(|(i, id)| convert::point_id(id, &format!("ids[{i}]")))
                 .collect::<Result<Vec<_>, _>>()?;
-            blocking(move || Ok(collection.delete(&ids)?)).await?
+            blocking_write(move || Ok(collection.delete(&ids)?)).await?
         }
         (None, Some(filter)) => {
             let filter = convert::filter(&filter)?;
-            blocking(move || Ok(collection.delete_by_filter(&filter, &limits)?)).await?
+            blocking_write(move || Ok(collection.delete_by_filter(&filter, &limits)?)).await?
         }
         _ => {
             return Err(ApiError::invalid(
