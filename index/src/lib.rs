@@ -19,8 +19,9 @@ pub mod store;
 mod types;
 
 pub use collection::{
-    Collection, CollectionConfig, CollectionStats, IDLE_MERGE, Layout, MAX_DIMS, MAX_OVERSAMPLE,
-    MemoryUsage, PointWrite, ScoredPoint, SealPolicy, SearchQuery,
+    Collection, CollectionConfig, CollectionStats, Count, IDLE_MERGE, Layout, MAX_DIMS,
+    MAX_FACET_LIMIT, MAX_OVERSAMPLE, MAX_SCROLL_LIMIT, MemoryUsage, PointWrite, ScoredPoint,
+    ScrollPage, ScrollQuery, SealPolicy, SearchQuery, StoredPoint,
 };
 pub use distance::Metric;
 pub use error::{IndexError, Result};

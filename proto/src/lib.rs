@@ -1,4 +1,4 @@
-//! Request and response types of Trawl's REST API (v1).
+//! Request and response types of Trawl's REST API (v1, and the v2 additions so far).
 //!
 //! These are the shapes that the server, the client crate, the tests and outside
 //! checks agree on. They derive `serde` for the wire format and `utoipa::ToSchema`
@@ -12,6 +12,7 @@
 //! assert_eq!(req.inputs, vec!["hello".to_string()]);
 //! ```
 
+mod browse;
 mod collections;
 mod embed;
 mod error;
@@ -21,6 +22,10 @@ mod ids;
 mod openai;
 mod points;
 
+pub use browse::{
+    CountRequest, CountResponse, FacetRequest, FacetResponse, FacetValue, ScrollRequest,
+    ScrollResponse,
+};
 pub use collections::{
     CollectionAck, CollectionInfo, CollectionList, CollectionSummary, CreateCollection, HnswConfig,
     MemoryInfo, Metric, MuveraConfig, PayloadIndexType, RecoverCollection, VectorConfig,

@@ -21,7 +21,7 @@ use crate::auth;
 use crate::body::{self, BodyRules};
 use crate::error::{ApiError, BodyLimit};
 use crate::metrics;
-use crate::routes::{collections, embed, health, openai, points, search};
+use crate::routes::{browse, collections, embed, health, openai, points, search};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -75,6 +75,9 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(points::upsert))
         .routes(routes!(points::delete))
         .routes(routes!(points::get))
+        .routes(routes!(browse::scroll))
+        .routes(routes!(browse::count))
+        .routes(routes!(browse::facet))
         .routes(routes!(search::search))
         .routes(routes!(search::batch))
 }

@@ -27,6 +27,30 @@ pub fn api_id(id: &PointId) -> api::PointId {
     }
 }
 
+/// A scroll cursor: the id the next page starts after, as `n:<integer>` or
+/// `u:<uuid>`. Clients pass it back as they got it.
+pub fn cursor(id: &PointId) -> String {
+    match id {
+        PointId::Num(n) => format!("n:{n}"),
+        PointId::Uuid(u) => format!("u:{}", u.hyphenated()),
+    }
+}
+
+/// A scroll cursor back to the id it names.
+pub fn parse_cursor(cursor: &str) -> Result<PointId, ApiError> {
+    let id = match cursor.split_once(':') {
+        Some(("n", n)) => n.parse().ok().map(PointId::Num),
+        Some(("u", u)) => uuid::Uuid::parse_str(u).ok().map(PointId::Uuid),
+        _ => None,
+    };
+    id.ok_or_else(|| {
+        ApiError::invalid(
+            "cursor",
+            format!("{cursor:?} is not a cursor: pass the `next` of the previous page as it came"),
+        )
+    })
+}
+
 /// Metric names.
 pub fn metric(m: api::Metric) -> Metric {
     match m {

@@ -16,6 +16,7 @@
 //! swapped whole by writers (see [`set`]). Deleted points of sealed segments
 //! stay in their files until a merge rewrites them.
 
+mod browse;
 mod calibrate;
 mod manifest;
 pub(crate) mod multivector;
@@ -46,6 +47,7 @@ use crate::payload_index::PayloadIndex;
 use crate::storage::{StorageError, Wal, WalOptions};
 use crate::types::PayloadType;
 
+pub use browse::{Count, MAX_FACET_LIMIT, MAX_SCROLL_LIMIT, ScrollPage, ScrollQuery, StoredPoint};
 pub use multivector::MAX_TOKENS;
 pub use point_ops::PointWrite;
 use points::Points;

@@ -119,6 +119,24 @@ pub(super) fn bitmap_bytes(bitmap: &RoaringBitmap) -> usize {
 }
 
 impl FieldIndex {
+    /// Every value of the field's type with the offsets holding it, for
+    /// keyword, integer and bool fields (`None` for float fields, whose
+    /// values are ranges' business, not counts').
+    pub(super) fn values(&self) -> Option<Vec<(Value, &RoaringBitmap)>> {
+        match &self.values {
+            Values::Keyword(map) => Some(
+                map.iter()
+                    .map(|(k, b)| (Value::String(k.clone()), b))
+                    .collect(),
+            ),
+            Values::Integer(map) => Some(map.iter().map(|(&i, b)| (Value::from(i), b)).collect()),
+            Values::Bool { yes, no } => {
+                Some(vec![(Value::Bool(true), yes), (Value::Bool(false), no)])
+            }
+            Values::Float(_) => None,
+        }
+    }
+
     pub(super) fn new(ty: PayloadType) -> Self {
         let values = match ty {
             PayloadType::Keyword => Values::Keyword(HashMap::new()),

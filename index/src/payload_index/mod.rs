@@ -153,6 +153,13 @@ impl PayloadIndex {
             + self.schema.keys().map(String::capacity).sum::<usize>()
     }
 
+    /// The values of the indexed field `key` with the offsets holding each
+    /// (see [`FieldIndex::values`]); `None` when `key` is not indexed or is a
+    /// float field.
+    pub(crate) fn values(&self, key: &str) -> Option<Vec<(serde_json::Value, &RoaringBitmap)>> {
+        self.fields.get(key)?.values()
+    }
+
     /// What the index knows about a payload condition on an indexed field;
     /// `None` when the condition reads no payload (`has_id`, nested) or its key
     /// is not indexed.

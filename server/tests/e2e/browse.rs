@@ -1,0 +1,217 @@
+//! Scroll, count and facet over HTTP: paging a collection with cursors,
+//! counting and value counts under filters, and bad requests.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::support::{Server, assert_error};
+
+const DIMS: usize = 8;
+
+fn vector(i: u64) -> Vec<f32> {
+    (0..DIMS)
+        .map(|j| ((i as usize * 31 + j * 17) % 13) as f32 - 6.0)
+        .collect()
+}
+
+fn colour(i: u64) -> &'static str {
+    ["red", "green", "blue"][i as usize % 3]
+}
+
+/// Every page of a scroll, following `next`.
+async fn scroll_all(server: &Server, body: Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut body = body;
+    for _ in 0..10_000 {
+        let (status, page) = server.post("/collections/docs/points/scroll", &body).await;
+        assert_eq!(status, 200, "{page}");
+        out.extend(page["points"].as_array().unwrap().iter().cloned());
+        match &page["next"] {
+            Value::Null => return out,
+            Value::String(next) => body["cursor"] = json!(next),
+            other => panic!("next is {other}"),
+        }
+    }
+    panic!("the scroll did not end");
+}
+
+#[tokio::test]
+async fn scroll_count_and_facet_over_http() {
+    let server = Server::start(&[]).await;
+    let (status, body) = server
+        .put(
+            "/collections/docs",
+            &json!({"vector": {"dims": DIMS, "metric": "dot"},
+                    "payload_indexes": {"colour": "keyword", "n": "integer", "w": "float"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // Integer ids in a scrambled order, and UUIDs (which sort after them).
+    let mut expected: BTreeMap<u64, Value> = BTreeMap::new();
+    for batch in 0..5u64 {
+        let points: Vec<Value> = (0..100)
+            .map(|i| (batch * 100 + i) * 37 % 501)
+            .map(|id| {
+                let payload = json!({"colour": colour(id), "n": id % 4, "w": id as f64 / 7.0});
+                expected.insert(id, payload.clone());
+                json!({"id": id, "vector": vector(id), "payload": payload})
+            })
+            .collect();
+        let (status, body) = server
+            .put("/collections/docs/points", &json!({ "points": points }))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let uuids = [
+        "00000000-0000-4000-8000-000000000002",
+        "00000000-0000-4000-8000-000000000001",
+    ];
+    let points: Vec<Value> = uuids
+        .iter()
+        .map(|u| json!({"id": u, "vector": vector(7), "payload": {"colour": "red"}}))
+        .collect();
+    let (status, _) = server
+        .put("/collections/docs/points", &json!({ "points": points }))
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = server
+        .post(
+            "/collections/docs/points/delete",
+            &json!({"ids": [0, 37, 74]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    for id in [0, 37, 74] {
+        expected.remove(&id);
+    }
+
+    // Pages of 64: ids in order, each once, payloads as written.
+    let all = scroll_all(&server, json!({"limit": 64})).await;
+    assert_eq!(all.len(), expected.len() + 2);
+    for (point, (id, payload)) in all.iter().zip(&expected) {
+        assert_eq!(point["id"], json!(id));
+        assert_eq!(&point["payload"], payload);
+        assert!(point.get("vector").is_none());
+    }
+    assert_eq!(all[expected.len()]["id"], json!(uuids[1]));
+    assert_eq!(all[expected.len() + 1]["id"], json!(uuids[0]));
+
+    // Filtered, with vectors and without payloads.
+    let filter = json!({"must": [{"key": "colour", "match": {"value": "green"}}]});
+    let green = scroll_all(
+        &server,
+        json!({"filter": filter, "limit": 10, "with_payload": false, "with_vectors": true}),
+    )
+    .await;
+    let want: Vec<u64> = expected
+        .keys()
+        .copied()
+        .filter(|&id| colour(id) == "green")
+        .collect();
+    let got: Vec<u64> = green.iter().map(|p| p["id"].as_u64().unwrap()).collect();
+    assert_eq!(got, want);
+    for p in &green {
+        assert_eq!(p["payload"], Value::Null);
+        let id = p["id"].as_u64().unwrap();
+        assert_eq!(p["vector"], json!(vector(id)));
+    }
+
+    // Counts: all, filtered exactly, estimated.
+    let (status, body) = server
+        .post("/collections/docs/points/count", &json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"count": expected.len() + 2, "exact": true}));
+    let (_, body) = server
+        .post("/collections/docs/points/count", &json!({"filter": filter}))
+        .await;
+    assert_eq!(body["count"], want.len());
+    let (status, body) = server
+        .post(
+            "/collections/docs/points/count",
+            &json!({"filter": filter, "exact": false}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["count"].as_u64().unwrap() > 0, "{body}");
+
+    // Facets: counts per value, most frequent first, under a filter.
+    let (status, body) = server
+        .post(
+            "/collections/docs/facet",
+            &json!({"key": "colour", "filter": {"must": [{"key": "n", "match": {"value": 1}}]}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut want: BTreeMap<&str, u64> = BTreeMap::new();
+    for (id, _) in expected.iter().filter(|(id, _)| *id % 4 == 1) {
+        *want.entry(colour(*id)).or_default() += 1;
+    }
+    let values = body["values"].as_array().unwrap();
+    assert_eq!(values.len(), want.len(), "{body}");
+    for v in values {
+        assert_eq!(v["count"], want[v["value"].as_str().unwrap()], "{body}");
+    }
+    let (_, body) = server
+        .post("/collections/docs/facet", &json!({"key": "n", "limit": 2}))
+        .await;
+    assert_eq!(body["values"].as_array().unwrap().len(), 2, "{body}");
+
+    // Bad requests: 422 naming the field, 404 for a missing collection.
+    for (path, body, field) in [
+        (
+            "/collections/docs/points/scroll",
+            json!({"limit": 0}),
+            "limit",
+        ),
+        (
+            "/collections/docs/points/scroll",
+            json!({"limit": 10001}),
+            "limit",
+        ),
+        (
+            "/collections/docs/points/scroll",
+            json!({"cursor": "17"}),
+            "cursor",
+        ),
+        (
+            "/collections/docs/points/scroll",
+            json!({"cursor": "u:nope"}),
+            "cursor",
+        ),
+        ("/collections/docs/facet", json!({"key": "w"}), "key"),
+        (
+            "/collections/docs/facet",
+            json!({"key": "unindexed"}),
+            "key",
+        ),
+        (
+            "/collections/docs/facet",
+            json!({"key": "colour", "limit": 0}),
+            "limit",
+        ),
+    ] {
+        let (status, answer) = server.post(path, &body).await;
+        let message = assert_error(status, &answer, 422, "invalid_value");
+        assert_eq!(
+            answer["error"]["details"]["field"], field,
+            "{body}: {message}"
+        );
+    }
+    let (status, answer) = server
+        .post(
+            "/collections/docs/points/count",
+            &json!({"filter": {"must": [{"key": "w", "match": {"value": "x"}}]}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    let (status, answer) = server
+        .post("/collections/docs/points/scroll", &json!({"limti": 5}))
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    let (status, answer) = server
+        .post("/collections/nope/points/count", &json!({}))
+        .await;
+    assert_error(status, &answer, 404, "collection_not_found");
+}
