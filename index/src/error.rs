@@ -44,6 +44,12 @@ pub enum IndexError {
     /// No point has this id.
     #[error("point {0} does not exist")]
     PointNotFound(String),
+    /// No alias has this name.
+    #[error("alias {0:?} does not exist")]
+    AliasNotFound(String),
+    /// A name is taken (by a collection or an alias) where a new one is made.
+    #[error("{0}")]
+    NameTaken(String),
     /// A limit was exceeded.
     #[error("{field}: {got} exceeds the limit of {limit}")]
     LimitExceeded {

@@ -20,12 +20,12 @@ mod types;
 
 pub use collection::{
     Collection, CollectionConfig, CollectionStats, Count, IDLE_MERGE, Layout, MAX_DIMS,
-    MAX_FACET_LIMIT, MAX_OVERSAMPLE, MAX_SCROLL_LIMIT, MemoryUsage, PointWrite, ScoredPoint,
-    ScrollPage, ScrollQuery, SealPolicy, SearchQuery, StoredPoint,
+    MAX_FACET_LIMIT, MAX_OVERSAMPLE, MAX_SCROLL_LIMIT, MemoryUsage, PayloadUpdate, PointWrite,
+    ScoredPoint, ScrollPage, ScrollQuery, SealPolicy, SearchQuery, Selection, StoredPoint,
 };
 pub use distance::Metric;
 pub use error::{IndexError, Result};
 pub use graph::EF_RANGE;
 pub use graph::HnswParams;
-pub use store::Store;
+pub use store::{AliasAction, Store};
 pub use types::{Offset, Payload, PayloadType, PointId};

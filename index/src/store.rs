@@ -20,7 +20,7 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::collection::{Collection, CollectionConfig, SealPolicy};
 use crate::error::{IndexError, Result};
-use crate::storage::{StorageError, Wal, WalOptions, sync_dir};
+use crate::storage::{StorageError, Wal, WalOptions, read_file, sync_dir, write_file};
 
 /// Longest collection name.
 pub const MAX_NAME_LEN: usize = 64;
@@ -51,9 +51,33 @@ pub struct Store {
     wal: WalOptions,
     policy: SealPolicy,
     collections: RwLock<BTreeMap<String, Entry>>,
+    /// Alias → collection (locked after `collections` when both are).
+    aliases: RwLock<BTreeMap<String, String>>,
     /// Serialises [`Store::reopen`].
     reopening: Mutex<()>,
 }
+
+/// One change to the aliases (see [`Store::update_aliases`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AliasAction {
+    /// Makes `alias` name `collection` (the alias must not exist yet).
+    Create {
+        /// The new alias.
+        alias: String,
+        /// The collection it names.
+        collection: String,
+    },
+    /// Removes `alias`.
+    Delete {
+        /// The alias.
+        alias: String,
+    },
+}
+
+/// The aliases file (in the data directory, beside `collections/`).
+const ALIASES_FILE: &str = "aliases";
+const ALIASES_KIND: [u8; 4] = *b"ALIA";
+const ALIASES_VERSION: u16 = 1;
 
 /// A collection as the store holds it.
 #[derive(Clone)]
@@ -98,13 +122,101 @@ impl Store {
             let opened = open_one(&name, &entry.path(), &wal, policy);
             collections.insert(name, opened);
         }
+        let aliases = read_aliases(&data_dir.join(ALIASES_FILE));
+        for (alias, collection) in &aliases {
+            if !collections.contains_key(collection) {
+                tracing::warn!(
+                    alias,
+                    collection,
+                    "an alias names a collection that is not in the data directory"
+                );
+            }
+        }
         Ok(Self {
             root,
             wal,
             policy,
             collections: RwLock::new(collections),
+            aliases: RwLock::new(aliases),
             reopening: Mutex::new(()),
         })
+    }
+
+    /// Every alias and the collection it names, by alias.
+    pub fn aliases(&self) -> BTreeMap<String, String> {
+        self.aliases.read().clone()
+    }
+
+    /// Applies `actions` in order, all or none, and makes the result durable
+    /// before it is seen: an alias switched from one collection to another
+    /// (a delete and a create in one call) never names neither.
+    pub fn update_aliases(&self, actions: &[AliasAction]) -> Result<()> {
+        let collections = self.collections.read();
+        let mut aliases = self.aliases.write();
+        let mut next = aliases.clone();
+        for (i, action) in actions.iter().enumerate() {
+            match action {
+                AliasAction::Create { alias, collection } => {
+                    validate_name(alias).map_err(|_| IndexError::InvalidParameter {
+                        field: format!("actions[{i}].create.alias"),
+                        reason: format!(
+                            "{alias:?} is not a valid name: use 1 to {MAX_NAME_LEN} letters, digits, '_' or '-', starting with a letter or digit"
+                        ),
+                    })?;
+                    if collections.contains_key(alias) {
+                        return Err(IndexError::NameTaken(format!(
+                            "actions[{i}]: {alias:?} is a collection's name; an alias needs a name of its own"
+                        )));
+                    }
+                    if let Some(existing) = next.get(alias) {
+                        return Err(IndexError::NameTaken(format!(
+                            "actions[{i}]: alias {alias:?} exists (it names {existing:?}); to switch it, delete it and create it again in one request"
+                        )));
+                    }
+                    if !collections.contains_key(collection) {
+                        return Err(IndexError::CollectionNotFound(collection.clone()));
+                    }
+                    next.insert(alias.clone(), collection.clone());
+                }
+                AliasAction::Delete { alias } => {
+                    if next.remove(alias).is_none() {
+                        return Err(IndexError::AliasNotFound(alias.clone()));
+                    }
+                }
+            }
+        }
+        self.write_aliases(&next)?;
+        *aliases = next;
+        Ok(())
+    }
+
+    fn write_aliases(&self, aliases: &BTreeMap<String, String>) -> Result<()> {
+        let body = serde_json::to_vec(aliases).map_err(|e| {
+            IndexError::Storage(StorageError::io(
+                &self.aliases_path(),
+                std::io::Error::other(e),
+            ))
+        })?;
+        write_file(&self.aliases_path(), ALIASES_KIND, ALIASES_VERSION, &body)?;
+        Ok(())
+    }
+
+    fn aliases_path(&self) -> PathBuf {
+        self.root
+            .parent()
+            .map_or_else(|| PathBuf::from(ALIASES_FILE), |d| d.join(ALIASES_FILE))
+    }
+
+    /// The collection `name` is, or names if it is an alias.
+    fn resolve(&self, name: &str) -> String {
+        if self.collections.read().contains_key(name) {
+            return name.to_string();
+        }
+        self.aliases
+            .read()
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_string())
     }
 
     /// Creates a collection.
@@ -114,6 +226,11 @@ impl Store {
         let mut collections = self.collections.write();
         if collections.contains_key(name) {
             return Err(IndexError::CollectionExists(name.to_string()));
+        }
+        if let Some(target) = self.aliases.read().get(name) {
+            return Err(IndexError::NameTaken(format!(
+                "{name:?} is an alias (of {target:?}); a collection needs a name of its own"
+            )));
         }
         let staging = self.root.join(format!(".creating-{name}"));
         let _ = std::fs::remove_dir_all(&staging);
@@ -139,8 +256,9 @@ impl Store {
         Ok(collection)
     }
 
-    /// The collection called `name`.
+    /// The collection called `name`, or named by the alias `name`.
     pub fn get(&self, name: &str) -> Result<Collection> {
+        let name = &self.resolve(name);
         match self.collections.read().get(name) {
             Some(Entry::Open(collection)) => Ok(collection.clone()),
             Some(Entry::Damaged(reason)) => Err(IndexError::CollectionDamaged {
@@ -182,6 +300,7 @@ impl Store {
     /// collection still cannot be opened it stays damaged, with the new
     /// finding.
     pub fn reopen(&self, name: &str, accept_intact_log_prefix: bool) -> Result<Collection> {
+        let name = &self.resolve(name);
         // One reopen at a time; the collection map is not locked while the
         // files are read, so every other collection keeps serving.
         let _one = self.reopening.lock();
@@ -222,13 +341,35 @@ impl Store {
         outcome
     }
 
-    /// Deletes a collection and its files (a damaged one too).
+    /// Deletes a collection and its files (a damaged one too), and the
+    /// aliases that name it. An alias's name is refused: deleting data
+    /// through an alias is too easy a mistake.
     pub fn delete(&self, name: &str) -> Result<()> {
-        let removed = self
-            .collections
-            .write()
-            .remove(name)
-            .ok_or_else(|| IndexError::CollectionNotFound(name.to_string()))?;
+        let mut collections = self.collections.write();
+        let Some(removed) = collections.remove(name) else {
+            if let Some(target) = self.aliases.read().get(name) {
+                return Err(IndexError::InvalidParameter {
+                    field: "name".into(),
+                    reason: format!(
+                        "{name:?} is an alias of {target:?}: delete the alias through POST /aliases, or the collection by its own name"
+                    ),
+                });
+            }
+            return Err(IndexError::CollectionNotFound(name.to_string()));
+        };
+        {
+            let mut aliases = self.aliases.write();
+            if aliases.values().any(|c| c == name) {
+                let mut next = aliases.clone();
+                next.retain(|_, c| c != name);
+                if let Err(error) = self.write_aliases(&next) {
+                    collections.insert(name.to_string(), removed);
+                    return Err(error);
+                }
+                *aliases = next;
+            }
+        }
+        drop(collections);
         if let Entry::Open(collection) = &removed {
             collection.close();
         }
@@ -245,6 +386,31 @@ impl Store {
         let _ = std::fs::remove_dir_all(&trash);
         Ok(())
     }
+}
+
+/// The aliases stored at `path` (none if the file does not exist yet). A
+/// damaged file does not stop the server: it is moved aside to
+/// `aliases.damaged` (the log says so), every collection still serves by its
+/// own name, and requests through the lost aliases answer 404 until they
+/// are created again.
+fn read_aliases(path: &Path) -> BTreeMap<String, String> {
+    let parsed = match read_file(path, ALIASES_KIND, ALIASES_VERSION) {
+        Ok((_, body)) => serde_json::from_slice(&body).map_err(|e| e.to_string()),
+        Err(error) if error.is_not_found() => return BTreeMap::new(),
+        Err(error) => Err(error.to_string()),
+    };
+    parsed.unwrap_or_else(|error| {
+        let aside = path.with_extension("damaged");
+        let moved = std::fs::rename(path, &aside);
+        tracing::error!(
+            file = %path.display(),
+            %error,
+            moved_to = %aside.display(),
+            moved = moved.is_ok(),
+            "the aliases file is damaged: starting without aliases; collections serve by their own names, create the aliases again"
+        );
+        BTreeMap::new()
+    })
 }
 
 /// Opens one collection, or records why it cannot be.

@@ -12,6 +12,7 @@
 //! assert_eq!(req.inputs, vec!["hello".to_string()]);
 //! ```
 
+mod aliases;
 mod browse;
 mod collections;
 mod embed;
@@ -22,6 +23,7 @@ mod ids;
 mod openai;
 mod points;
 
+pub use aliases::{AliasAction, AliasActions, AliasEntry, AliasList};
 pub use browse::{
     CountRequest, CountResponse, FacetRequest, FacetResponse, FacetValue, ScrollRequest,
     ScrollResponse,
@@ -40,6 +42,7 @@ pub use openai::{
     OpenAiEmbeddingsResponse, OpenAiInput, OpenAiUsage,
 };
 pub use points::{
-    BatchSearchRequest, BatchSearchResponse, DeletePoints, DeleteResult, Hit, Payload, PointInput,
-    PointRecord, SearchParams, SearchRequest, SearchResponse, UpsertPoints, UpsertResult,
+    BatchSearchRequest, BatchSearchResponse, DeletePayloadKeys, DeletePoints, DeleteResult, Hit,
+    Payload, PointInput, PointRecord, SearchParams, SearchRequest, SearchResponse, SetPayload,
+    UpdateResult, UpsertPoints, UpsertResult,
 };

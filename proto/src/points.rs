@@ -181,3 +181,42 @@ pub struct BatchSearchResponse {
     /// One answer per search, in order.
     pub results: Vec<SearchResponse>,
 }
+
+/// Body of `POST /collections/{name}/points/payload` (merge these keys into
+/// each chosen point's payload) and `PUT` (replace each payload): the
+/// points by `ids` or by `filter`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPayload {
+    /// The keys to set (`POST`), or the whole new payload (`PUT`).
+    #[schema(value_type = Object)]
+    pub payload: Payload,
+    /// The points to update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<PointId>>,
+    /// Update every point matching this filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
+}
+
+/// Body of `POST /collections/{name}/points/payload/delete`: remove these
+/// top-level keys from the chosen points' payloads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeletePayloadKeys {
+    /// Top-level payload keys to remove (absent ones are ignored).
+    pub keys: Vec<String>,
+    /// The points to update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<PointId>>,
+    /// Update every point matching this filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
+}
+
+/// Answer of a payload update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UpdateResult {
+    /// Points that existed and now hold the updated payload (durably).
+    pub updated: usize,
+}

@@ -21,7 +21,7 @@ use crate::auth;
 use crate::body::{self, BodyRules};
 use crate::error::{ApiError, BodyLimit};
 use crate::metrics;
-use crate::routes::{browse, collections, embed, health, openai, points, search};
+use crate::routes::{aliases, browse, collections, embed, health, openai, points, search};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -65,6 +65,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(embed::embed))
         .routes(routes!(openai::embeddings))
         .routes(routes!(collections::list))
+        .routes(routes!(aliases::get, aliases::update))
         .routes(routes!(
             collections::create,
             collections::info,
@@ -75,6 +76,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(points::upsert))
         .routes(routes!(points::delete))
         .routes(routes!(points::get))
+        .routes(routes!(points::set_payload, points::replace_payload))
+        .routes(routes!(points::delete_payload_keys))
         .routes(routes!(browse::scroll))
         .routes(routes!(browse::count))
         .routes(routes!(browse::facet))

@@ -116,6 +116,12 @@ pub enum ApiError {
     /// No such point.
     #[error("point {0} does not exist")]
     PointNotFound(String),
+    /// No such alias.
+    #[error("alias {0:?} does not exist")]
+    AliasNotFound(String),
+    /// The name is taken by a collection or an alias.
+    #[error("{0}")]
+    NameTaken(String),
     /// The collection's files are damaged; it is not served until recovered.
     #[error("collection {name:?} is damaged and not served: {reason}")]
     CollectionDamaged {
@@ -160,6 +166,8 @@ impl ApiError {
             Self::CollectionNotFound(_) => (StatusCode::NOT_FOUND, "collection_not_found"),
             Self::CollectionExists(_) => (StatusCode::CONFLICT, "collection_exists"),
             Self::PointNotFound(_) => (StatusCode::NOT_FOUND, "point_not_found"),
+            Self::AliasNotFound(_) => (StatusCode::NOT_FOUND, "alias_not_found"),
+            Self::NameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
             Self::QueueFull(_) => (StatusCode::TOO_MANY_REQUESTS, "queue_full"),
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
@@ -373,6 +381,8 @@ impl From<trawl_index::IndexError> for ApiError {
             E::CollectionNotFound(name) => Self::CollectionNotFound(name),
             E::CollectionExists(name) => Self::CollectionExists(name),
             E::PointNotFound(id) => Self::PointNotFound(id),
+            E::AliasNotFound(alias) => Self::AliasNotFound(alias),
+            E::NameTaken(message) => Self::NameTaken(message),
             E::LimitExceeded { field, limit, got } => Self::LimitExceeded { field, limit, got },
             E::Storage(e) => Self::Internal(e.to_string()),
             E::InsufficientStorage { collection, source } => {

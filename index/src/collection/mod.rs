@@ -20,6 +20,7 @@ mod browse;
 mod calibrate;
 mod manifest;
 pub(crate) mod multivector;
+mod payload_ops;
 mod point_ops;
 pub(crate) mod points;
 pub(crate) mod record;
@@ -49,6 +50,7 @@ use crate::types::PayloadType;
 
 pub use browse::{Count, MAX_FACET_LIMIT, MAX_SCROLL_LIMIT, ScrollPage, ScrollQuery, StoredPoint};
 pub use multivector::MAX_TOKENS;
+pub use payload_ops::{PayloadUpdate, Selection};
 pub use point_ops::PointWrite;
 use points::Points;
 pub use sealer::IDLE_MERGE;

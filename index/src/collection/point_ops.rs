@@ -197,7 +197,7 @@ impl Collection {
     /// while a needed merge runs (the sealer cannot seal until it ends), so
     /// the tail grows then as it would without backpressure; a merge started
     /// because writes paused is abandoned once a writer waits.
-    fn wait_for_room(&self, incoming: usize) {
+    pub(super) fn wait_for_room(&self, incoming: usize) {
         let inner = &*self.inner;
         let limit = inner.policy.points.saturating_mul(2);
         // Only frozen points can be waited for (the sealer seals them at
@@ -247,7 +247,7 @@ impl Collection {
     /// disk fails before anything is logged or applied (the vector files'
     /// room is reserved first, and a failed log write is undone), so the
     /// write can simply be retried once space returns.
-    fn write_locked(&self, record: Record) -> Result<()> {
+    pub(super) fn write_locked(&self, record: Record) -> Result<()> {
         if matches!(&record, Record::Delete(ids) if ids.is_empty()) {
             return Ok(());
         }
@@ -281,7 +281,7 @@ impl Collection {
 }
 
 /// An upper bound of a point's bytes in an upsert record.
-fn record_bytes(point: &LoggedPoint) -> usize {
+pub(super) fn record_bytes(point: &LoggedPoint) -> usize {
     32 + 4 * point.vector.len()
         + point
             .payload

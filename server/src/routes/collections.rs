@@ -114,6 +114,8 @@ pub async fn info(
     Path(CollectionPath { name }): Path<CollectionPath>,
 ) -> Result<Json<CollectionInfo>, ApiError> {
     let collection = state.store()?.get(&name)?;
+    // The collection's own name, also when asked through an alias.
+    let name = collection.name().to_string();
     let (config, stats) = blocking(move || Ok((collection.config(), collection.stats()))).await?;
     Ok(Json(CollectionInfo {
         name,

@@ -1,5 +1,6 @@
 //! HTTP handlers, one file per concern.
 
+pub mod aliases;
 pub mod browse;
 pub mod collections;
 pub mod embed;

@@ -3,9 +3,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::Value;
-use trawl_index::PointWrite;
+use trawl_index::{PayloadUpdate, PointWrite, Selection};
 use trawl_proto::{
-    DeletePoints, DeleteResult, ErrorBody, Payload, PointRecord, UpsertPoints, UpsertResult,
+    DeletePayloadKeys, DeletePoints, DeleteResult, ErrorBody, Payload, PointRecord, SetPayload,
+    UpdateResult, UpsertPoints, UpsertResult,
 };
 
 use crate::convert;
@@ -86,27 +87,138 @@ pub async fn delete(
 ) -> Result<Json<DeleteResult>, ApiError> {
     let collection = state.store()?.get(&name)?;
     let limits = state.config().filter_limits();
-    let deleted = match (request.ids, request.filter) {
-        (Some(ids), None) => {
-            let ids = ids
-                .iter()
-                .enumerate()
-                .map(|(i, id)| convert::point_id(id, &format!("ids[{i}]")))
-                .collect::<Result<Vec<_>, _>>()?;
-            blocking_write(move || Ok(collection.delete(&ids)?)).await?
-        }
-        (None, Some(filter)) => {
-            let filter = convert::filter(&filter)?;
+    let deleted = match Chosen::of(request.ids, request.filter)? {
+        Chosen::Ids(ids) => blocking_write(move || Ok(collection.delete(&ids)?)).await?,
+        Chosen::Filter(filter) => {
             blocking_write(move || Ok(collection.delete_by_filter(&filter, &limits)?)).await?
-        }
-        _ => {
-            return Err(ApiError::invalid(
-                "ids",
-                "send exactly one of `ids` or `filter`",
-            ));
         }
     };
     Ok(Json(DeleteResult { deleted }))
+}
+
+/// The points a write applies to, as the request named them.
+enum Chosen {
+    Ids(Vec<trawl_index::PointId>),
+    Filter(trawl_index::filter::Filter),
+}
+
+impl Chosen {
+    /// Exactly one of `ids` and `filter`.
+    fn of(
+        ids: Option<Vec<trawl_proto::PointId>>,
+        filter: Option<trawl_proto::Filter>,
+    ) -> Result<Self, ApiError> {
+        match (ids, filter) {
+            (Some(ids), None) => ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| convert::point_id(id, &format!("ids[{i}]")))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Self::Ids),
+            (None, Some(filter)) => convert::filter(&filter).map(Self::Filter),
+            _ => Err(ApiError::invalid(
+                "ids",
+                "send exactly one of `ids` or `filter`",
+            )),
+        }
+    }
+
+    fn selection(&self) -> Selection<'_> {
+        match self {
+            Self::Ids(ids) => Selection::Ids(ids),
+            Self::Filter(filter) => Selection::Filter(filter),
+        }
+    }
+}
+
+/// Runs a payload update on the write pool.
+async fn update_payload(
+    state: &AppState,
+    name: &str,
+    chosen: Chosen,
+    update: PayloadUpdate,
+) -> Result<Json<UpdateResult>, ApiError> {
+    let collection = state.store()?.get(name)?;
+    let limits = state.config().filter_limits();
+    let updated = blocking_write(move || {
+        Ok(collection.update_payload(chosen.selection(), &update, &limits)?)
+    })
+    .await?;
+    Ok(Json(UpdateResult { updated }))
+}
+
+/// Set payload keys: merge `payload`'s top-level keys into each chosen
+/// point's payload (other keys stay). Durable when answered; vectors are kept.
+#[utoipa::path(post, path = "/collections/{name}/points/payload", tag = "points", request_body = SetPayload,
+    params(CollectionPath),
+    responses(
+        (status = 200, description = "Updated", body = UpdateResult),
+        (status = 404, description = "No such collection", body = ErrorBody),
+        (status = 413, description = "Body, or the payload, too large", body = ErrorBody),
+        (status = 422, description = "Neither or both of ids and filter, or a bad filter or id", body = ErrorBody),
+        BodyRejections, Unavailable, StorageFull, KeyRequired, ReadOnlyKey,
+    ))]
+pub async fn set_payload(
+    State(state): State<AppState>,
+    Path(CollectionPath { name }): Path<CollectionPath>,
+    WriteJson(request): WriteJson<SetPayload>,
+) -> Result<Json<UpdateResult>, ApiError> {
+    check_payload(&request.payload, "payload", &state)?;
+    let chosen = Chosen::of(request.ids, request.filter)?;
+    update_payload(&state, &name, chosen, PayloadUpdate::Merge(request.payload)).await
+}
+
+/// Replace payloads: each chosen point's payload becomes `payload`. Durable
+/// when answered; vectors are kept.
+#[utoipa::path(put, path = "/collections/{name}/points/payload", tag = "points", request_body = SetPayload,
+    params(CollectionPath),
+    responses(
+        (status = 200, description = "Updated", body = UpdateResult),
+        (status = 404, description = "No such collection", body = ErrorBody),
+        (status = 413, description = "Body, or the payload, too large", body = ErrorBody),
+        (status = 422, description = "Neither or both of ids and filter, or a bad filter or id", body = ErrorBody),
+        BodyRejections, Unavailable, StorageFull, KeyRequired, ReadOnlyKey,
+    ))]
+pub async fn replace_payload(
+    State(state): State<AppState>,
+    Path(CollectionPath { name }): Path<CollectionPath>,
+    WriteJson(request): WriteJson<SetPayload>,
+) -> Result<Json<UpdateResult>, ApiError> {
+    check_payload(&request.payload, "payload", &state)?;
+    let chosen = Chosen::of(request.ids, request.filter)?;
+    update_payload(
+        &state,
+        &name,
+        chosen,
+        PayloadUpdate::Replace(request.payload),
+    )
+    .await
+}
+
+/// Delete payload keys: remove these top-level keys from each chosen point's
+/// payload. Durable when answered; vectors are kept.
+#[utoipa::path(post, path = "/collections/{name}/points/payload/delete", tag = "points", request_body = DeletePayloadKeys,
+    params(CollectionPath),
+    responses(
+        (status = 200, description = "Updated", body = UpdateResult),
+        (status = 404, description = "No such collection", body = ErrorBody),
+        (status = 413, description = "Body larger than --max-body-bytes", body = ErrorBody),
+        (status = 422, description = "No keys, an empty key, neither or both of ids and filter, or a bad filter or id", body = ErrorBody),
+        BodyRejections, Unavailable, StorageFull, KeyRequired, ReadOnlyKey,
+    ))]
+pub async fn delete_payload_keys(
+    State(state): State<AppState>,
+    Path(CollectionPath { name }): Path<CollectionPath>,
+    WriteJson(request): WriteJson<DeletePayloadKeys>,
+) -> Result<Json<UpdateResult>, ApiError> {
+    let chosen = Chosen::of(request.ids, request.filter)?;
+    update_payload(
+        &state,
+        &name,
+        chosen,
+        PayloadUpdate::DeleteKeys(request.keys),
+    )
+    .await
 }
 
 /// Get one point.

@@ -215,3 +215,129 @@ async fn scroll_count_and_facet_over_http() {
         .await;
     assert_error(status, &answer, 404, "collection_not_found");
 }
+
+#[tokio::test]
+async fn payload_updates_over_http_are_durable_and_indexed() {
+    let mut server = Server::start(&[]).await;
+    let (status, body) = server
+        .put(
+            "/collections/docs",
+            &json!({"vector": {"dims": DIMS, "metric": "dot"}, "payload_indexes": {"colour": "keyword"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let points: Vec<Value> = (1..=30u64)
+        .map(|id| json!({"id": id, "vector": vector(id), "payload": {"colour": colour(id), "n": id}}))
+        .collect();
+    let (status, _) = server
+        .put("/collections/docs/points", &json!({ "points": points }))
+        .await;
+    assert_eq!(status, 200);
+
+    // Merge by ids: other keys stay, the vector stays.
+    let (status, body) = server
+        .post(
+            "/collections/docs/points/payload",
+            &json!({"payload": {"n": 0, "seen": true}, "ids": [1, 2, 999]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"updated": 2}));
+    let (_, point) = server.get_json("/collections/docs/points/1").await;
+    assert_eq!(
+        point["payload"],
+        json!({"colour": colour(1), "n": 0, "seen": true})
+    );
+    assert_eq!(point["vector"], json!(vector(1)));
+
+    // Replace by filter: the keyword index answers for the new values.
+    let red = json!({"must": [{"key": "colour", "match": {"value": "red"}}]});
+    let (status, body) = server
+        .put(
+            "/collections/docs/points/payload",
+            &json!({"payload": {"colour": "crimson"}, "filter": red}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["updated"], 10);
+    let (_, body) = server
+        .post("/collections/docs/points/count", &json!({"filter": red}))
+        .await;
+    assert_eq!(body["count"], 0);
+    let (_, body) = server
+        .post("/collections/docs/facet", &json!({"key": "colour"}))
+        .await;
+    // Ten of each colour: ties are listed by value.
+    assert_eq!(
+        body["values"],
+        json!([{"value": "blue", "count": 10}, {"value": "crimson", "count": 10}, {"value": "green", "count": 10}])
+    );
+
+    // Delete keys by ids.
+    let (status, body) = server
+        .post(
+            "/collections/docs/points/payload/delete",
+            &json!({"keys": ["n", "seen"], "ids": [2]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, point) = server.get_json("/collections/docs/points/2").await;
+    assert_eq!(point["payload"], json!({"colour": colour(2)}));
+
+    // Bad requests change nothing.
+    let set = "/collections/docs/points/payload";
+    let delete_keys = "/collections/docs/points/payload/delete";
+    for (put, path, body, field) in [
+        (false, set, json!({"payload": {"a": 1}}), Some("ids")),
+        (
+            false,
+            set,
+            json!({"payload": {"a": 1}, "ids": [1], "filter": red}),
+            Some("ids"),
+        ),
+        // A negative id is a malformed body (422 without a field).
+        (true, set, json!({"payload": {}, "ids": [-1]}), None),
+        (
+            false,
+            delete_keys,
+            json!({"keys": [], "ids": [1]}),
+            Some("keys"),
+        ),
+        (
+            false,
+            delete_keys,
+            json!({"keys": [""], "ids": [1]}),
+            Some("keys[0]"),
+        ),
+    ] {
+        let (status, answer) = if put {
+            server.put(path, &body).await
+        } else {
+            server.post(path, &body).await
+        };
+        assert_eq!(status, 422, "{body}: {answer}");
+        if let Some(field) = field {
+            assert_eq!(answer["error"]["details"]["field"], field, "{answer}");
+        }
+    }
+    let (_, point) = server.get_json("/collections/docs/points/1").await;
+    assert_eq!(
+        point["payload"],
+        json!({"colour": colour(1), "n": 0, "seen": true})
+    );
+
+    // Acknowledged updates survive kill -9.
+    let data = std::sync::Arc::clone(&server.data);
+    server.kill9();
+    drop(server);
+    let server = Server::start_on(data, &[]).await;
+    let (_, point) = server.get_json("/collections/docs/points/2").await;
+    assert_eq!(point["payload"], json!({"colour": colour(2)}));
+    let (_, body) = server
+        .post(
+            "/collections/docs/points/count",
+            &json!({"filter": {"must": [{"key": "colour", "match": {"value": "crimson"}}]}}),
+        )
+        .await;
+    assert_eq!(body["count"], 10);
+}

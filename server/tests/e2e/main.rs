@@ -1,6 +1,7 @@
 //! End-to-end tests: each starts the real `trawl` binary on a loopback port and
 //! talks HTTP to it.
 
+mod aliases;
 mod browse;
 mod collections;
 mod crash;

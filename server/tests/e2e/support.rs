@@ -195,6 +195,18 @@ impl Server {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// DELETEs a path and parses the JSON answer.
+    pub async fn delete_path(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .delete(self.url(path))
+            .send()
+            .await
+            .expect("DELETE");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     /// GETs a path and parses the JSON answer.
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
         let (status, body) = self.get(path).await;
