@@ -22,6 +22,7 @@ mod health;
 mod ids;
 mod openai;
 mod points;
+mod query;
 
 pub use aliases::{AliasAction, AliasActions, AliasEntry, AliasList};
 pub use browse::{
@@ -46,3 +47,4 @@ pub use points::{
     Payload, PointInput, PointRecord, SearchParams, SearchRequest, SearchResponse, SetPayload,
     UpdateResult, UpsertPoints, UpsertResult,
 };
+pub use query::{QueryRequest, QueryStage};

@@ -83,6 +83,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(browse::facet))
         .routes(routes!(search::search))
         .routes(routes!(search::batch))
+        .routes(routes!(search::query))
 }
 
 /// Health, readiness and metrics: never limited, so that probes answer under load.

@@ -341,3 +341,114 @@ async fn payload_updates_over_http_are_durable_and_indexed() {
         .await;
     assert_eq!(body["count"], 10);
 }
+
+#[tokio::test]
+async fn query_runs_one_stage_by_vector_text_or_example() {
+    let server = Server::start(&[]).await;
+    let (status, body) = server
+        .put(
+            "/collections/docs",
+            &json!({"vector": {"metric": "cosine"}, "payload_indexes": {"topic": "keyword"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let texts = [
+        (1, "A man is eating food.", "food"),
+        (2, "A man is eating a piece of bread.", "food"),
+        (3, "Someone is slicing bread in the kitchen.", "food"),
+        (4, "A monkey is playing drums.", "music"),
+        (5, "A man plays the guitar on stage.", "music"),
+    ];
+    let points: Vec<Value> = texts
+        .iter()
+        .map(|(id, text, topic)| json!({"id": id, "text": text, "payload": {"topic": topic}}))
+        .collect();
+    let (status, body) = server
+        .put("/collections/docs/points", &json!({ "points": points }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let ids = |body: &Value| -> Vec<u64> {
+        body["hits"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|h| h["id"].as_u64().unwrap())
+            .collect()
+    };
+
+    // One stage at the top level is the search route's answer.
+    let (status, query) = server
+        .post(
+            "/collections/docs/query",
+            &json!({"text": "eating bread", "limit": 3}),
+        )
+        .await;
+    assert_eq!(status, 200, "{query}");
+    let (_, search) = server
+        .post(
+            "/collections/docs/search",
+            &json!({"text": "eating bread", "limit": 3}),
+        )
+        .await;
+    assert_eq!(ids(&query), ids(&search));
+
+    // In `prefetch`, with the stage's and the query's filters both applied
+    // and the stage's limit capping the answer.
+    let (status, body) = server
+        .post(
+            "/collections/docs/query",
+            &json!({"prefetch": [{"using": "", "text": "eating bread", "limit": 2,
+                                  "filter": {"must_not": [{"has_id": [2]}]}}],
+                    "filter": {"must": [{"key": "topic", "match": {"value": "food"}}]},
+                    "limit": 5}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let got = ids(&body);
+    assert_eq!(got.len(), 2, "{body}");
+    assert!(got.iter().all(|id| [1, 3].contains(id)), "{body}");
+
+    // By example: the stored vector of point 2, point 2 itself excluded.
+    let (status, body) = server
+        .post("/collections/docs/query", &json!({"point": 2, "limit": 2}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let got = ids(&body);
+    assert!(!got.contains(&2) && got.len() == 2, "{body}");
+    assert!(got.iter().all(|id| [1, 3].contains(id)), "{body}");
+
+    // Refusals name the field.
+    for (request, field) in [
+        (json!({"limit": 3}), "vector"),
+        (json!({"text": "x", "point": 1}), "vector"),
+        (json!({"using": "dense", "text": "x"}), "using"),
+        (json!({"prefetch": []}), "prefetch"),
+        (
+            json!({"prefetch": [{"text": "a"}, {"text": "b"}]}),
+            "prefetch",
+        ),
+        (
+            json!({"prefetch": [{"text": "a"}], "text": "b"}),
+            "prefetch",
+        ),
+        (
+            json!({"prefetch": [{"text": "a", "limit": 0}]}),
+            "prefetch[0].limit",
+        ),
+        (
+            json!({"prefetch": [{"text": "a", "using": "x"}]}),
+            "prefetch[0].using",
+        ),
+    ] {
+        let (status, body) = server.post("/collections/docs/query", &request).await;
+        assert_error(status, &body, 422, "invalid_value");
+        assert_eq!(
+            body["error"]["details"]["field"], field,
+            "{request}: {body}"
+        );
+    }
+    let (status, body) = server
+        .post("/collections/docs/query", &json!({"point": 99}))
+        .await;
+    assert_error(status, &body, 404, "point_not_found");
+}
