@@ -265,40 +265,29 @@ impl Collection {
         limits: &FilterLimits,
     ) -> Result<Count> {
         self.validate_filter(filter, limits)?;
-        let Some(filter) = filter else {
+        let set = self.inner.segments();
+        let Some(filter) = filter.filter(|_| !exact) else {
+            let (matching, _) = matching_bitmaps(&set, filter);
             return Ok(Count {
-                count: self
-                    .matching_bitmaps(None)
-                    .iter()
-                    .map(|b| b.len() as usize)
-                    .sum(),
+                count: matching.iter().map(|b| b.len() as usize).sum(),
                 exact: true,
             });
         };
-        if !exact {
-            let set = self.inner.segments();
-            let unsealed = Unsealed::read(&set);
-            let views = set.sealed.iter().map(SealedView::view);
-            let mut estimate = 0;
-            let mut precise = true;
-            for view in views.chain(unsealed.views()) {
-                let points = view.points;
-                let ids = |id: &PointId| points.offset_of(id);
-                let e = planner::estimate(filter, view.index, &ids, view.live);
-                precise &= e.min == e.max;
-                estimate += e.exp;
-            }
-            return Ok(Count {
-                count: estimate,
-                exact: precise,
-            });
+        let unsealed = Unsealed::read(&set);
+        let views = set.sealed.iter().map(SealedView::view);
+        let mut estimate = 0;
+        let mut precise = true;
+        for view in views.chain(unsealed.views()) {
+            let points = view.points;
+            let ids = |id: &PointId| points.offset_of(id);
+            let e = planner::estimate(filter, view.index, &ids, view.live);
+            precise &= e.min == e.max;
+            estimate += e.exp;
         }
-        let count = self
-            .matching_bitmaps(Some(filter))
-            .iter()
-            .map(|b| b.len() as usize)
-            .sum();
-        Ok(Count { count, exact: true })
+        Ok(Count {
+            count: estimate,
+            exact: precise,
+        })
     }
 
     /// The values of the indexed payload field `key` among the points
@@ -339,8 +328,7 @@ impl Collection {
         }
         self.validate_filter(filter, limits)?;
         let set = self.inner.segments();
-        let matching = self.matching_bitmaps_of(&set, filter);
-        let unsealed = Unsealed::read(&set);
+        let (matching, unsealed) = matching_bitmaps(&set, filter);
         let views = set.sealed.iter().map(SealedView::view);
         let mut counts: HashMap<ValueKey, (Value, usize)> = HashMap::new();
         for (view, matching) in views.chain(unsealed.views()).zip(&matching) {
@@ -369,44 +357,45 @@ impl Collection {
         }
         Ok(())
     }
+}
 
-    /// Per segment (sealed, frozen, appendable), the live offsets matching
-    /// `filter`, each point in its newest segment only.
-    fn matching_bitmaps(&self, filter: Option<&Filter>) -> Vec<RoaringBitmap> {
-        self.matching_bitmaps_of(&self.inner.segments(), filter)
-    }
-
-    fn matching_bitmaps_of(&self, set: &SegmentSet, filter: Option<&Filter>) -> Vec<RoaringBitmap> {
-        let mut out: Vec<RoaringBitmap> = set
+/// Per segment (sealed, frozen, appendable), the live offsets matching
+/// `filter`, each point in its newest segment only; with the unsealed
+/// segments still read-locked, so that their indexes can be read against
+/// these offsets.
+fn matching_bitmaps<'s>(
+    set: &'s SegmentSet,
+    filter: Option<&Filter>,
+) -> (Vec<RoaringBitmap>, Unsealed<'s>) {
+    let mut out: Vec<RoaringBitmap> = set
+        .sealed
+        .iter()
+        .map(|entry| entry.view().matching_bitmap(filter))
+        .collect();
+    let unsealed = Unsealed::read(set);
+    out.extend(unsealed.views().map(|view| view.matching_bitmap(filter)));
+    // Points of an upsert being applied are live in the appendable segment
+    // (the last) and, until it is published, in an older one.
+    let appendable = unsealed.appendable();
+    let older = out.len() - 1;
+    for o in &appendable.live {
+        let id = appendable.by_offset.get(o);
+        for (i, view) in set
             .sealed
             .iter()
-            .map(|entry| entry.view().matching_bitmap(filter))
-            .collect();
-        let unsealed = Unsealed::read(set);
-        out.extend(unsealed.views().map(|view| view.matching_bitmap(filter)));
-        // Points of an upsert being applied are live in the appendable
-        // segment (the last) and, until it is published, in an older one.
-        let appendable = unsealed.appendable();
-        let older = out.len() - 1;
-        for o in &appendable.live {
-            let id = appendable.by_offset.get(o);
-            for (i, view) in set
-                .sealed
-                .iter()
-                .map(SealedView::view)
-                .chain(unsealed.frozen_views())
-                .enumerate()
-                .take(older)
+            .map(SealedView::view)
+            .chain(unsealed.frozen_views())
+            .enumerate()
+            .take(older)
+        {
+            if let Some(old) = view.points.offset_of(&id)
+                && view.live.contains(old)
             {
-                if let Some(old) = view.points.offset_of(&id)
-                    && view.live.contains(old)
-                {
-                    out[i].remove(old);
-                }
+                out[i].remove(old);
             }
         }
-        out
     }
+    (out, unsealed)
 }
 
 /// A sealed entry seen as a [`View`].

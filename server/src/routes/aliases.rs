@@ -6,7 +6,7 @@ use trawl_index::AliasAction;
 use trawl_proto::{AliasActions, AliasEntry, AliasList, ErrorBody};
 
 use crate::error::{ApiError, WriteJson};
-use crate::routes::{BodyRejections, KeyRequired, ReadOnlyKey, Unavailable, blocking};
+use crate::routes::{BodyRejections, KeyRequired, ReadOnlyKey, Unavailable, blocking_write};
 use crate::state::AppState;
 
 fn list(state: &AppState) -> Result<AliasList, ApiError> {
@@ -58,6 +58,6 @@ pub async fn update(
             trawl_proto::AliasAction::Delete { alias } => AliasAction::Delete { alias },
         })
         .collect();
-    blocking(move || Ok(store.update_aliases(&actions)?)).await?;
+    blocking_write(move || Ok(store.update_aliases(&actions)?)).await?;
     list(&state).map(Json)
 }
