@@ -262,6 +262,12 @@ fn run_layout(args: &AnnArgs, data: &Data<'_>, layout_name: &str) -> Result<(Vec
         collection.upsert(points)?;
     }
     collection.wait_indexed();
+    // The optimiser merges what the load sealed in steps once writes pause:
+    // the build ends when it has nothing left to do (else the searches below
+    // would time the segments before the merge, beside a running build).
+    while collection.stats().optimizing {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let build_s = round(t.elapsed().as_secs_f64(), 2);
     // The log (and a compact layout's vector file) leave dirty pages behind;
     // flush them now, so that their write-back does not run under the timings.

@@ -41,6 +41,15 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    // In-process collections (`ann`) log their sealing and merges; `RUST_LOG`
+    // picks what is shown (warnings by default).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     match Cli::parse().command {
         Command::Encode(args) => encode::run(&args),
         Command::Export(args) => export::run(&args),

@@ -536,10 +536,18 @@ impl BuildSpace for PointsSpace<'_> {
             (Some(codes), _) if codes.spec().floats() > 0 => {
                 crate::distance::prefetch(codes.prefix(a));
             }
-            _ => crate::distance::prefetch(self.points.vector(a)),
+            _ => {
+                // The first lines only: the hardware prefetcher follows the
+                // sequential read of the rest.
+                let row = self.points.vector(a);
+                crate::distance::prefetch(&row[..row.len().min(PREFETCH_FLOATS)]);
+            }
         }
     }
 }
+
+/// Floats of a vector a graph build prefetches ahead of scoring it.
+const PREFETCH_FLOATS: usize = 64;
 
 /// Rough heap size of a payload (its JSON length plus map overhead).
 pub(crate) fn payload_size(payload: &Payload) -> usize {

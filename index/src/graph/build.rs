@@ -18,7 +18,7 @@
 use std::cell::RefCell;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering as AtomicOrdering};
 
 use parking_lot::{Mutex, RwLock};
 use rayon::prelude::*;
@@ -60,6 +60,19 @@ pub fn build_unless(
     seed: u64,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Option<FlatGraph> {
+    build_with(space, points, params, seed, cancelled, true)
+}
+
+/// [`build_unless`]; `trust_checked: false` compares every pair when a list
+/// is pruned (what checked links spare; the graph must come out the same).
+fn build_with(
+    space: &dyn BuildSpace,
+    points: &[Offset],
+    params: HnswParams,
+    seed: u64,
+    cancelled: &(dyn Fn() -> bool + Sync),
+    trust_checked: bool,
+) -> Option<FlatGraph> {
     if points.is_empty() {
         return Some(FlatGraph::empty());
     }
@@ -71,16 +84,19 @@ pub fn build_unless(
             let level = level_of(offset, seed, ml);
             Node {
                 offset,
-                links: Mutex::new(vec![Vec::new(); level + 1]),
+                level,
+                upper: Mutex::new(vec![Vec::new(); level]),
             }
         })
         .collect();
     let builder = Builder {
         space,
         nodes: &nodes,
+        base: Base::new(nodes.len(), 2 * m),
+        trust_checked,
         m,
         ef_construction: params.ef_construction.max(m),
-        top: RwLock::new((0, nodes[0].level())),
+        top: RwLock::new((0, nodes[0].level)),
     };
     let stopped = AtomicBool::new(false);
     (1..nodes.len()).into_par_iter().for_each(|i| {
@@ -97,16 +113,22 @@ pub fn build_unless(
         return None;
     }
     let (entry, _) = *builder.top.read();
+    let Builder { base, .. } = builder;
     let adjacency: Vec<Adjacency> = nodes
         .into_iter()
-        .map(|node| {
+        .enumerate()
+        .map(|(i, node)| {
             let offset = node.offset;
-            let layers = node
-                .links
-                .into_inner()
-                .into_iter()
-                .map(|layer| layer.into_iter().map(|i| points[i as usize]).collect())
-                .collect();
+            let mut layers = Vec::with_capacity(node.level + 1);
+            let mut zero = Vec::new();
+            base.copy(i as u32, &mut zero);
+            layers.push(zero.into_iter().map(|i| points[i as usize]).collect());
+            layers.extend(
+                node.upper
+                    .into_inner()
+                    .into_iter()
+                    .map(|layer| layer.into_iter().map(|i| points[i as usize]).collect()),
+            );
             (offset, layers)
         })
         .collect();
@@ -116,22 +138,144 @@ pub fn build_unless(
     ))
 }
 
-/// A point being inserted: its links per layer, by index into the build's
+/// A point being inserted: its top layer and its links on the layers above
+/// the base one (`upper[l - 1]` is layer `l`), by index into the build's
 /// point list.
 struct Node {
     offset: Offset,
-    links: Mutex<Vec<Vec<u32>>>,
+    level: usize,
+    upper: Mutex<Vec<Vec<u32>>>,
 }
 
-impl Node {
-    fn level(&self) -> usize {
-        self.links.lock().len() - 1
+/// Every node's base-layer links in one array, each node's list in a fixed
+/// slot (its length, then up to `cap` indices) beside the distances to them,
+/// so a walk reads a node's links without chasing pointers and an overflowing
+/// list is pruned without scoring its members again. A link is *checked* when
+/// the heuristic kept it together with every other checked link of the list
+/// (no two of them need comparing again). A node's slot is read and written
+/// only under its own lock (the atomics are for the type system: the loads
+/// and stores are plain ones).
+struct Base {
+    cap: usize,
+    slots: Vec<AtomicU32>,
+    /// `f32` bits, `cap` per node.
+    distances: Vec<AtomicU32>,
+    /// One bit per link position, `words` per node.
+    checked: Vec<AtomicU64>,
+    words: usize,
+    locks: Vec<Mutex<()>>,
+}
+
+/// A link of a base-layer list: the neighbour at its distance, and whether
+/// it is checked.
+type Link = (Near, bool);
+
+impl Base {
+    fn new(n: usize, cap: usize) -> Self {
+        let words = cap.div_ceil(64);
+        Self {
+            cap,
+            slots: (0..n * (cap + 1)).map(|_| AtomicU32::new(0)).collect(),
+            distances: (0..n * cap).map(|_| AtomicU32::new(0)).collect(),
+            checked: (0..n * words).map(|_| AtomicU64::new(0)).collect(),
+            words,
+            locks: (0..n).map(|_| Mutex::new(())).collect(),
+        }
+    }
+
+    fn slot(&self, node: u32) -> &[AtomicU32] {
+        let start = node as usize * (self.cap + 1);
+        &self.slots[start..start + self.cap + 1]
+    }
+
+    fn slot_distances(&self, node: u32) -> &[AtomicU32] {
+        let start = node as usize * self.cap;
+        &self.distances[start..start + self.cap]
+    }
+
+    fn slot_checked(&self, node: u32) -> &[AtomicU64] {
+        let start = node as usize * self.words;
+        &self.checked[start..start + self.words]
+    }
+
+    /// The node's links into `out` (cleared first).
+    fn copy(&self, node: u32, out: &mut Vec<u32>) {
+        out.clear();
+        let _held = self.locks[node as usize].lock();
+        let slot = self.slot(node);
+        let len = slot[0].load(AtomicOrdering::Relaxed) as usize;
+        out.extend(
+            slot[1..=len]
+                .iter()
+                .map(|l| l.load(AtomicOrdering::Relaxed)),
+        );
+    }
+
+    /// Replaces the node's links by `links` (at most `cap`), every one of
+    /// them checked. The caller holds the node's lock.
+    fn store(&self, node: u32, links: &[Near]) {
+        let (slot, distances) = (self.slot(node), self.slot_distances(node));
+        for (i, &Near(d, n)) in links.iter().enumerate() {
+            slot[i + 1].store(n, AtomicOrdering::Relaxed);
+            distances[i].store(d.to_bits(), AtomicOrdering::Relaxed);
+        }
+        slot[0].store(links.len() as u32, AtomicOrdering::Relaxed);
+        for (w, word) in self.slot_checked(node).iter().enumerate() {
+            let bits = links.len().saturating_sub(w * 64).min(64);
+            let mask = if bits == 64 {
+                u64::MAX
+            } else {
+                (1 << bits) - 1
+            };
+            word.store(mask, AtomicOrdering::Relaxed);
+        }
+    }
+
+    /// Adds `link` (unchecked) to the node's links unless they hold it
+    /// already; false (and nothing changed) when they are full. The caller
+    /// holds its lock.
+    fn push(&self, node: u32, link: Near) -> bool {
+        let (slot, distances) = (self.slot(node), self.slot_distances(node));
+        let len = slot[0].load(AtomicOrdering::Relaxed) as usize;
+        if slot[1..=len]
+            .iter()
+            .any(|l| l.load(AtomicOrdering::Relaxed) == link.1)
+        {
+            return true;
+        }
+        if len == self.cap {
+            return false;
+        }
+        slot[len + 1].store(link.1, AtomicOrdering::Relaxed);
+        distances[len].store(link.0.to_bits(), AtomicOrdering::Relaxed);
+        self.slot_checked(node)[len / 64].fetch_and(!(1 << (len % 64)), AtomicOrdering::Relaxed);
+        slot[0].store(len as u32 + 1, AtomicOrdering::Relaxed);
+        true
+    }
+
+    /// The node's links. The caller holds its lock.
+    fn load(&self, node: u32) -> Vec<Link> {
+        let (slot, distances) = (self.slot(node), self.slot_distances(node));
+        let checked = self.slot_checked(node);
+        let len = slot[0].load(AtomicOrdering::Relaxed) as usize;
+        (0..len)
+            .map(|i| {
+                let near = Near(
+                    f32::from_bits(distances[i].load(AtomicOrdering::Relaxed)),
+                    slot[i + 1].load(AtomicOrdering::Relaxed),
+                );
+                let bit = checked[i / 64].load(AtomicOrdering::Relaxed) >> (i % 64) & 1;
+                (near, bit == 1)
+            })
+            .collect()
     }
 }
 
 struct Builder<'a> {
     space: &'a dyn BuildSpace,
     nodes: &'a [Node],
+    base: Base,
+    trust_checked: bool,
     m: usize,
     ef_construction: usize,
     /// The entry point (an index) and the top layer.
@@ -166,7 +310,7 @@ impl Builder<'_> {
     }
 
     fn insert(&self, q: u32) {
-        let level = self.nodes[q as usize].level();
+        let level = self.nodes[q as usize].level;
         let (entry, top) = *self.top.read();
         let mut ep = Near(self.distance(q, entry), entry);
         for layer in (level + 1..=top).rev() {
@@ -177,8 +321,19 @@ impl Builder<'_> {
             let found = self.search_layer(q, &eps, self.ef_construction, layer);
             // Layer 0 keeps up to its cap (`2·M`), as `hnsw_rs` does: the
             // denser base layer keeps a walk inside a filter connected.
-            let chosen = self.select(&found, self.max_links(layer));
-            self.nodes[q as usize].links.lock()[layer] = chosen.iter().map(|n| n.1).collect();
+            let forward = if layer == 0 && std::env::var("FWD_M").is_ok() {
+                self.m
+            } else {
+                self.max_links(layer)
+            };
+            let chosen = self.select(&found, forward);
+            if layer == 0 {
+                let _held = self.base.locks[q as usize].lock();
+                self.base.store(q, &chosen);
+            } else {
+                self.nodes[q as usize].upper.lock()[layer - 1] =
+                    chosen.iter().map(|n| n.1).collect();
+            }
             for &Near(d, e) in &chosen {
                 self.link(e, q, d, layer);
             }
@@ -212,9 +367,12 @@ impl Builder<'_> {
     }
 
     fn copy_links(&self, node: u32, layer: usize, out: &mut Vec<u32>) {
+        if layer == 0 {
+            return self.base.copy(node, out);
+        }
         out.clear();
-        let links = self.nodes[node as usize].links.lock();
-        if let Some(l) = links.get(layer) {
+        let links = self.nodes[node as usize].upper.lock();
+        if let Some(l) = links.get(layer - 1) {
             out.extend_from_slice(l);
         }
     }
@@ -279,12 +437,40 @@ impl Builder<'_> {
         chosen
     }
 
+    /// [`Builder::select`] over a list whose checked links passed the
+    /// heuristic together before: only pairs with an unchecked link are
+    /// compared, and the outcome is the same.
+    fn select_checked(&self, candidates: &[Link], keep: usize) -> Vec<Near> {
+        let mut chosen: Vec<Link> = Vec::with_capacity(keep);
+        for &(c, c_checked) in candidates {
+            if chosen.len() >= keep {
+                break;
+            }
+            if chosen.iter().all(|&(r, r_checked)| {
+                self.trust_checked && c_checked && r_checked || self.distance(c.1, r.1) >= c.0
+            }) {
+                chosen.push((c, c_checked));
+            }
+        }
+        chosen.into_iter().map(|(n, _)| n).collect()
+    }
+
     /// Adds `q` (at distance `d`) to `e`'s links on `layer`, pruning them by
     /// the heuristic when they overflow.
     fn link(&self, e: u32, q: u32, d: f32, layer: usize) {
         let max = self.max_links(layer);
-        let mut links = self.nodes[e as usize].links.lock();
-        let Some(list) = links.get_mut(layer) else {
+        if layer == 0 {
+            let _held = self.base.locks[e as usize].lock();
+            if self.base.push(e, Near(d, q)) {
+                return;
+            }
+            let mut list = self.base.load(e);
+            list.push((Near(d, q), false));
+            list.sort_unstable_by_key(|l| l.0);
+            return self.base.store(e, &self.select_checked(&list, max));
+        }
+        let mut links = self.nodes[e as usize].upper.lock();
+        let Some(list) = links.get_mut(layer - 1) else {
             return;
         };
         if list.contains(&q) {
@@ -404,6 +590,33 @@ mod tests {
         // threads interleave: ef 100 leaves a margin.
         println!("recall@10 at ef 100: {recall:.4}");
         assert!(recall >= 0.95, "recall@10 {recall}");
+    }
+
+    #[test]
+    fn checked_links_spare_comparisons_without_changing_the_graph() {
+        let (n, dims) = (2_000, 16);
+        let data = clustered(n, dims, 11);
+        let space = Floats { data: &data, dims };
+        let points: Vec<Offset> = (0..n as Offset).collect();
+        // One thread, so both builds insert in the same order.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("a pool");
+        let params = HnswParams {
+            m: 4,
+            ef_construction: 40,
+        };
+        let graph = |trust| {
+            pool.install(|| build_with(&space, &points, params, 3, &|| false, trust))
+                .expect("not cancelled")
+                .adjacency()
+        };
+        let (fast, full) = (graph(true), graph(false));
+        assert_eq!(fast.len(), n);
+        // Small lists overflow often: the pruning ran many times.
+        assert!(fast.iter().filter(|(_, l)| l[0].len() == 8).count() > n / 4);
+        assert_eq!(fast, full);
     }
 
     #[test]
