@@ -69,6 +69,10 @@ pub const HARD_MAX_SEGMENTS: usize = 4 * MAX_SEGMENTS;
 pub const VACUUM_RATIO: f64 = 0.2;
 /// ... once they are at least this many.
 const VACUUM_MIN: u64 = 64;
+/// A merge builds on its largest source's graph when at least this share of
+/// that graph's nodes is live (else it builds anew: deletions leave holes in
+/// the links).
+const REUSE_MIN_LIVE: f64 = 0.9;
 /// How often the thread looks for work when nothing wakes it.
 const POLL: Duration = Duration::from_millis(100);
 /// Pause after a failed step (a full disk), before trying again.
@@ -281,7 +285,7 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
         (segment::write(&root, id, &config, &sources)?, lives)
     };
     let stopped = || inner.signal.is_stopped();
-    let Some(sealed) = background::pool().install(|| written.seal(&config, &stopped))? else {
+    let Some(sealed) = background::pool().install(|| written.seal(&config, None, &stopped))? else {
         // Shutting down: the frozen points are replayed from the log at the next start.
         return Ok(false);
     };
@@ -488,6 +492,8 @@ fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
     if chosen.is_empty() {
         return Ok(false);
     }
+    // In the set's order: where an id has two live copies, the newer
+    // segment's must stay the later offset.
     let entries: Vec<SealedEntry> = chosen.iter().map(|&i| set.sealed[i].clone()).collect();
     drop(set);
     // Writers wait for a count or idle merge (their wait abandons it) but
@@ -517,7 +523,10 @@ fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
         inner.signal.is_stopped()
             || (plan != Plan::Needed && inner.stalled.load(Ordering::Acquire) > 0)
     };
-    let Some(sealed) = background::pool().install(|| written.seal(&config, &cancelled))? else {
+    let start = reusable_graph(&entries);
+    let Some(sealed) =
+        background::pool().install(|| written.seal(&config, start.as_ref(), &cancelled))?
+    else {
         tracing::info!(
             collection = %inner.name,
             segments = entries.len(),
@@ -567,6 +576,23 @@ fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
     background::release_freed_memory();
     checkpoint(inner)?;
     Ok(true)
+}
+
+/// The graph of a merge's largest source, renumbered as its live points'
+/// offsets in the merged segment (sources are written in order, each its
+/// live points in order), when few enough of its nodes were deleted
+/// ([`REUSE_MIN_LIVE`]) that the links left keep it a good graph.
+fn reusable_graph(sources: &[SealedEntry]) -> Option<crate::graph::FlatGraph> {
+    let largest = (0..sources.len()).max_by_key(|&i| sources[i].live.len())?;
+    let (graph, live) = (&sources[largest].segment.graph, &sources[largest].live);
+    if graph.is_empty() || (live.len() as f64) < REUSE_MIN_LIVE * graph.len() as f64 {
+        return None;
+    }
+    let first: u64 = sources[..largest].iter().map(|s| s.live.len()).sum();
+    Some(graph.remap(|o| {
+        live.contains(o)
+            .then(|| (first + live.rank(o) - 1) as crate::types::Offset)
+    }))
 }
 
 /// Writes the manifest of the current segment set, then cuts the log

@@ -123,25 +123,28 @@ pub(crate) fn write(
 }
 
 impl Written {
-    /// Builds the graph over the written points, writes it, and moves the
-    /// directory into place; returns the segment opened, or `None` (and
-    /// nothing left on disk) if `cancelled` stopped the build.
+    /// Builds the graph over the written points (inserting into `start`, a
+    /// graph over some of them in this segment's offsets, if given), writes
+    /// it, and moves the directory into place; returns the segment opened,
+    /// or `None` (and nothing left on disk) if `cancelled` stopped the build.
     pub(crate) fn seal(
         mut self,
         config: &CollectionConfig,
+        start: Option<&FlatGraph>,
         cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Result<Option<Sealed>> {
         let (id, tmp) = (self.id, self.tmp.clone());
         let mut points = open_points(&tmp, config, None)?;
         let started = std::time::Instant::now();
         let offsets: Vec<Offset> = (0..points.len() as Offset).collect();
-        let Some(graph) = graph::build_unless(
-            &points.build_space(config.graph_space()),
-            &offsets,
-            config.hnsw,
-            id,
-            cancelled,
-        ) else {
+        let space = points.build_space(config.graph_space());
+        let built = match start {
+            Some(start) => {
+                graph::extend_unless(&space, &offsets, config.hnsw, id, start, cancelled)
+            }
+            None => graph::build_unless(&space, &offsets, config.hnsw, id, cancelled),
+        };
+        let Some(graph) = built else {
             drop(points);
             if let Err(error) = std::fs::remove_dir_all(&tmp) {
                 tracing::warn!(%error, segment = id, "cannot remove a cancelled segment's files");

@@ -17,7 +17,7 @@
 
 use std::cell::RefCell;
 use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering as AtomicOrdering};
 
 use parking_lot::{Mutex, RwLock};
@@ -60,7 +60,22 @@ pub fn build_unless(
     seed: u64,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Option<FlatGraph> {
-    build_with(space, points, params, seed, cancelled, true)
+    build_with(space, points, params, seed, None, cancelled, true)
+}
+
+/// [`build_unless`], starting from `start`: a graph over some of `points`
+/// (the same offsets, built in the same space), whose nodes keep their
+/// layers and links; only the other points are inserted. A merge reuses
+/// the largest source's graph so.
+pub fn extend_unless(
+    space: &dyn BuildSpace,
+    points: &[Offset],
+    params: HnswParams,
+    seed: u64,
+    start: &FlatGraph,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Option<FlatGraph> {
+    build_with(space, points, params, seed, Some(start), cancelled, true)
 }
 
 /// [`build_unless`]; `trust_checked: false` compares every pair when a list
@@ -70,6 +85,7 @@ fn build_with(
     points: &[Offset],
     params: HnswParams,
     seed: u64,
+    start: Option<&FlatGraph>,
     cancelled: &(dyn Fn() -> bool + Sync),
     trust_checked: bool,
 ) -> Option<FlatGraph> {
@@ -78,28 +94,69 @@ fn build_with(
     }
     let m = params.m.max(2);
     let ml = 1.0 / (m as f64).ln();
+    // The start graph's nodes, by index into `points`, with their layers.
+    let index: HashMap<Offset, u32> = match start {
+        Some(g) if !g.is_empty() => points
+            .iter()
+            .enumerate()
+            .map(|(i, &o)| (o, i as u32))
+            .collect(),
+        _ => HashMap::new(),
+    };
+    let mut seeded: Vec<Option<Vec<Vec<u32>>>> = vec![None; points.len()];
+    let mut entry = None;
+    if let Some(g) = start.filter(|_| !index.is_empty()) {
+        for (o, layers) in g.adjacency() {
+            let Some(&i) = index.get(&o) else { continue };
+            let layers = layers
+                .into_iter()
+                .map(|l| l.iter().filter_map(|n| index.get(n).copied()).collect())
+                .collect();
+            seeded[i as usize] = Some(layers);
+        }
+        entry = g.entry().and_then(|e| index.get(&e).copied());
+        if entry.is_none() {
+            // Nothing to start from: build anew.
+            seeded.iter_mut().for_each(|s| *s = None);
+        }
+    }
     let nodes: Vec<Node> = points
         .iter()
-        .map(|&offset| {
-            let level = level_of(offset, seed, ml);
+        .zip(&mut seeded)
+        .map(|(&offset, seeded)| {
+            let upper = match seeded {
+                Some(layers) => layers.drain(1..).collect(),
+                None => vec![Vec::new(); level_of(offset, seed, ml)],
+            };
             Node {
                 offset,
-                level,
-                upper: Mutex::new(vec![Vec::new(); level]),
+                level: upper.len(),
+                upper: Mutex::new(upper),
             }
         })
         .collect();
-    let builder = Builder {
+    let first = entry.unwrap_or(0);
+    let mut builder = Builder {
         space,
         nodes: &nodes,
         base: Base::new(nodes.len(), 2 * m),
         trust_checked,
         m,
         ef_construction: params.ef_construction.max(m),
-        top: RwLock::new((0, nodes[0].level)),
+        top: RwLock::new((first, nodes[first as usize].level)),
     };
+    let inserted: Vec<u32> = if entry.is_some() {
+        builder.seed_base(&seeded);
+        (0..nodes.len() as u32)
+            .filter(|&i| seeded[i as usize].is_none())
+            .collect()
+    } else {
+        (1..nodes.len() as u32).collect()
+    };
+    drop(seeded);
+    let builder = builder;
     let stopped = AtomicBool::new(false);
-    (1..nodes.len()).into_par_iter().for_each(|i| {
+    inserted.into_par_iter().for_each(|i| {
         if stopped.load(AtomicOrdering::Relaxed) {
             return;
         }
@@ -107,7 +164,7 @@ fn build_with(
             stopped.store(true, AtomicOrdering::Relaxed);
             return;
         }
-        builder.insert(i as u32);
+        builder.insert(i);
     });
     if stopped.into_inner() {
         return None;
@@ -231,6 +288,13 @@ impl Base {
         }
     }
 
+    /// Marks every link of the node unchecked. The caller holds its lock.
+    fn uncheck(&self, node: u32) {
+        for word in self.slot_checked(node) {
+            word.store(0, AtomicOrdering::Relaxed);
+        }
+    }
+
     /// Adds `link` (unchecked) to the node's links unless they hold it
     /// already; false (and nothing changed) when they are full. The caller
     /// holds its lock.
@@ -303,6 +367,29 @@ impl Builder<'_> {
     fn distance(&self, a: u32, b: u32) -> f32 {
         self.space
             .distance(self.nodes[a as usize].offset, self.nodes[b as usize].offset)
+    }
+
+    /// Gives the seeded nodes their base-layer links (left in `seeded`),
+    /// scored, nearest first, unchecked, at most the cap (the start graph may
+    /// have had a larger `M`).
+    fn seed_base(&mut self, seeded: &[Option<Vec<Vec<u32>>>]) {
+        let base = &self.base;
+        let this = &*self;
+        seeded.par_iter().enumerate().for_each(|(i, layers)| {
+            let Some(links) = layers.as_ref().and_then(|l| l.first()) else {
+                return;
+            };
+            let mut scored: Vec<Near> = links
+                .iter()
+                .filter(|&&n| n != i as u32)
+                .map(|&n| Near(this.distance(i as u32, n), n))
+                .collect();
+            scored.sort_unstable();
+            scored.truncate(base.cap);
+            let _held = base.locks[i].lock();
+            base.store(i as u32, &scored);
+            base.uncheck(i as u32);
+        });
     }
 
     fn max_links(&self, layer: usize) -> usize {
@@ -592,6 +679,60 @@ mod tests {
         assert!(recall >= 0.95, "recall@10 {recall}");
     }
 
+    /// Recall@10 of `graph` at ef 100 on queries drawn like `data`.
+    fn recall(graph: &FlatGraph, data: &[f32], dims: usize, seed: u64) -> f64 {
+        let n = data.len() / dims;
+        let queries = clustered(200, dims, seed ^ 0xffff);
+        let mut hits = 0;
+        for q in queries.chunks(dims) {
+            let scorer = FloatScorer::new(q, data, Metric::Cosine);
+            let mut exact: Vec<(Offset, f32)> = (0..n as Offset)
+                .map(|o| (o, crate::graph::Scorer::score(&scorer, o)))
+                .collect();
+            exact.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let truth: Vec<Offset> = exact.iter().take(10).map(|e| e.0).collect();
+            let found = graph.search(&scorer, 10, 100, None);
+            hits += found.iter().filter(|f| truth.contains(&f.0)).count();
+        }
+        hits as f64 / 2_000.0
+    }
+
+    #[test]
+    fn extending_a_graph_keeps_its_nodes_and_finds_the_new_ones() {
+        let seed = 0xb1d_0002;
+        let (n, dims) = (5_000, 24);
+        let data = clustered(n, dims, seed);
+        let space = Floats { data: &data, dims };
+        let points: Vec<Offset> = (0..n as Offset).collect();
+        let params = HnswParams::default();
+        // A graph over the first 3,000, as a merge's largest source, then
+        // every point: the first 3,000 keep their layers and links.
+        let start = build(&space, &points[..3_000], params, seed);
+        let extended = extend_unless(&space, &points, params, seed ^ 1, &start, &|| false)
+            .expect("not cancelled");
+        assert_eq!(extended.len(), n);
+        let before: std::collections::HashMap<_, _> = start.adjacency().into_iter().collect();
+        for (o, layers) in extended.adjacency() {
+            let Some(old) = before.get(&o) else { continue };
+            assert_eq!(layers.len(), old.len(), "node {o} kept its layers");
+            // Links above the base layer may only gain; the base layer is
+            // pruned to its cap as new points arrive.
+            for (l, links) in layers.iter().enumerate().skip(1) {
+                assert!(links.len() <= params.m, "node {o} layer {l}");
+            }
+        }
+        let (fresh, grown) = (
+            recall(&build(&space, &points, params, seed), &data, dims, seed),
+            recall(&extended, &data, dims, seed),
+        );
+        println!("recall@10 at ef 100: built anew {fresh:.4}, extended {grown:.4}");
+        assert!(grown >= 0.95, "recall@10 {grown}");
+        // A start graph over none of the points is no start.
+        let elsewhere = build(&space, &[0, 1, 2], params, seed).remap(|o| Some(o + 10_000));
+        let plain = extend_unless(&space, &points[..500], params, seed, &elsewhere, &|| false);
+        assert_eq!(plain.map(|g| g.len()), Some(500));
+    }
+
     #[test]
     fn checked_links_spare_comparisons_without_changing_the_graph() {
         let (n, dims) = (2_000, 16);
@@ -608,7 +749,7 @@ mod tests {
             ef_construction: 40,
         };
         let graph = |trust| {
-            pool.install(|| build_with(&space, &points, params, 3, &|| false, trust))
+            pool.install(|| build_with(&space, &points, params, 3, None, &|| false, trust))
                 .expect("not cancelled")
                 .adjacency()
         };

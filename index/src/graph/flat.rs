@@ -176,6 +176,11 @@ impl FlatGraph {
         Self::from_adjacency(nodes, self.entry.and_then(&map))
     }
 
+    /// The node searches start from (on the top layer).
+    pub fn entry(&self) -> Option<Offset> {
+        self.entry
+    }
+
     /// Nodes in the graph.
     pub fn len(&self) -> usize {
         self.nodes

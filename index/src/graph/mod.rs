@@ -17,7 +17,7 @@ use hnsw_rs::hnsw::Hnsw;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
-pub use build::{BuildSpace, build, build_unless};
+pub use build::{BuildSpace, build, build_unless, extend_unless};
 pub use flat::FlatGraph;
 pub(crate) use flat::WordReader;
 
