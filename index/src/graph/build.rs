@@ -660,19 +660,7 @@ mod tests {
         let points: Vec<Offset> = (0..n as Offset).collect();
         let graph = build(&space, &points, HnswParams::default(), seed);
         assert_eq!(graph.len(), n);
-        let queries = clustered(200, dims, seed ^ 0xffff);
-        let mut hits = 0;
-        for q in queries.chunks(dims) {
-            let scorer = FloatScorer::new(q, &data, Metric::Cosine);
-            let mut exact: Vec<(Offset, f32)> = (0..n as Offset)
-                .map(|o| (o, crate::graph::Scorer::score(&scorer, o)))
-                .collect();
-            exact.sort_by(|a, b| b.1.total_cmp(&a.1));
-            let truth: Vec<Offset> = exact.iter().take(10).map(|e| e.0).collect();
-            let found = graph.search(&scorer, 10, 100, None);
-            hits += found.iter().filter(|f| truth.contains(&f.0)).count();
-        }
-        let recall = hits as f64 / 2_000.0;
+        let recall = recall(&graph, &data, dims, seed);
         // At ef 64 this data gives 0.952–0.959 depending on how the
         // threads interleave: ef 100 leaves a margin.
         println!("recall@10 at ef 100: {recall:.4}");
