@@ -22,6 +22,7 @@ pub use collection::{
     Collection, CollectionConfig, CollectionStats, Count, IDLE_MERGE, Layout, MAX_DIMS,
     MAX_FACET_LIMIT, MAX_OVERSAMPLE, MAX_SCROLL_LIMIT, MemoryUsage, PayloadUpdate, PointWrite,
     ScoredPoint, ScrollPage, ScrollQuery, SealPolicy, SearchQuery, Selection, StoredPoint,
+    json_len,
 };
 pub use distance::Metric;
 pub use error::{IndexError, Result};

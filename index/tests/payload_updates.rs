@@ -188,6 +188,34 @@ fn payload_updates_follow_a_model_keep_vectors_and_survive_a_reopen() {
         }
     }
 
+    // A limit on the payload's size: an update that would pass it for any
+    // chosen point writes nothing; deleting keys is never refused.
+    let grow = PayloadUpdate::Merge(object(json!({"note": "x".repeat(40)})));
+    let before = payloads(&c);
+    let largest = model.values().map(trawl_index::json_len).max().unwrap();
+    match c.update_payload_within(
+        Selection::Filter(&colour("red")),
+        &grow,
+        &limits,
+        largest + 10,
+    ) {
+        Err(IndexError::LimitExceeded { limit, got, .. }) => {
+            assert_eq!(limit, largest + 10);
+            assert!(got > limit, "{got}");
+        }
+        other => panic!("expected the limit, got {other:?}"),
+    }
+    assert_eq!(payloads(&c), before, "nothing written");
+    let roomy = largest + 100;
+    let red = c
+        .update_payload_within(Selection::Filter(&colour("red")), &grow, &limits, roomy)
+        .unwrap();
+    assert!(red > 0);
+    let drop_note = PayloadUpdate::DeleteKeys(vec!["note".into()]);
+    c.update_payload_within(Selection::Filter(&colour("red")), &drop_note, &limits, 1)
+        .unwrap();
+    assert_eq!(payloads(&c), before);
+
     // Durable: the same after a reopen.
     c.close();
     drop(c);

@@ -50,7 +50,7 @@ use crate::types::PayloadType;
 
 pub use browse::{Count, MAX_FACET_LIMIT, MAX_SCROLL_LIMIT, ScrollPage, ScrollQuery, StoredPoint};
 pub use multivector::MAX_TOKENS;
-pub use payload_ops::{PayloadUpdate, Selection};
+pub use payload_ops::{PayloadUpdate, Selection, json_len};
 pub use point_ops::PointWrite;
 use points::Points;
 pub use sealer::IDLE_MERGE;

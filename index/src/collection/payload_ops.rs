@@ -50,6 +50,25 @@ impl PayloadUpdate {
     }
 }
 
+/// Length of `payload` as compact JSON, counted without building the text.
+pub fn json_len(payload: &Payload) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, payload) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
 /// Which points an update (or another write) applies to.
 #[derive(Debug, Clone, Copy)]
 pub enum Selection<'a> {
@@ -72,6 +91,21 @@ impl Collection {
         selection: Selection<'_>,
         update: &PayloadUpdate,
         limits: &FilterLimits,
+    ) -> Result<usize> {
+        self.update_payload_within(selection, update, limits, usize::MAX)
+    }
+
+    /// [`Collection::update_payload`], refusing (`LimitExceeded`, nothing
+    /// written) an update that would make a payload longer than
+    /// `max_payload_bytes` as compact JSON ([`json_len`]). Every chosen point
+    /// is checked before anything is written; a concurrent write that grows
+    /// a payload between that check and its chunk stops the update there.
+    pub fn update_payload_within(
+        &self,
+        selection: Selection<'_>,
+        update: &PayloadUpdate,
+        limits: &FilterLimits,
+        max_payload_bytes: usize,
     ) -> Result<usize> {
         if let PayloadUpdate::DeleteKeys(keys) = update {
             if keys.is_empty() {
@@ -99,6 +133,34 @@ impl Collection {
                 ids
             }
         };
+        // Deleting keys only shrinks a payload.
+        let checked =
+            max_payload_bytes < usize::MAX && !matches!(update, PayloadUpdate::DeleteKeys(_));
+        let fits = |id: &PointId, payload: &Payload| {
+            let got = json_len(payload);
+            if got > max_payload_bytes {
+                return Err(IndexError::LimitExceeded {
+                    field: format!("payload of point {id} after the update (bytes)"),
+                    limit: max_payload_bytes,
+                    got,
+                });
+            }
+            Ok(())
+        };
+        if checked {
+            let set = self.inner.segments();
+            for id in &ids {
+                let old = set.find(id, |points, offset| {
+                    points
+                        .payloads
+                        .get(offset)
+                        .map(std::borrow::Cow::into_owned)
+                });
+                if let Some(old) = old {
+                    fits(id, &update.apply(old))?;
+                }
+            }
+        }
         let budget = self.inner.wal.max_record_bytes() / 2;
         let mut updated = 0;
         for chunk in ids.chunks(UPDATE_CHUNK) {
@@ -119,6 +181,9 @@ impl Collection {
                 };
                 updated += 1;
                 let payload = update.apply(old.clone());
+                if checked {
+                    fits(id, &payload)?;
+                }
                 if old.as_ref() == Some(&payload) || (old.is_none() && payload.is_empty()) {
                     continue;
                 }

@@ -140,8 +140,9 @@ async fn update_payload(
 ) -> Result<Json<UpdateResult>, ApiError> {
     let collection = state.store()?.get(name)?;
     let limits = state.config().filter_limits();
+    let max_bytes = state.config().limits.max_payload_bytes;
     let updated = blocking_write(move || {
-        Ok(collection.update_payload(chosen.selection(), &update, &limits)?)
+        Ok(collection.update_payload_within(chosen.selection(), &update, &limits, max_bytes)?)
     })
     .await?;
     Ok(Json(UpdateResult { updated }))
@@ -262,7 +263,7 @@ fn check_payload(payload: &Payload, field: &str, state: &AppState) -> Result<(),
             got: depth,
         });
     }
-    let bytes = json_len(payload);
+    let bytes = trawl_index::json_len(payload);
     if bytes > limits.max_payload_bytes {
         return Err(ApiError::LimitExceeded {
             field: format!("{field} (bytes)"),
@@ -280,24 +281,5 @@ fn depth(value: &Value) -> usize {
         Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
         Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
         _ => 0,
-    }
-}
-
-/// Length of `payload` as compact JSON, counted without building the text.
-fn json_len(payload: &Payload) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    match serde_json::to_writer(&mut count, payload) {
-        Ok(()) => count.0,
-        Err(_) => usize::MAX,
     }
 }

@@ -217,6 +217,44 @@ async fn scroll_count_and_facet_over_http() {
 }
 
 #[tokio::test]
+async fn a_payload_update_past_the_size_limit_is_refused_and_writes_nothing() {
+    let server = Server::start(&["--max-payload-bytes", "64"]).await;
+    let (status, body) = server
+        .put(
+            "/collections/docs",
+            &json!({"vector": {"dims": DIMS, "metric": "dot"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // 40 and 20 bytes of compact JSON: each fits alone.
+    let points = json!({"points": [
+        {"id": 1, "vector": vector(1), "payload": {"text": "x".repeat(29)}},
+        {"id": 2, "vector": vector(2), "payload": {"text": "y".repeat(9)}},
+    ]});
+    let (status, body) = server.put("/collections/docs/points", &points).await;
+    assert_eq!(status, 200, "{body}");
+    // Merged into both, the first would pass 64 bytes: refused, neither changed.
+    let merge = json!({"payload": {"more": "z".repeat(20)}, "ids": [2, 1]});
+    let (status, body) = server
+        .post("/collections/docs/points/payload", &merge)
+        .await;
+    let message = assert_error(status, &body, 413, "limit_exceeded");
+    assert!(message.contains("point 1"), "{message}");
+    for (id, text) in [(1, "x".repeat(29)), (2, "y".repeat(9))] {
+        let (_, point) = server
+            .get_json(&format!("/collections/docs/points/{id}"))
+            .await;
+        assert_eq!(point["payload"], json!({"text": text}), "{point}");
+    }
+    // Into the small one only, it fits.
+    let merge = json!({"payload": {"more": "z".repeat(20)}, "ids": [2]});
+    let (status, body) = server
+        .post("/collections/docs/points/payload", &merge)
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
 async fn payload_updates_over_http_are_durable_and_indexed() {
     let mut server = Server::start(&[]).await;
     let (status, body) = server
