@@ -136,7 +136,7 @@ fn build_with(
         })
         .collect();
     let first = entry.unwrap_or(0);
-    let mut builder = Builder {
+    let builder = Builder {
         space,
         nodes: &nodes,
         base: Base::new(nodes.len(), 2 * m),
@@ -154,7 +154,6 @@ fn build_with(
         (1..nodes.len() as u32).collect()
     };
     drop(seeded);
-    let builder = builder;
     let stopped = AtomicBool::new(false);
     inserted.into_par_iter().for_each(|i| {
         if stopped.load(AtomicOrdering::Relaxed) {
@@ -372,9 +371,7 @@ impl Builder<'_> {
     /// Gives the seeded nodes their base-layer links (left in `seeded`),
     /// scored, nearest first, unchecked, at most the cap (the start graph may
     /// have had a larger `M`).
-    fn seed_base(&mut self, seeded: &[Option<Vec<Vec<u32>>>]) {
-        let base = &self.base;
-        let this = &*self;
+    fn seed_base(&self, seeded: &[Option<Vec<Vec<u32>>>]) {
         seeded.par_iter().enumerate().for_each(|(i, layers)| {
             let Some(links) = layers.as_ref().and_then(|l| l.first()) else {
                 return;
@@ -382,13 +379,13 @@ impl Builder<'_> {
             let mut scored: Vec<Near> = links
                 .iter()
                 .filter(|&&n| n != i as u32)
-                .map(|&n| Near(this.distance(i as u32, n), n))
+                .map(|&n| Near(self.distance(i as u32, n), n))
                 .collect();
             scored.sort_unstable();
-            scored.truncate(base.cap);
-            let _held = base.locks[i].lock();
-            base.store(i as u32, &scored);
-            base.uncheck(i as u32);
+            scored.truncate(self.base.cap);
+            let _held = self.base.locks[i].lock();
+            self.base.store(i as u32, &scored);
+            self.base.uncheck(i as u32);
         });
     }
 
@@ -408,12 +405,7 @@ impl Builder<'_> {
             let found = self.search_layer(q, &eps, self.ef_construction, layer);
             // Layer 0 keeps up to its cap (`2·M`), as `hnsw_rs` does: the
             // denser base layer keeps a walk inside a filter connected.
-            let forward = if layer == 0 && std::env::var("FWD_M").is_ok() {
-                self.m
-            } else {
-                self.max_links(layer)
-            };
-            let chosen = self.select(&found, forward);
+            let chosen = self.select(&found, self.max_links(layer));
             if layer == 0 {
                 let _held = self.base.locks[q as usize].lock();
                 self.base.store(q, &chosen);
