@@ -114,6 +114,31 @@ fn writes_survive_reopen_with_snapshot_and_log_tail() {
 }
 
 #[test]
+fn a_payload_index_outlives_the_log_record_that_created_it() {
+    let mut rng = Rng(0x5eed_0003);
+    let dir = TempDir::new("schema");
+    let store = Store::open(&dir.0, wal()).unwrap();
+    let c = store.create("docs", config()).unwrap();
+    c.upsert(points(500, &mut rng)).unwrap();
+    c.create_payload_index("note", PayloadType::Keyword)
+        .unwrap();
+    // The checkpoint cuts the log past the record that indexed the field.
+    c.snapshot().unwrap();
+    c.close();
+    drop(c);
+    drop(store);
+
+    let store = Store::open(&dir.0, wal()).unwrap();
+    let c = store.get("docs").unwrap();
+    assert_eq!(
+        c.config().payload_schema.get("note"),
+        Some(&PayloadType::Keyword),
+        "the index was acknowledged, so it is still there after a restart"
+    );
+    assert!(c.stats().memory.payload_index > 0);
+}
+
+#[test]
 fn a_torn_log_tail_recovers_every_complete_write() {
     let mut rng = Rng(0x5eed_0002);
     let dir = TempDir::new("torn");

@@ -10,6 +10,7 @@
 //! ```
 //! inside the storage layer's file frame (kind `MANI`, version, length, CRC-32).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use roaring::RoaringBitmap;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::segment::FileFacts;
 use crate::error::Result;
 use crate::storage::{StorageError, read_file, write_file};
+use crate::types::PayloadType;
 
 pub(crate) const FILE: &str = "manifest.bin";
 const KIND: [u8; 4] = *b"MANI";
@@ -32,6 +34,11 @@ pub(crate) struct Manifest {
     /// The id the next segment takes.
     pub(crate) next_segment: u64,
     pub(crate) segments: Vec<SegmentFacts>,
+    /// The indexed payload fields when it was written: `config.json` holds
+    /// those given at creation, and a field indexed later is a log record,
+    /// which a checkpoint may cut. Absent in manifests written before it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) payload_schema: BTreeMap<String, PayloadType>,
 }
 
 /// One sealed segment.

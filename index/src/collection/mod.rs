@@ -511,6 +511,10 @@ impl Collection {
         let stored = manifest::read(dir)?;
         let old_format = stored.is_none() && dir.join(snapshot::FILE).exists();
         let (manifest, deleted) = stored.unwrap_or_default();
+        // Fields indexed after creation (their log records may be cut).
+        for (key, ty) in &manifest.payload_schema {
+            config.payload_schema.entry(key.clone()).or_insert(*ty);
+        }
         let root = dir.join(segment::DIR);
         if manifest.segments.is_empty() && !old_format {
             let stray = std::fs::read_dir(&root).map_or(0, |d| {

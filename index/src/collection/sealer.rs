@@ -632,6 +632,7 @@ fn checkpoint(inner: &Inner) -> Result<()> {
             lsn,
             next_segment: inner.next_segment.load(Ordering::Acquire),
             segments,
+            payload_schema: inner.config.read().payload_schema.clone(),
         };
         (manifest, deleted)
     };
