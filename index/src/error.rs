@@ -72,6 +72,18 @@ pub enum IndexError {
         /// The failed call.
         source: StorageError,
     },
+    /// No stored snapshot of that name.
+    #[error("collection {collection:?} has no snapshot {name:?}")]
+    SnapshotNotFound {
+        /// The collection.
+        collection: String,
+        /// The snapshot asked for.
+        name: String,
+    },
+    /// An uploaded snapshot is not one, is incomplete, or was altered: nothing
+    /// was changed.
+    #[error("invalid snapshot: {0}")]
+    InvalidSnapshot(String),
     /// The collection's files are damaged or missing: it is not served until
     /// an operator restores it or accepts what is intact.
     #[error("collection {name:?} is damaged and not served: {reason}")]

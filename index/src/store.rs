@@ -14,13 +14,15 @@
 //! deletes it.
 
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use parking_lot::{Mutex, RwLock};
 
 use crate::collection::{Collection, CollectionConfig, SealPolicy};
 use crate::error::{IndexError, Result};
-use crate::storage::{StorageError, Wal, WalOptions, read_file, sync_dir, write_file};
+use crate::snapshots::{self, RestoreInfo, SnapshotEntry};
+use crate::storage::{StorageError, Wal, WalOptions, exchange, read_file, sync_dir, write_file};
 
 /// Longest collection name.
 pub const MAX_NAME_LEN: usize = 64;
@@ -74,6 +76,10 @@ pub enum AliasAction {
     },
 }
 
+/// Stored snapshots (in the data directory, beside `collections/`), a
+/// directory per collection (see [`crate::snapshots`]).
+const SNAPSHOTS_DIR: &str = "snapshots";
+
 /// The aliases file (in the data directory, beside `collections/`).
 const ALIASES_FILE: &str = "aliases";
 const ALIASES_KIND: [u8; 4] = *b"ALIA";
@@ -110,8 +116,20 @@ impl Store {
         for entry in std::fs::read_dir(&root).map_err(io)? {
             let entry = entry.map_err(io)?;
             let name = entry.file_name().to_string_lossy().to_string();
+            if let Some(owner) = replaced_owner(&name)
+                && !root.join(owner).exists()
+            {
+                // A restore without an atomic exchange stopped between its
+                // two renames: the collection goes back where it was.
+                let back = root.join(owner);
+                tracing::warn!(collection = owner, "an interrupted restore is undone");
+                std::fs::rename(entry.path(), &back).map_err(io)?;
+                let opened = open_one(owner, &back, &wal, policy);
+                collections.insert(owner.to_string(), opened);
+                continue;
+            }
             if name.starts_with('.') {
-                // Leftovers of an interrupted create or delete.
+                // Leftovers of an interrupted create, delete or restore.
                 let _ = std::fs::remove_dir_all(entry.path());
                 continue;
             }
@@ -119,9 +137,13 @@ impl Store {
                 tracing::warn!(entry = %entry.path().display(), "ignoring an unexpected entry in the data directory");
                 continue;
             }
+            if collections.contains_key(&name) {
+                continue; // moved back from an interrupted restore above
+            }
             let opened = open_one(&name, &entry.path(), &wal, policy);
             collections.insert(name, opened);
         }
+        remove_snapshot_leftovers(&data_dir.join(SNAPSHOTS_DIR));
         let aliases = read_aliases(&data_dir.join(ALIASES_FILE));
         for (alias, collection) in &aliases {
             if !collections.contains_key(collection) {
@@ -371,7 +393,9 @@ impl Store {
         }
         drop(collections);
         if let Entry::Open(collection) = &removed {
-            collection.close();
+            // Handles still held by requests in flight must not write into a
+            // directory a new collection of this name may take.
+            collection.retire();
         }
         drop(removed);
         let dir = self.root.join(name);
@@ -424,6 +448,171 @@ fn open_one(name: &str, dir: &Path, wal: &WalOptions, policy: SealPolicy) -> Ent
 fn damaged(name: &str, error: &IndexError) -> Entry {
     tracing::error!(collection = name, %error, help = DAMAGED_HELP, "collection is damaged and will not be served");
     Entry::Damaged(format!("{error}; to recover: {DAMAGED_HELP}"))
+}
+
+/// The collection a `.replaced-<name>-<32 hex digits>` directory held.
+fn replaced_owner(entry: &str) -> Option<&str> {
+    let rest = entry.strip_prefix(".replaced-")?;
+    let owner = rest.get(..rest.len().checked_sub(33)?)?;
+    (rest.as_bytes()[owner.len()] == b'-' && validate_name(owner).is_ok()).then_some(owner)
+}
+
+/// Removes the hidden directories an interrupted snapshot or deletion of one
+/// left under `root/<collection>/`.
+fn remove_snapshot_leftovers(root: &Path) {
+    let Ok(collections) = std::fs::read_dir(root) else {
+        return;
+    };
+    for collection in collections.flatten() {
+        let Ok(entries) = std::fs::read_dir(collection.path()) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}
+
+/// Snapshots: take, list, export, delete, restore (see [`crate::snapshots`]).
+impl Store {
+    fn snapshots_root(&self) -> PathBuf {
+        self.root
+            .parent()
+            .map_or_else(|| PathBuf::from(SNAPSHOTS_DIR), |d| d.join(SNAPSHOTS_DIR))
+    }
+
+    /// The collection `name` is or names, whose snapshots exist or which
+    /// exists (open or damaged).
+    fn snapshot_owner(&self, name: &str) -> Result<String> {
+        let name = self.resolve(name);
+        validate_name(&name)?;
+        if self.collections.read().contains_key(&name) || self.snapshots_root().join(&name).is_dir()
+        {
+            Ok(name)
+        } else {
+            Err(IndexError::CollectionNotFound(name))
+        }
+    }
+
+    /// Takes a snapshot of the collection (checkpointing it first) and
+    /// stores it under the data directory's `snapshots/<collection>/`.
+    pub fn create_snapshot(&self, name: &str) -> Result<SnapshotEntry> {
+        let collection = self.get(name)?;
+        snapshots::create(&self.snapshots_root(), &collection)
+    }
+
+    /// The stored snapshots of a collection (or of a deleted one whose
+    /// snapshots were kept), oldest first.
+    pub fn snapshots(&self, name: &str) -> Result<Vec<SnapshotEntry>> {
+        let owner = self.snapshot_owner(name)?;
+        snapshots::list(&self.snapshots_root(), &owner)
+    }
+
+    /// Writes the stored snapshot `snapshot` to `out` as one archive (see
+    /// [`crate::snapshots`]); returns the bytes of its files.
+    pub fn export_snapshot(&self, name: &str, snapshot: &str, out: impl Write) -> Result<u64> {
+        let owner = self.snapshot_owner(name)?;
+        snapshots::export(&self.snapshots_root(), &owner, snapshot, out)
+    }
+
+    /// Deletes a stored snapshot.
+    pub fn delete_snapshot(&self, name: &str, snapshot: &str) -> Result<()> {
+        let owner = self.snapshot_owner(name)?;
+        snapshots::delete(&self.snapshots_root(), &owner, snapshot)
+    }
+
+    /// Restores the collection `name` (or the one the alias `name` names)
+    /// from a snapshot archive read from `input`, creating it if it does not
+    /// exist. The archive is written to a staging directory and checked
+    /// whole (every member against its checksum, then the collection opened
+    /// as at start-up) before anything replaces the collection; a refused
+    /// archive changes nothing. The swap is one atomic rename where the file
+    /// system allows it; the replaced collection's files are then removed.
+    pub fn restore_snapshot(&self, name: &str, input: impl Read) -> Result<RestoreInfo> {
+        let target = self.resolve(name);
+        validate_name(&target)?;
+        let staging = self.root.join(format!(
+            ".restoring-{target}-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let info = snapshots::stage(input, &staging, &target, |dir| {
+            let inner = Collection::open_inner(&target, dir, self.wal.clone(), self.policy)?;
+            let points = inner.segments().len() as u64;
+            drop(inner);
+            Ok(points)
+        })
+        .map_err(|e| e.in_collection(&target))?;
+        let _one = self.reopening.lock();
+        let existing = self.collections.read().get(&target).cloned();
+        if let Some(Entry::Open(collection)) = &existing {
+            collection.retire();
+        }
+        let mut collections = self.collections.write();
+        if self.aliases.read().contains_key(&target) && !collections.contains_key(&target) {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(IndexError::NameTaken(format!(
+                "{target:?} became an alias while the snapshot was read"
+            )));
+        }
+        let dir = self.root.join(&target);
+        let swapped = (|| -> Result<bool> {
+            let exists = dir.try_exists().map_err(|e| StorageError::io(&dir, e))?;
+            if exists {
+                if exchange(&staging, &dir).map_err(|e| StorageError::io(&dir, e))? {
+                    return Ok(true);
+                }
+                // No atomic exchange here: move the old directory aside first.
+                let aside = self.root.join(format!(
+                    ".replaced-{target}-{}",
+                    uuid::Uuid::new_v4().simple()
+                ));
+                std::fs::rename(&dir, &aside).map_err(|e| StorageError::io(&dir, e))?;
+                std::fs::rename(&staging, &dir).map_err(|e| StorageError::io(&dir, e))?;
+                std::fs::rename(&aside, &staging).map_err(|e| StorageError::io(&aside, e))?;
+                return Ok(true);
+            }
+            std::fs::rename(&staging, &dir).map_err(|e| StorageError::io(&dir, e))?;
+            Ok(false)
+        })();
+        let replaced = match swapped {
+            Ok(replaced) => replaced,
+            Err(error) => {
+                let _ = std::fs::remove_dir_all(&staging);
+                if let Some(entry) = existing {
+                    let reopened = match entry {
+                        Entry::Open(_) => open_one(&target, &dir, &self.wal, self.policy),
+                        damaged => damaged,
+                    };
+                    collections.insert(target.clone(), reopened);
+                }
+                return Err(error.in_collection(&target));
+            }
+        };
+        sync_dir(&self.root)?;
+        let opened = open_one(&target, &dir, &self.wal, self.policy);
+        let outcome = match &opened {
+            Entry::Open(_) => Ok(info),
+            Entry::Damaged(reason) => Err(IndexError::CollectionDamaged {
+                name: target.clone(),
+                reason: reason.clone(),
+            }),
+        };
+        collections.insert(target.clone(), opened);
+        drop(collections);
+        if replaced {
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        if outcome.is_ok() {
+            tracing::info!(
+                collection = target,
+                replaced,
+                "collection restored from a snapshot"
+            );
+        }
+        outcome
+    }
 }
 
 impl Store {

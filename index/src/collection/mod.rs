@@ -409,9 +409,25 @@ pub(crate) struct Inner {
     /// A needed merge (vacuum, too many segments) holds the maintenance lock:
     /// nothing can be sealed meanwhile, and writers do not wait for room.
     pub(crate) merging: std::sync::atomic::AtomicBool,
+    /// The collection was deleted or replaced by a restore: its directory
+    /// may now hold another collection, so nothing may write there again.
+    /// Set under the maintenance and writer locks; checked under them.
+    pub(crate) retired: std::sync::atomic::AtomicBool,
 }
 
 impl Inner {
+    /// Fails once the collection is retired ([`Collection::retire`]); call it
+    /// under the maintenance or writer lock before writing a file.
+    pub(crate) fn check_live(&self) -> Result<()> {
+        if self.retired.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(IndexError::CollectionNotFound(format!(
+                "{} (deleted or replaced by a restore while the request ran)",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+
     /// The current segment set.
     pub(crate) fn segments(&self) -> Arc<SegmentSet> {
         Arc::clone(&self.set.read())
@@ -424,7 +440,7 @@ pub struct Collection {
     pub(crate) inner: Arc<Inner>,
 }
 
-const CONFIG_FILE: &str = "config.json";
+pub(crate) const CONFIG_FILE: &str = "config.json";
 pub(crate) const WAL_FILE: &str = "wal.log";
 /// Files of the format before segments (converted at open).
 const OLD_FILES: [&str; 3] = [snapshot::FILE, "vectors.f32", "tokens.f32"];
@@ -482,6 +498,19 @@ impl Collection {
         wal_options: WalOptions,
         policy: SealPolicy,
     ) -> Result<Self> {
+        let inner = Self::open_inner(name, dir, wal_options, policy)?;
+        sealer::start(&inner);
+        Ok(Self { inner })
+    }
+
+    /// Opens a collection's files as [`Collection::open_with`] does, without
+    /// starting the sealer: what a check of restored files needs.
+    pub(crate) fn open_inner(
+        name: &str,
+        dir: &Path,
+        wal_options: WalOptions,
+        policy: SealPolicy,
+    ) -> Result<Arc<Inner>> {
         let started = std::time::Instant::now();
         let (_, json) = crate::storage::read_file(&dir.join(CONFIG_FILE), *b"CONF", 1)?;
         let config: CollectionConfig =
@@ -634,6 +663,7 @@ impl Collection {
             stalled: std::sync::atomic::AtomicUsize::new(0),
             room: (Mutex::new(()), parking_lot::Condvar::new()),
             merging: std::sync::atomic::AtomicBool::new(false),
+            retired: std::sync::atomic::AtomicBool::new(false),
         });
         if old_format {
             // Convert once: seal everything, write the manifest, then drop
@@ -647,8 +677,20 @@ impl Collection {
             }
             tracing::info!(collection = name, "converted to sealed segments");
         }
-        sealer::start(&inner);
-        Ok(Self { inner })
+        Ok(inner)
+    }
+
+    /// Stops the sealer and marks the collection deleted or replaced: every
+    /// later write, seal, merge or checkpoint through any handle fails, so
+    /// none writes into a directory that now holds another collection. Waits
+    /// for the write and maintenance in progress.
+    pub(crate) fn retire(&self) {
+        self.close();
+        let _one = self.inner.maintenance.lock();
+        let _writer = self.inner.write_lock.lock();
+        self.inner
+            .retired
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// The collection's name.

@@ -251,6 +251,7 @@ impl Collection {
         if matches!(&record, Record::Delete(ids) if ids.is_empty()) {
             return Ok(());
         }
+        self.inner.check_live()?;
         let full = |e: StorageError| IndexError::from(e).in_collection(&self.inner.name);
         let current = self.inner.segments();
         if let Record::Upsert(batch) = &record {

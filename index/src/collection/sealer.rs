@@ -242,6 +242,7 @@ pub(crate) fn flush(inner: &Inner) -> Result<()> {
     while seal_frozen(inner)? {}
     while merge(inner, Plan::Needed)? || merge(inner, Plan::Count)? {}
     let _one = inner.maintenance.lock();
+    inner.check_live()?;
     checkpoint(inner)
 }
 
@@ -262,6 +263,7 @@ fn freeze(inner: &Inner) -> Result<()> {
 /// Seals every frozen segment into one; false when there was none.
 fn seal_frozen(inner: &Inner) -> Result<bool> {
     let _one = inner.maintenance.lock();
+    inner.check_live()?;
     let frozen = inner.segments().frozen.clone();
     let Some(last) = frozen.last() else {
         return Ok(false);
@@ -487,6 +489,7 @@ impl Drop for Merging<'_> {
 /// merge was abandoned for a shutdown).
 fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
     let _one = inner.maintenance.lock();
+    inner.check_live()?;
     let set = inner.segments();
     let chosen = merge_plan(&set.sealed, plan);
     if chosen.is_empty() {

@@ -21,9 +21,9 @@ use std::path::Path;
 
 use super::record::{LoggedPoint, Reader, Record};
 use super::set::{SealPolicy, SegmentSet};
-use super::{Collection, CollectionConfig, sealer};
+use super::{Collection, CollectionConfig, manifest, sealer, segment};
 use crate::error::Result;
-use crate::storage::{StorageError, read_file};
+use crate::storage::{StorageError, read_file, sync_dir};
 
 pub(crate) const FILE: &str = "points.snap";
 const KIND: [u8; 4] = *b"PNTS";
@@ -61,6 +61,68 @@ impl Collection {
                 .load(std::sync::atomic::Ordering::Acquire),
             bytes: set.sealed.iter().map(|e| e.segment.disk_bytes()).sum(),
         })
+    }
+}
+
+impl Collection {
+    /// Checkpoints, then writes into `dest` (a new directory) what the
+    /// collection's directory needs to open at the checkpoint plus the log
+    /// records that followed it: `config.json`, `manifest.bin`, hard links to
+    /// (or, across file systems, copies of) the sealed segments' files, and
+    /// `wal.log` holding the records after the manifest. No point passes
+    /// through the heap; writers wait only while the log's tail is copied.
+    pub(crate) fn capture(&self, dest: &Path) -> Result<SnapshotInfo> {
+        let inner = &self.inner;
+        sealer::flush(inner).map_err(|e| e.in_collection(&inner.name))?;
+        let _one = inner.maintenance.lock();
+        inner.check_live()?;
+        let (stored, _) = manifest::read(&inner.dir)?.ok_or_else(|| {
+            StorageError::corrupt(
+                &inner.dir.join(manifest::FILE),
+                "no manifest after a checkpoint",
+            )
+        })?;
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |e| StorageError::io(&path, e)
+        };
+        std::fs::create_dir(dest).map_err(io(dest))?;
+        let mut bytes = 0u64;
+        let source_root = inner.dir.join(segment::DIR);
+        let dest_root = dest.join(segment::DIR);
+        std::fs::create_dir(&dest_root).map_err(io(&dest_root))?;
+        for facts in &stored.segments {
+            let from = segment::path(&source_root, facts.id);
+            let to = segment::path(&dest_root, facts.id);
+            std::fs::create_dir(&to).map_err(io(&to))?;
+            for file in &facts.files {
+                let (a, b) = (from.join(&file.name), to.join(&file.name));
+                if std::fs::hard_link(&a, &b).is_err() {
+                    std::fs::copy(&a, &b).map_err(io(&b))?;
+                }
+                bytes += file.len;
+            }
+            sync_dir(&to)?;
+        }
+        sync_dir(&dest_root)?;
+        for file in [super::CONFIG_FILE, manifest::FILE] {
+            let (a, b) = (inner.dir.join(file), dest.join(file));
+            bytes += std::fs::copy(&a, &b).map_err(io(&b))?;
+            std::fs::File::open(&b)
+                .and_then(|f| f.sync_all())
+                .map_err(io(&b))?;
+        }
+        // Under the writer lock no write is half-applied: the points counted
+        // are those of the records copied.
+        let (lsn, points) = {
+            let _writer = inner.write_lock.lock();
+            let wal = dest.join(super::WAL_FILE);
+            let lsn = inner.wal.copy_after(stored.lsn, &wal)?;
+            bytes += std::fs::metadata(&wal).map_err(io(&wal))?.len();
+            (lsn, inner.segments().len())
+        };
+        sync_dir(dest)?;
+        Ok(SnapshotInfo { points, lsn, bytes })
     }
 }
 

@@ -363,6 +363,59 @@ impl Wal {
         outcome
     }
 
+    /// Writes a log of the records after `after` (its base `after`) to
+    /// `dest`, which must not exist yet, and syncs it; returns the last lsn
+    /// it holds. The copy is of durable records only; appends issued
+    /// meanwhile queue, as during [`Wal::truncate_through`]. Fails when the
+    /// log no longer holds every record after `after`.
+    pub fn copy_after(&self, after: u64, dest: &Path) -> Result<u64, StorageError> {
+        let mut st = self.state.lock();
+        loop {
+            self.check_failed(&st)?;
+            if !st.busy {
+                break;
+            }
+            self.flushed.wait(&mut st);
+        }
+        st.busy = true;
+        let last = st.durable_lsn;
+        let copied = MutexGuard::unlocked(&mut st, || self.copy_records(after, dest));
+        st.busy = false;
+        self.flushed.notify_all();
+        drop(st);
+        copied.map(|()| last)
+    }
+
+    fn copy_records(&self, after: u64, dest: &Path) -> Result<(), StorageError> {
+        let f = self.file.lock();
+        if after < f.base_lsn {
+            return Err(StorageError::corrupt(
+                &self.path,
+                format!(
+                    "records {}..={} are no longer in the log (it starts after {})",
+                    after + 1,
+                    f.base_lsn,
+                    f.base_lsn
+                ),
+            ));
+        }
+        let offset = skip_records(&f.file, &self.path, f.base_lsn, after, f.len)?;
+        (&f.file)
+            .seek(SeekFrom::Start(offset))
+            .map_err(|e| StorageError::io(&self.path, e))?;
+        let mut tail = (&f.file).take(f.len - offset);
+        let written = (|| {
+            let file = OpenOptions::new().write(true).create_new(true).open(dest)?;
+            let mut out = BufWriter::with_capacity(READ_BUF, &file);
+            out.write_all(&encode_header(after))?;
+            std::io::copy(&mut tail, &mut out)?;
+            out.flush()?;
+            drop(out);
+            file.sync_all()
+        })();
+        written.map_err(|e| StorageError::io(dest, e))
+    }
+
     /// Lsn of the last durable record (the base lsn if the log holds none;
     /// 0 for a log that never held a record).
     pub fn last_lsn(&self) -> u64 {

@@ -426,3 +426,32 @@ fn a_base_lsn_without_room_for_records_is_corrupt() {
     let (wal, _) = Wal::open(&path, NO_SYNC).unwrap();
     assert_eq!(wal.append(b"x").unwrap(), u64::MAX / 2 + 1);
 }
+
+#[test]
+fn a_copy_holds_exactly_the_records_after_the_given_lsn() {
+    let dir = TestDir::new("wal-copy");
+    let path = dir.join("wal.log");
+    let records: Vec<Vec<u8>> = (0..12).map(record).collect();
+    let (wal, _) = Wal::open(&path, NO_SYNC).unwrap();
+    for r in &records {
+        wal.append(r).unwrap();
+    }
+    wal.truncate_through(3).unwrap();
+    let copy = dir.join("copy.log");
+    assert_eq!(wal.copy_after(7, &copy).unwrap(), 12);
+    let (copied, rec) = Wal::open(&copy, NO_SYNC).unwrap();
+    assert_eq!(rec.base_lsn, 7);
+    assert_eq!(rec.records, numbered(&records[7..], 8));
+    assert_eq!(copied.last_lsn(), 12);
+    // The whole log, from its base.
+    let whole = dir.join("whole.log");
+    assert_eq!(wal.copy_after(3, &whole).unwrap(), 12);
+    let (_, rec) = Wal::open(&whole, NO_SYNC).unwrap();
+    assert_eq!(rec.records, numbered(&records[3..], 4));
+    // Records the log no longer holds cannot be copied, and nothing is written.
+    let gone = dir.join("gone.log");
+    assert!(wal.copy_after(2, &gone).is_err());
+    assert!(!gone.exists());
+    // The log itself is untouched and takes appends.
+    assert_eq!(wal.append(b"after").unwrap(), 13);
+}
