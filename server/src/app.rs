@@ -21,7 +21,9 @@ use crate::auth;
 use crate::body::{self, BodyRules};
 use crate::error::{ApiError, BodyLimit};
 use crate::metrics;
-use crate::routes::{aliases, browse, collections, embed, health, openai, points, search};
+use crate::routes::{
+    aliases, browse, collections, embed, health, openai, points, search, snapshots,
+};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -35,6 +37,7 @@ use crate::state::AppState;
         (name = "collections", description = "Create, list, describe, delete, snapshot"),
         (name = "points", description = "Upsert, get, delete"),
         (name = "search", description = "Filtered similarity search"),
+        (name = "snapshots", description = "Take, list, download, delete and restore snapshots"),
     )
 )]
 struct ApiDoc;
@@ -71,7 +74,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
             collections::info,
             collections::delete
         ))
-        .routes(routes!(collections::snapshot))
+        .routes(routes!(snapshots::create, snapshots::list))
+        .routes(routes!(snapshots::download, snapshots::delete))
         .routes(routes!(collections::recover))
         .routes(routes!(points::upsert))
         .routes(routes!(points::delete))
@@ -86,6 +90,14 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(search::query))
 }
 
+/// Routes that stream their bodies (a snapshot upload can be many
+/// gigabytes): they read the body themselves, within the minimum rate and
+/// their own size limit, and are held to neither the request timeout nor
+/// the concurrency limit of the API routes.
+fn stream_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(snapshots::restore))
+}
+
 /// Health, readiness and metrics: never limited, so that probes answer under load.
 fn ops_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -98,6 +110,7 @@ fn ops_routes() -> OpenApiRouter<AppState> {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, doc) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .merge(api_routes())
+        .merge(stream_routes())
         .merge(ops_routes())
         .split_for_parts();
     doc
@@ -129,6 +142,7 @@ pub fn router(state: AppState) -> Router {
             body::read_first,
         ));
     let (ops, _) = ops_routes().split_for_parts();
+    let (streams, _) = stream_routes().split_for_parts();
     let auth = Arc::new(config.auth.auth());
     if auth.enabled() {
         tracing::info!(
@@ -141,6 +155,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = config.limits.max_body_bytes;
     Router::new()
         .merge(api)
+        .merge(streams)
         .merge(ops)
         .route(
             "/openapi.json",

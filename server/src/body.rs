@@ -106,6 +106,43 @@ pub async fn read_first(
     }
 }
 
+/// Hands `body` to `tx` a chunk at a time, within the rules' minimum rate
+/// and `limit` bytes, for a route that streams its body (a snapshot
+/// restore) instead of reading it first. True once the whole body went to
+/// `tx`, false when the receiver stopped taking it.
+pub async fn forward(
+    mut body: Body,
+    rules: &BodyRules,
+    limit: u64,
+    tx: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+) -> Result<bool, ApiError> {
+    let too_large = ApiError::BodyTooLarge {
+        limit: usize::try_from(limit).unwrap_or(usize::MAX),
+    };
+    if body.size_hint().lower() > limit {
+        return Err(too_large);
+    }
+    let started = Instant::now();
+    let mut received = 0_u64;
+    loop {
+        let patience = rules.patience(started, received);
+        match tokio::time::timeout(patience, next_data(&mut body)).await {
+            Err(_) => return Err(rules.too_slow()),
+            Ok(None) => return Ok(true),
+            Ok(Some(Err(error))) => return Err(ApiError::IncompleteBody(error.to_string())),
+            Ok(Some(Ok(data))) => {
+                received += data.len() as u64;
+                if received > limit {
+                    return Err(too_large);
+                }
+                if tx.send(Ok(data)).await.is_err() {
+                    return Ok(false);
+                }
+            }
+        }
+    }
+}
+
 /// Why a body was not read.
 enum Unread {
     /// It passed the limit; the rest is still to come.

@@ -260,6 +260,10 @@ pub struct LimitsConfig {
     /// Largest payload of one point, in bytes of compact JSON.
     #[arg(long, env = "TRAWL_MAX_PAYLOAD_BYTES", default_value_t = 256 * 1024)]
     pub max_payload_bytes: usize,
+    /// Largest snapshot archive `PUT /collections/{c}/snapshots/restore`
+    /// reads (streamed to disk, never held in memory); larger ones get 413.
+    #[arg(long, env = "TRAWL_MAX_SNAPSHOT_UPLOAD_BYTES", default_value_t = 64 << 30)]
+    pub max_snapshot_upload_bytes: u64,
     /// Deepest nesting of objects and arrays in a payload (`{"a": 1}` is 1).
     #[arg(long, env = "TRAWL_MAX_PAYLOAD_DEPTH", default_value_t = 16)]
     pub max_payload_depth: usize,
@@ -331,6 +335,10 @@ impl Config {
             ("--max-oversample", self.limits.max_oversample),
             ("--max-payload-bytes", self.limits.max_payload_bytes),
             ("--max-payload-depth", self.limits.max_payload_depth),
+            (
+                "--max-snapshot-upload-bytes",
+                usize::from(self.limits.max_snapshot_upload_bytes > 0),
+            ),
         ];
         if let Some((flag, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(format!("{flag} must be positive"));

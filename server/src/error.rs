@@ -122,6 +122,17 @@ pub enum ApiError {
     /// The name is taken by a collection or an alias.
     #[error("{0}")]
     NameTaken(String),
+    /// No stored snapshot of that name.
+    #[error("collection {collection:?} has no snapshot {name:?}")]
+    SnapshotNotFound {
+        /// The collection.
+        collection: String,
+        /// The snapshot asked for.
+        name: String,
+    },
+    /// An uploaded snapshot is not one, is incomplete, or was altered.
+    #[error("invalid snapshot: {0}; nothing was changed")]
+    InvalidSnapshot(String),
     /// The collection's files are damaged; it is not served until recovered.
     #[error("collection {name:?} is damaged and not served: {reason}")]
     CollectionDamaged {
@@ -168,6 +179,8 @@ impl ApiError {
             Self::PointNotFound(_) => (StatusCode::NOT_FOUND, "point_not_found"),
             Self::AliasNotFound(_) => (StatusCode::NOT_FOUND, "alias_not_found"),
             Self::NameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
+            Self::SnapshotNotFound { .. } => (StatusCode::NOT_FOUND, "snapshot_not_found"),
+            Self::InvalidSnapshot(_) => (StatusCode::BAD_REQUEST, "invalid_snapshot"),
             Self::QueueFull(_) => (StatusCode::TOO_MANY_REQUESTS, "queue_full"),
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
@@ -202,6 +215,9 @@ impl ApiError {
             } => Some(serde_json::json!({ "field": field, "expected": expected, "got": got })),
             Self::CollectionDamaged { name, .. } | Self::InsufficientStorage(name) => {
                 Some(serde_json::json!({ "collection": name }))
+            }
+            Self::SnapshotNotFound { collection, name } => {
+                Some(serde_json::json!({ "collection": collection, "snapshot": name }))
             }
             _ => None,
         }
@@ -390,6 +406,8 @@ impl From<trawl_index::IndexError> for ApiError {
                 Self::InsufficientStorage(collection)
             }
             E::CollectionDamaged { name, reason } => Self::CollectionDamaged { name, reason },
+            E::SnapshotNotFound { collection, name } => Self::SnapshotNotFound { collection, name },
+            E::InvalidSnapshot(reason) => Self::InvalidSnapshot(reason),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Collections: create, list, describe, delete, snapshot.
+//! Collections: create, list, describe, delete, recover.
 
 use std::collections::BTreeMap;
 
@@ -176,37 +176,5 @@ pub async fn delete(
     Ok(Json(CollectionAck {
         name,
         status: "deleted".into(),
-    }))
-}
-
-/// Answer of a snapshot.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct SnapshotAck {
-    /// Points written.
-    pub points: usize,
-    /// The last log record it covers.
-    pub lsn: u64,
-    /// Size of the snapshot file.
-    pub bytes: u64,
-}
-
-/// Write a snapshot and truncate the write-ahead log it covers.
-#[utoipa::path(post, path = "/collections/{name}/snapshots", tag = "collections",
-    params(CollectionPath),
-    responses(
-        (status = 200, description = "Snapshot written", body = SnapshotAck),
-        (status = 404, description = "No such collection", body = ErrorBody),
-        Unavailable, StorageFull, KeyRequired, ReadOnlyKey,
-    ))]
-pub async fn snapshot(
-    State(state): State<AppState>,
-    Path(CollectionPath { name }): Path<CollectionPath>,
-) -> Result<Json<SnapshotAck>, ApiError> {
-    let collection = state.store()?.get(&name)?;
-    let info = blocking(move || Ok(collection.snapshot()?)).await?;
-    Ok(Json(SnapshotAck {
-        points: info.points,
-        lsn: info.lsn,
-        bytes: info.bytes,
     }))
 }

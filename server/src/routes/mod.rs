@@ -8,6 +8,7 @@ pub mod health;
 pub mod openai;
 pub mod points;
 pub mod search;
+pub mod snapshots;
 
 use trawl_proto::ErrorBody;
 

@@ -11,5 +11,6 @@ mod hostile;
 mod load;
 mod recall;
 mod security;
+mod snapshots;
 mod storage;
 mod support;

@@ -137,6 +137,16 @@ async fn api_keys_open_what_they_should_and_nothing_else() {
             &json!({"ids": [1]}),
         ),
         (Method::POST, "/collections/docs/snapshots", &json!({})),
+        (
+            Method::PUT,
+            "/collections/docs/snapshots/restore",
+            &json!({}),
+        ),
+        (
+            Method::DELETE,
+            "/collections/docs/snapshots/docs-1",
+            &json!({}),
+        ),
         (Method::DELETE, "/collections/docs", &json!({})),
     ] {
         let (status, answer, _) = call(&server, method, path, read, Some(body)).await;
