@@ -591,13 +591,24 @@ impl Store {
             }
         };
         sync_dir(&self.root)?;
-        let opened = open_one(&target, &dir, &self.wal, self.policy);
+        let mut opened = open_one(&target, &dir, &self.wal, self.policy);
         let outcome = match &opened {
             Entry::Open(_) => Ok(info),
-            Entry::Damaged(reason) => Err(IndexError::CollectionDamaged {
-                name: target.clone(),
-                reason: reason.clone(),
-            }),
+            Entry::Damaged(reason) => {
+                // It opened when staged, so this is the environment (a
+                // full disk, say): the replaced collection goes back.
+                let error = IndexError::InvalidSnapshot(format!(
+                    "the restored collection did not open in place: {reason}"
+                ));
+                if replaced && matches!(exchange(&staging, &dir), Ok(true)) {
+                    opened = match existing {
+                        Some(Entry::Open(_)) => open_one(&target, &dir, &self.wal, self.policy),
+                        Some(damaged) => damaged,
+                        None => opened,
+                    };
+                }
+                Err(error)
+            }
         };
         collections.insert(target.clone(), opened);
         drop(collections);

@@ -13,6 +13,11 @@
 //!    collection's own `ram_bytes` and `memory` parts.
 //! 4. Snapshot: `POST .../snapshots` while another thread samples the
 //!    server's resident set every 10 ms; the peak rise over the set before.
+//!    Then the snapshot is downloaded (`GET .../snapshots/{name}`, streamed
+//!    to `OUT/snapshot.tar`) and deleted, and the file restored into a second
+//!    collection (`PUT .../snapshots/restore`, streamed from the file), each
+//!    with the resident set sampled the same way; the second collection is
+//!    checked (its point count) and deleted, and the file removed.
 //! 5. Recall@10 of [`QUERIES`] queries against brute force (cosine), with
 //!    the default search parameters.
 //! 6. Restart: SIGTERM (or SIGKILL with `--kill`), then the same binary on the
@@ -202,6 +207,20 @@ struct Snapshot {
     answer: Value,
 }
 
+/// The snapshot's download and restore.
+#[derive(Debug, Serialize)]
+struct Transfer {
+    archive_bytes: u64,
+    download_seconds: f64,
+    download_rss_peak_bytes: u64,
+    download_rise_percent: f64,
+    restore_seconds: f64,
+    restore_rss_peak_bytes: u64,
+    restore_rise_percent: f64,
+    restored_points: u64,
+    answer: Value,
+}
+
 /// The restart on the same data directory.
 #[derive(Debug, Serialize)]
 struct Restart {
@@ -244,6 +263,7 @@ struct Report {
     rows: Vec<Row>,
     memory: Memory,
     snapshot: Snapshot,
+    transfer: Transfer,
     recall_at_10: f64,
     restart: Restart,
     recall_at_10_after_restart: f64,
@@ -313,6 +333,7 @@ async fn measure(args: &StorageArgs, machine: MachineInfo) -> Result<Report> {
 
     let memory = bench.load(args, &base, idle_rss).await?;
     let snapshot = bench.snapshot().await?;
+    let transfer = bench.transfer(&args.out, &snapshot.answer).await?;
     let recall = bench.recall(&bodies, &truth).await?;
     eprintln!("storage: recall@10 {recall:.4}");
     let sweep = bench.sweep(&args.sweep, &queries, &truth).await?;
@@ -343,6 +364,17 @@ async fn measure(args: &StorageArgs, machine: MachineInfo) -> Result<Report> {
             snapshot.rise_percent,
             SNAPSHOT_RISE,
         ),
+        Row::info("snapshot file (MB)", transfer.archive_bytes as f64 / MB),
+        Row::info(
+            "snapshot download (MB/s)",
+            transfer.archive_bytes as f64 / MB / transfer.download_seconds,
+        ),
+        Row::info("download peak RSS rise (%)", transfer.download_rise_percent),
+        Row::info(
+            "restore from upload (MB/s)",
+            transfer.archive_bytes as f64 / MB / transfer.restore_seconds,
+        ),
+        Row::info("restore peak RSS rise (%)", transfer.restore_rise_percent),
         Row::target("recall@10", recall, RECALL),
         Row::target(
             "restart to first search (s)",
@@ -373,6 +405,7 @@ async fn measure(args: &StorageArgs, machine: MachineInfo) -> Result<Report> {
         rows,
         memory,
         snapshot,
+        transfer,
         recall_at_10: recall,
         restart,
         recall_at_10_after_restart: recall_after,
@@ -491,6 +524,87 @@ impl Bench {
             rss_peak_bytes: peak,
             rise_percent,
             samples,
+            answer,
+        })
+    }
+
+    /// Step 4, continued: downloads the snapshot `taken` names to a file
+    /// and deletes it, restores the file into a second collection, checks
+    /// and deletes that, each while the resident set is sampled.
+    async fn transfer(&self, out: &std::path::Path, taken: &Value) -> Result<Transfer> {
+        use tokio::io::AsyncWriteExt;
+        let name = taken["name"]
+            .as_str()
+            .context("the snapshot's answer has no name")?;
+        let file = out.join("snapshot.tar");
+        let rise =
+            |before: u64, peak: u64| (peak.max(before) - before) as f64 / before as f64 * 100.0;
+
+        let url = self.url(&format!("/snapshots/{name}"));
+        let before = self.server.status_bytes("VmRSS")?;
+        let sampler = self.server.sample_rss(RSS_SAMPLE);
+        let started = Instant::now();
+        let mut response = self.client.get(&url).send().await?;
+        ensure!(response.status() == 200, "GET {url}: {}", response.status());
+        let mut sink = tokio::fs::File::create(&file)
+            .await
+            .with_context(|| format!("cannot create {}", file.display()))?;
+        let mut archive_bytes = 0u64;
+        while let Some(chunk) = response.chunk().await? {
+            archive_bytes += chunk.len() as u64;
+            sink.write_all(&chunk).await?;
+        }
+        sink.flush().await?;
+        drop(sink);
+        let download_seconds = started.elapsed().as_secs_f64();
+        let (download_peak, _) = sampler.finish();
+        let download_rise = rise(before, download_peak);
+        let (status, answer) = call(&self.client, Method::DELETE, &url, None).await?;
+        ensure!(status == 200, "DELETE {url}: {status}: {answer}");
+        eprintln!(
+            "storage: downloaded {:.0} MB in {download_seconds:.2} s, peak RSS +{download_rise:.1} %",
+            archive_bytes as f64 / MB
+        );
+
+        let restored = format!("{}/collections/{COLLECTION}_restored", self.server.url());
+        let url = format!("{restored}/snapshots/restore");
+        let before = self.server.status_bytes("VmRSS")?;
+        let sampler = self.server.sample_rss(RSS_SAMPLE);
+        let started = Instant::now();
+        let body = tokio::fs::File::open(&file).await?;
+        let response = self
+            .client
+            .put(&url)
+            .header(CONTENT_TYPE, "application/x-tar")
+            .body(reqwest::Body::from(body))
+            .send()
+            .await;
+        let restore_seconds = started.elapsed().as_secs_f64();
+        let (restore_peak, _) = sampler.finish();
+        let response = response?;
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        ensure!(status == 200, "PUT {url}: {status}: {answer}");
+        let restore_rise = rise(before, restore_peak);
+        let restored_points = answer["points"].as_u64().unwrap_or(0);
+        ensure!(
+            restored_points == self.points,
+            "the restored collection holds {restored_points} points, not {}",
+            self.points
+        );
+        eprintln!("storage: restored in {restore_seconds:.2} s, peak RSS +{restore_rise:.1} %");
+        let (status, answer) = call(&self.client, Method::DELETE, &restored, None).await?;
+        ensure!(status == 200, "DELETE {restored}: {status}: {answer}");
+        std::fs::remove_file(&file).with_context(|| format!("cannot remove {}", file.display()))?;
+        Ok(Transfer {
+            archive_bytes,
+            download_seconds,
+            download_rss_peak_bytes: download_peak,
+            download_rise_percent: download_rise,
+            restore_seconds,
+            restore_rss_peak_bytes: restore_peak,
+            restore_rise_percent: restore_rise,
+            restored_points,
             answer,
         })
     }
