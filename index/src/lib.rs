@@ -31,4 +31,4 @@ pub use graph::EF_RANGE;
 pub use graph::HnswParams;
 pub use snapshots::{RestoreInfo, SnapshotEntry};
 pub use store::{AliasAction, Store};
-pub use types::{Offset, Payload, PayloadType, PointId};
+pub use types::{MAX_STRING_ID_BYTES, Offset, Payload, PayloadType, PointId};

@@ -4,13 +4,29 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A point's external id: an unsigned integer or a UUID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// A point's external id: an unsigned integer, a UUID, or any other string
+/// of 1 to [`MAX_STRING_ID_BYTES`] bytes, kept exactly as given. Ids of
+/// different kinds never equal each other, and sort numbers first, then
+/// UUIDs, then strings (by their bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PointId {
     /// An unsigned integer id.
     Num(u64),
     /// A UUID id.
     Uuid(uuid::Uuid),
+    /// A string id (cheap to clone).
+    Str(std::sync::Arc<str>),
+}
+
+/// Longest string id, in bytes of UTF-8.
+pub const MAX_STRING_ID_BYTES: usize = 256;
+
+impl PointId {
+    /// A string id; `None` when it is empty or longer than
+    /// [`MAX_STRING_ID_BYTES`].
+    pub fn string(s: &str) -> Option<Self> {
+        (!s.is_empty() && s.len() <= MAX_STRING_ID_BYTES).then(|| Self::Str(s.into()))
+    }
 }
 
 impl fmt::Display for PointId {
@@ -18,6 +34,7 @@ impl fmt::Display for PointId {
         match self {
             Self::Num(n) => write!(f, "{n}"),
             Self::Uuid(u) => write!(f, "{u}"),
+            Self::Str(s) => write!(f, "{s:?}"),
         }
     }
 }

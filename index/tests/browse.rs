@@ -76,10 +76,10 @@ fn populate(c: &Collection, rng: &mut Rng) -> BTreeMap<PointId, Payload> {
                  rng: &mut Rng| {
         let batch: Vec<PointWrite> = ids
             .iter()
-            .map(|&(id, i)| point(id, i, version, rng))
+            .map(|(id, i)| point(id.clone(), *i, version, rng))
             .collect();
         for p in &batch {
-            model.insert(p.id, p.payload.clone().unwrap());
+            model.insert(p.id.clone(), p.payload.clone().unwrap());
         }
         c.upsert(batch).unwrap();
     };
@@ -208,7 +208,7 @@ fn scroll_count_and_facet_agree_with_a_model_across_segments() {
         let want: Vec<(PointId, Payload)> = model
             .iter()
             .filter(|(id, p)| filter.matches(id, Some(p)))
-            .map(|(id, p)| (*id, p.clone()))
+            .map(|(id, p)| (id.clone(), p.clone()))
             .collect();
         assert!(!want.is_empty());
         assert!(scroll_all(&c, Some(filter), 50) == want, "{filter:?}");
@@ -359,15 +359,17 @@ fn scroll_and_count_are_stable_under_concurrent_writes() {
                     .map(PointId::Num)
                     .collect();
                 c.delete(&odd).unwrap();
-                let back: Vec<PointWrite> =
-                    odd.iter().map(|&id| point(id, 1, 9, &mut rng)).collect();
+                let back: Vec<PointWrite> = odd
+                    .iter()
+                    .map(|id| point(id.clone(), 1, 9, &mut rng))
+                    .collect();
                 c.upsert(back).unwrap();
             }
         });
         let _stop = StopOnDrop(&stop);
         for round in 0..6 {
             let seen = scroll_all(&c, None, 37 + round * 50);
-            let ids: Vec<PointId> = seen.iter().map(|(id, _)| *id).collect();
+            let ids: Vec<PointId> = seen.iter().map(|(id, _)| id.clone()).collect();
             assert!(
                 ids.windows(2).all(|w| w[0] < w[1]),
                 "in order, no point twice"

@@ -681,3 +681,52 @@ fn segments_are_merged_by_count_when_writes_pause_not_during_a_load() {
         assert_eq!(hits[0].id, p.id);
     }
 }
+
+#[test]
+fn string_ids_are_kept_as_given_through_sealing_merging_and_reopen() {
+    let mut rng = Rng(0x5eed_0d15);
+    let dir = TempDir::new("string-ids");
+    let store = Store::open(&dir.0, wal()).unwrap();
+    let c = store.create("docs", config()).unwrap();
+    let name = |i: usize| format!("doc-{i}#chunk-{} ✓", i % 3);
+    let mut batch = points(600, &mut rng);
+    for (i, p) in batch.iter_mut().enumerate() {
+        if i % 2 == 0 {
+            p.id = PointId::string(&name(i)).unwrap();
+        }
+    }
+    // The string "7" is not the integer 7.
+    batch[7].id = PointId::Num(7);
+    batch[8].id = PointId::string("7").unwrap();
+    c.upsert(batch[..300].to_vec()).unwrap();
+    c.wait_indexed();
+    c.upsert(batch[300..].to_vec()).unwrap();
+    c.delete(&[PointId::string(&name(10)).unwrap()]).unwrap();
+    c.wait_indexed();
+    let check = |c: &Collection| {
+        assert_eq!(c.len(), 599);
+        assert!(c.get(&PointId::string(&name(10)).unwrap()).is_err());
+        let (_, payload) = c.get(&PointId::string(&name(598)).unwrap()).unwrap();
+        assert_eq!(payload.unwrap()["note"], "point 598");
+        assert_eq!(
+            c.get(&PointId::Num(7)).unwrap().1.unwrap()["note"],
+            "point 7"
+        );
+        assert_eq!(
+            c.get(&PointId::string("7").unwrap()).unwrap().1.unwrap()["note"],
+            "point 8"
+        );
+        let q = &batch[12].vector;
+        let hits = c.search(&query(q, None, 1, true)).unwrap();
+        assert_eq!(hits[0].id, PointId::string(&name(12)).unwrap());
+    };
+    check(&c);
+    c.close();
+    drop(c);
+    drop(store);
+    let store = Store::open(&dir.0, wal()).unwrap();
+    check(&store.get("docs").unwrap());
+    assert!(PointId::string("").is_none());
+    assert!(PointId::string(&"x".repeat(257)).is_none());
+    assert!(PointId::string(&"é".repeat(128)).is_some());
+}

@@ -116,7 +116,7 @@ impl IdNum for PointWrite {
     fn id_num(&self) -> u64 {
         match self.id {
             PointId::Num(n) => n,
-            PointId::Uuid(_) => unreachable!(),
+            PointId::Uuid(_) | PointId::Str(_) => unreachable!(),
         }
     }
 }

@@ -87,11 +87,11 @@ fn search(
 }
 
 fn ids(hits: &[ScoredPoint]) -> Vec<PointId> {
-    hits.iter().map(|h| h.id).collect()
+    hits.iter().map(|h| h.id.clone()).collect()
 }
 
 fn recall(got: &[ScoredPoint], truth: &[ScoredPoint]) -> f64 {
-    let t: HashSet<PointId> = truth.iter().map(|h| h.id).collect();
+    let t: HashSet<PointId> = truth.iter().map(|h| h.id.clone()).collect();
     got.iter().filter(|h| t.contains(&h.id)).count() as f64 / truth.len().max(1) as f64
 }
 
@@ -170,14 +170,18 @@ fn compact_layouts_rerank_their_candidates_exactly_and_survive_reopen() {
                 .map(|h| {
                     let (v, _) = c.get(&h.id).unwrap();
                     let qn: f32 = q.iter().map(|x| x * x).sum::<f32>().sqrt();
-                    (h.id, v.iter().zip(q).map(|(a, b)| a * b / qn).sum())
+                    (h.id.clone(), v.iter().zip(q).map(|(a, b)| a * b / qn).sum())
                 })
                 .collect();
             rescored.sort_by(|a, b| b.1.total_cmp(&a.1));
             let reranked = search(&c, q, 10, None, Some(8.0), true, false);
             assert_eq!(
                 ids(&reranked),
-                rescored.iter().take(10).map(|r| r.0).collect::<Vec<_>>(),
+                rescored
+                    .iter()
+                    .take(10)
+                    .map(|r| r.0.clone())
+                    .collect::<Vec<_>>(),
                 "{layout}"
             );
             for (h, r) in reranked.iter().zip(&rescored) {
@@ -375,7 +379,11 @@ fn multivector_collections_rerank_fde_candidates_by_chamfer() {
         let exact = search(&c, q, 10, None, None, true, true);
         assert_eq!(
             ids(&exact),
-            truth.iter().take(10).map(|t| t.0).collect::<Vec<_>>()
+            truth
+                .iter()
+                .take(10)
+                .map(|t| t.0.clone())
+                .collect::<Vec<_>>()
         );
         for (h, t) in exact.iter().zip(&truth) {
             assert!((h.score - t.1).abs() < 1e-3, "{} vs {}", h.score, t.1);
@@ -458,11 +466,11 @@ fn multivector_collections_rerank_fde_candidates_by_chamfer() {
     assert_eq!(
         coarse_after
             .iter()
-            .map(|h| (h.id, h.score.to_bits()))
+            .map(|h| (h.id.clone(), h.score.to_bits()))
             .collect::<Vec<_>>(),
         coarse_before
             .iter()
-            .map(|h| (h.id, h.score.to_bits()))
+            .map(|h| (h.id.clone(), h.score.to_bits()))
             .collect::<Vec<_>>()
     );
     c.close();

@@ -92,7 +92,7 @@ fn payload_updates_follow_a_model_keep_vectors_and_survive_a_reopen() {
             })
             .collect();
         for p in &points {
-            model.insert(p.id, p.payload.clone().unwrap());
+            model.insert(p.id.clone(), p.payload.clone().unwrap());
         }
         c.upsert(points).unwrap();
         if batch < 2 {
@@ -100,7 +100,7 @@ fn payload_updates_follow_a_model_keep_vectors_and_survive_a_reopen() {
         }
     }
     for id in model.keys() {
-        vectors.insert(*id, c.get(id).unwrap().0);
+        vectors.insert(id.clone(), c.get(id).unwrap().0);
     }
     let limits = FilterLimits::default();
 

@@ -6,16 +6,28 @@ use trawl_proto as api;
 
 use crate::error::ApiError;
 
-/// An API id to a domain id (UUID strings are parsed here).
+/// An API id to a domain id: a string that parses as a UUID (in any of its
+/// forms) is that UUID; any other string of 1 to 256 bytes is kept as given.
 pub fn point_id(id: &api::PointId, field: &str) -> Result<PointId, ApiError> {
     match id {
         api::PointId::Num(n) => Ok(PointId::Num(*n)),
-        api::PointId::Uuid(s) => uuid::Uuid::parse_str(s).map(PointId::Uuid).map_err(|_| {
-            ApiError::invalid(
-                field,
-                format!("{s:?} is neither an unsigned integer nor a UUID"),
-            )
-        }),
+        api::PointId::Str(s) => match uuid::Uuid::parse_str(s) {
+            Ok(u) => Ok(PointId::Uuid(u)),
+            Err(_) => PointId::string(s).ok_or_else(|| {
+                ApiError::invalid(
+                    field,
+                    if s.is_empty() {
+                        "an id must not be an empty string".to_string()
+                    } else {
+                        format!(
+                            "a string id has at most {} bytes, this one {}",
+                            trawl_index::MAX_STRING_ID_BYTES,
+                            s.len()
+                        )
+                    },
+                )
+            }),
+        },
     }
 }
 
@@ -23,16 +35,18 @@ pub fn point_id(id: &api::PointId, field: &str) -> Result<PointId, ApiError> {
 pub fn api_id(id: &PointId) -> api::PointId {
     match id {
         PointId::Num(n) => api::PointId::Num(*n),
-        PointId::Uuid(u) => api::PointId::Uuid(u.hyphenated().to_string()),
+        PointId::Uuid(u) => api::PointId::Str(u.hyphenated().to_string()),
+        PointId::Str(s) => api::PointId::Str(s.to_string()),
     }
 }
 
-/// A scroll cursor: the id the next page starts after, as `n:<integer>` or
-/// `u:<uuid>`. Clients pass it back as they got it.
+/// A scroll cursor: the id the next page starts after, as `n:<integer>`,
+/// `u:<uuid>` or `s:<string>`. Clients pass it back as they got it.
 pub fn cursor(id: &PointId) -> String {
     match id {
         PointId::Num(n) => format!("n:{n}"),
         PointId::Uuid(u) => format!("u:{}", u.hyphenated()),
+        PointId::Str(s) => format!("s:{s}"),
     }
 }
 
@@ -41,6 +55,7 @@ pub fn parse_cursor(cursor: &str) -> Result<PointId, ApiError> {
     let id = match cursor.split_once(':') {
         Some(("n", n)) => n.parse().ok().map(PointId::Num),
         Some(("u", u)) => uuid::Uuid::parse_str(u).ok().map(PointId::Uuid),
+        Some(("s", s)) => PointId::string(s),
         _ => None,
     };
     id.ok_or_else(|| {

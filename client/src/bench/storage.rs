@@ -822,7 +822,7 @@ async fn search(client: &reqwest::Client, url: &str, body: &str) -> Result<Vec<u
         .into_iter()
         .filter_map(|h| match h.id {
             PointId::Num(n) => Some(n),
-            PointId::Uuid(_) => None,
+            PointId::Str(_) => None,
         })
         .collect())
 }

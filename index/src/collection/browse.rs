@@ -251,7 +251,7 @@ impl Collection {
                 }
             })
             .collect();
-        let next = more.then(|| points.last().map(|p| p.id)).flatten();
+        let next = more.then(|| points.last().map(|p| p.id.clone())).flatten();
         Ok(ScrollPage { points, next })
     }
 

@@ -124,7 +124,7 @@ impl Collection {
         let ids: Vec<PointId> = match selection {
             Selection::Ids(ids) => {
                 let mut seen = HashSet::with_capacity(ids.len());
-                ids.iter().filter(|id| seen.insert(**id)).copied().collect()
+                ids.iter().filter(|id| seen.insert(*id)).cloned().collect()
             }
             Selection::Filter(filter) => {
                 let mut ids = self.matching_ids(filter, limits)?;
@@ -188,7 +188,7 @@ impl Collection {
                     continue;
                 }
                 let point = LoggedPoint {
-                    id: *id,
+                    id: id.clone(),
                     vector,
                     payload: Some(payload),
                 };

@@ -134,8 +134,8 @@ impl Collection {
             let set = self.inner.segments();
             let mut seen = std::collections::HashSet::with_capacity(ids.len());
             ids.iter()
-                .filter(|id| set.find(id, |_, _| ()).is_some() && seen.insert(**id))
-                .copied()
+                .filter(|id| set.find(id, |_, _| ()).is_some() && seen.insert(*id))
+                .cloned()
                 .collect()
         };
         self.write_locked(Record::Delete(existing.clone()))?;

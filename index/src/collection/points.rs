@@ -250,7 +250,7 @@ impl IdColumn {
     pub(crate) fn get(&self, offset: Offset) -> PointId {
         match self {
             Self::Num(ids) => PointId::Num(ids[offset as usize]),
-            Self::Any(ids) => ids[offset as usize],
+            Self::Any(ids) => ids[offset as usize].clone(),
         }
     }
 
@@ -278,7 +278,17 @@ impl IdColumn {
     pub(crate) fn heap_bytes(&self) -> usize {
         match self {
             Self::Num(ids) => ids.capacity() * 8,
-            Self::Any(ids) => ids.capacity() * std::mem::size_of::<PointId>(),
+            Self::Any(ids) => {
+                // String ids: their bytes and the `Arc`'s two counts.
+                let strings: usize = ids
+                    .iter()
+                    .map(|id| match id {
+                        PointId::Str(s) => s.len() + 16,
+                        _ => 0,
+                    })
+                    .sum();
+                ids.capacity() * std::mem::size_of::<PointId>() + strings
+            }
         }
     }
 }
@@ -453,7 +463,7 @@ impl Points {
         if let Some(codes) = &mut self.codes {
             codes.push(stored);
         }
-        self.by_offset.push(id);
+        self.by_offset.push(id.clone());
         if let Some(payload) = &payload {
             self.payload_index.insert(offset, payload);
         }

@@ -156,6 +156,12 @@ pub(crate) fn put_id(out: &mut Vec<u8>, id: &PointId) {
             out.push(1);
             out.extend_from_slice(u.as_bytes());
         }
+        PointId::Str(s) => {
+            // At most MAX_STRING_ID_BYTES (256), which a u16 holds.
+            out.push(2);
+            out.extend_from_slice(&(s.len() as u16).to_le_bytes());
+            out.extend_from_slice(s.as_bytes());
+        }
     }
 }
 
@@ -218,6 +224,10 @@ impl<'a> Reader<'a> {
         match self.u8()? {
             0 => Some(PointId::Num(self.u64()?)),
             1 => Some(PointId::Uuid(uuid::Uuid::from_slice(self.take(16)?).ok()?)),
+            2 => {
+                let len = u16::from_le_bytes(self.take(2)?.try_into().ok()?) as usize;
+                PointId::string(std::str::from_utf8(self.take(len)?).ok()?)
+            }
             _ => None,
         }
     }
@@ -243,10 +253,16 @@ mod tests {
                     vector: vec![1.0, 2.0],
                     payload: None,
                 },
+                LoggedPoint {
+                    id: PointId::string("doc-17#chunk-3 ✓").unwrap(),
+                    vector: vec![3.0, 4.0],
+                    payload: None,
+                },
             ]),
             Record::Delete(vec![
                 PointId::Num(1),
                 PointId::Uuid(uuid::Uuid::from_u128(9)),
+                PointId::string(&"x".repeat(256)).unwrap(),
             ]),
             Record::CreateIndex("len_words".into(), PayloadType::Integer),
         ];

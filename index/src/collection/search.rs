@@ -253,7 +253,7 @@ impl Collection {
         // keep the newest.
         let mut newest = std::collections::HashMap::with_capacity(found.len());
         for hit in &found {
-            let at = newest.entry(hit.id).or_insert(hit.segment);
+            let at = newest.entry(hit.id.clone()).or_insert(hit.segment);
             *at = (*at).max(hit.segment);
         }
         found.retain(|hit| newest.get(&hit.id) == Some(&hit.segment));
@@ -261,7 +261,7 @@ impl Collection {
         found.truncate(k);
         // Payloads and vectors only for the hits returned.
         let fill = |points: &Points, hit: &Hit| ScoredPoint {
-            id: hit.id,
+            id: hit.id.clone(),
             score: hit.score,
             payload: if query.with_payload {
                 points

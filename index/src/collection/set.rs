@@ -158,7 +158,7 @@ impl SegmentSet {
                             continue;
                         }
                         appendable.remove(&p.id);
-                        appendable.push(p.id, &p.vector, p.payload.clone())?;
+                        appendable.push(p.id.clone(), &p.vector, p.payload.clone())?;
                     }
                 }
                 for p in &batch {

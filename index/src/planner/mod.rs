@@ -280,7 +280,7 @@ mod tests {
                 PointId::Num(n) => u32::try_from(*n)
                     .ok()
                     .filter(|&o| (o as usize) < self.payloads.len()),
-                PointId::Uuid(_) => None,
+                PointId::Uuid(_) | PointId::Str(_) => None,
             }
         }
 

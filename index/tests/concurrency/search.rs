@@ -134,8 +134,8 @@ pub fn check_hits(world: &World, search: &Search<'_>, hits: &[ScoredPoint]) {
     let mut seen = HashSet::new();
     for (rank, hit) in hits.iter().enumerate() {
         let fail = |message: String| world.fail(format!("{what}: result {rank}: {message}"));
-        let id = match hit.id {
-            PointId::Num(id) if id < world.sc.ids() => id,
+        let id = match &hit.id {
+            &PointId::Num(id) if id < world.sc.ids() => id,
             other => return fail(format!("id {other:?} was never written")),
         };
         if !seen.insert(id) {
@@ -195,7 +195,7 @@ pub fn check_hits(world: &World, search: &Search<'_>, hits: &[ScoredPoint]) {
 /// that matches and that scores better than its last result (every such
 /// point when it came back short): else a point was lost.
 fn check_complete(world: &World, search: &Search<'_>, hits: &[ScoredPoint]) {
-    let found: HashSet<PointId> = hits.iter().map(|h| h.id).collect();
+    let found: HashSet<PointId> = hits.iter().map(|h| h.id.clone()).collect();
     let last = match hits.last() {
         Some(h) if hits.len() == search.limit => Some(f64::from(h.score)),
         _ => None,

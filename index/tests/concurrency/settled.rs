@@ -103,7 +103,7 @@ fn brute_force(world: &World, points: &[Point], query: &[f32]) -> Vec<(u64, f64)
 
 /// An exact search's results are brute force's (but for ties at the cut).
 fn assert_same_top(what: &str, got: &[ScoredPoint], truth: &[(u64, f64)]) {
-    let ids: Vec<PointId> = got.iter().map(|h| h.id).collect();
+    let ids: Vec<PointId> = got.iter().map(|h| h.id.clone()).collect();
     let scores: Vec<f32> = got.iter().map(|h| h.score).collect();
     assert_eq!(
         got.len(),

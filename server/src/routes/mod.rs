@@ -33,11 +33,11 @@ pub struct PointPath {
     /// Collection name.
     #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
     pub name: String,
-    /// Point id: an unsigned integer or a UUID (hyphenated; the simple and
-    /// braced forms are read too).
-    #[param(
-        pattern = "^([0-9]{1,20}|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$"
-    )]
+    /// Point id: digits name an unsigned integer id; anything else
+    /// (percent-encoded) a UUID (any of its forms) or a string id of 1 to 256
+    /// bytes. A string id made of digits is reached through a scroll with a
+    /// `has_id` filter.
+    #[param(min_length = 1, max_length = 768)]
     pub id: String,
 }
 

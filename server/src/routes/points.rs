@@ -238,11 +238,12 @@ pub async fn get(
     let collection = state.store()?.get(&name)?;
     let api_id = match id.parse::<u64>() {
         Ok(n) => trawl_proto::PointId::Num(n),
-        Err(_) => trawl_proto::PointId::Uuid(id),
+        Err(_) => trawl_proto::PointId::Str(id),
     };
     let domain_id = convert::point_id(&api_id, "id")?;
     let config = collection.config();
-    let (vector, payload) = blocking(move || Ok(collection.get(&domain_id)?)).await?;
+    let wanted = domain_id.clone();
+    let (vector, payload) = blocking(move || Ok(collection.get(&wanted)?)).await?;
     let (vector, multivector) = convert::stored_vector(&config, vector);
     Ok(Json(PointRecord {
         id: convert::api_id(&domain_id),

@@ -310,7 +310,8 @@ async fn bad_collection_requests_are_refused_and_nothing_is_written() {
             "not an integer",
         ),
         (
-            json!({"points": [{"id": "not-a-uuid", "vector": [1, 2, 3, 4]}]}),
+            // Any string is an id, up to 256 bytes.
+            json!({"points": [{"id": "x".repeat(257), "vector": [1, 2, 3, 4]}]}),
             422,
             "invalid_value",
             "points[0].id",

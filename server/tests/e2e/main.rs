@@ -8,6 +8,7 @@ mod crash;
 mod embed;
 mod foundation;
 mod hostile;
+mod ids;
 mod load;
 mod recall;
 mod security;

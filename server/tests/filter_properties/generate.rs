@@ -131,6 +131,7 @@ pub(crate) fn point_id() -> impl Strategy<Value = PointId> {
     prop_oneof![
         3 => (0_u64..6).prop_map(PointId::Num),
         1 => select(UUIDS.to_vec()).prop_map(|u| PointId::Uuid(u.parse().expect("a UUID"))),
+        1 => select(STRING_IDS.to_vec()).prop_map(|s| PointId::string(s).expect("a string id")),
     ]
 }
 
@@ -276,7 +277,8 @@ pub(crate) fn id_value(odd: u32) -> BoxedStrategy<Value> {
         20 => select(UUIDS.to_vec()).prop_map(Value::from),
         10 => select(UUIDS.to_vec()).prop_map(|u| Value::from(u.to_uppercase())),
         10 => select(UUIDS.to_vec()).prop_map(|u| Value::from(u.replace('-', ""))),
-        odd => select(vec![json!(-1), json!(1.0), json!("12"), json!("not-a-uuid"), Value::Null]),
+        10 => select(STRING_IDS.to_vec()).prop_map(Value::from),
+        odd => select(vec![json!(-1), json!(1.0), json!(""), json!("x".repeat(257)), Value::Null]),
     ]
     .boxed()
 }

@@ -59,6 +59,10 @@ pub(crate) fn schema() -> BTreeMap<String, PayloadType> {
     .collect()
 }
 
+/// String ids (not UUIDs), including one made of digits, which is not the
+/// integer id it spells.
+pub(crate) const STRING_IDS: [&str; 3] = ["doc-1#chunk-2", "3", "ünïcode"];
+
 pub(crate) const UUIDS: [&str; 3] = [
     "5f0c2f3e-1111-4222-8333-444455556666",
     "00000000-0000-4000-8000-000000000001",

@@ -93,7 +93,8 @@ pub(crate) fn match_value_accepted(v: &Value, indexed: Option<PayloadType>) -> b
 pub(crate) fn id_accepted(id: &Value) -> bool {
     match id {
         Value::Number(n) => n.is_u64(),
-        Value::String(s) => uuid::Uuid::parse_str(s).is_ok(),
+        // A UUID in any form, or any other string of 1 to 256 bytes.
+        Value::String(s) => uuid::Uuid::parse_str(s).is_ok() || (1..=256).contains(&s.len()),
         _ => false,
     }
 }
@@ -175,6 +176,9 @@ pub(crate) fn same_id(listed: &Value, id: &PointId) -> bool {
     match (listed, id) {
         (Value::Number(n), PointId::Num(id)) => n.as_u64() == Some(*id),
         (Value::String(s), PointId::Uuid(id)) => uuid::Uuid::parse_str(s).ok() == Some(*id),
+        (Value::String(s), PointId::Str(id)) => {
+            uuid::Uuid::parse_str(s).is_err() && s.as_str() == &**id
+        }
         _ => false,
     }
 }

@@ -109,7 +109,7 @@ pub(super) fn measure(
                 .iter()
                 .filter_map(|h| match h.id {
                     PointId::Num(j) => Some(j as usize),
-                    PointId::Uuid(_) => None,
+                    PointId::Uuid(_) | PointId::Str(_) => None,
                 })
                 .collect();
             recall_sum += recall(&ranked, &bench.gt[k]);
