@@ -325,14 +325,7 @@ impl Wal {
     /// base is a no-op.
     pub fn truncate_through(&self, lsn: u64) -> Result<(), StorageError> {
         let mut st = self.state.lock();
-        loop {
-            self.check_failed(&st)?;
-            if !st.busy {
-                break;
-            }
-            self.flushed.wait(&mut st);
-        }
-        st.busy = true;
+        self.claim(&mut st)?;
         let batch_last = st.next_lsn - 1;
         let spare = std::mem::take(&mut st.spare);
         let mut batch = std::mem::replace(&mut st.pending, spare);
@@ -370,20 +363,26 @@ impl Wal {
     /// log no longer holds every record after `after`.
     pub fn copy_after(&self, after: u64, dest: &Path) -> Result<u64, StorageError> {
         let mut st = self.state.lock();
-        loop {
-            self.check_failed(&st)?;
-            if !st.busy {
-                break;
-            }
-            self.flushed.wait(&mut st);
-        }
-        st.busy = true;
+        self.claim(&mut st)?;
         let last = st.durable_lsn;
         let copied = MutexGuard::unlocked(&mut st, || self.copy_records(after, dest));
         st.busy = false;
         self.flushed.notify_all();
         drop(st);
         copied.map(|()| last)
+    }
+
+    /// Waits until no thread writes the file, then marks it as written by
+    /// the caller (who clears `busy` and notifies when done).
+    fn claim(&self, st: &mut MutexGuard<'_, State>) -> Result<(), StorageError> {
+        loop {
+            self.check_failed(st)?;
+            if !st.busy {
+                st.busy = true;
+                return Ok(());
+            }
+            self.flushed.wait(st);
+        }
     }
 
     fn copy_records(&self, after: u64, dest: &Path) -> Result<(), StorageError> {
