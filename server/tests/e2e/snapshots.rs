@@ -220,3 +220,79 @@ async fn an_upload_past_the_limit_is_refused_with_413() {
     assert_error(status, &body, 413, "payload_too_large");
     assert_eq!(points(&server, "docs").await, 50);
 }
+
+#[tokio::test]
+async fn a_restore_killed_mid_upload_leaves_the_collection_as_it_was() {
+    let mut server = Server::start(&[]).await;
+    let (status, _) = server
+        .put("/collections/docs", &json!({"vector": {"dims": DIMS}}))
+        .await;
+    assert_eq!(status, 200);
+    upsert(&server, "docs", 0..400).await;
+    let (status, taken) = server.post("/collections/docs/snapshots", &json!({})).await;
+    assert_eq!(status, 200, "{taken}");
+    let name = taken["name"].as_str().unwrap().to_string();
+    let archive = server
+        .http
+        .get(server.url(&format!("/collections/docs/snapshots/{name}")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    upsert(&server, "docs", 400..450).await;
+
+    // Half the archive, then the upload stalls; the server dies meanwhile.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    tx.send(Ok(archive[..archive.len() / 2].to_vec()))
+        .await
+        .unwrap();
+    let body = reqwest::Body::wrap_stream(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }));
+    let upload = server
+        .http
+        .put(server.url("/collections/docs/snapshots/restore"))
+        .body(body)
+        .send();
+    let upload = tokio::spawn(upload);
+    // Until the staging directory holds what was sent.
+    let collections = server.data.0.join("collections");
+    let staged = || {
+        std::fs::read_dir(&collections)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with(".restoring-"))
+    };
+    for _ in 0..200 {
+        if staged() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(staged(), "the upload never reached the staging directory");
+    server.kill9();
+    let _ = upload.await;
+    drop(tx);
+
+    let data = server.data.clone();
+    drop(server);
+    let server = Server::start_on(data, &[]).await;
+    assert_eq!(points(&server, "docs").await, 450);
+    let left: Vec<String> = std::fs::read_dir(server.data.0.join("collections"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["docs"]);
+    // The same archive, whole, restores.
+    let (status, body) = put_bytes(
+        &server,
+        "/collections/docs/snapshots/restore",
+        archive.to_vec(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(points(&server, "docs").await, 400);
+}
