@@ -545,11 +545,18 @@ impl Store {
         })
         .map_err(|e| e.in_collection(&target))?;
         let _one = self.reopening.lock();
-        let existing = self.collections.read().get(&target).cloned();
-        if let Some(Entry::Open(collection)) = &existing {
+        // Retired before the map is locked (it waits for the collection's
+        // write and maintenance in progress), and again under the lock in
+        // case the name was created meanwhile (then a no-op otherwise).
+        let current = self.collections.read().get(&target).cloned();
+        if let Some(Entry::Open(collection)) = current {
             collection.retire();
         }
         let mut collections = self.collections.write();
+        let existing = collections.get(&target).cloned();
+        if let Some(Entry::Open(collection)) = &existing {
+            collection.retire();
+        }
         if self.aliases.read().contains_key(&target) && !collections.contains_key(&target) {
             let _ = std::fs::remove_dir_all(&staging);
             return Err(IndexError::NameTaken(format!(
