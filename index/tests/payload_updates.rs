@@ -229,3 +229,65 @@ fn payload_updates_follow_a_model_keep_vectors_and_survive_a_reopen() {
         assert_eq!(&c.get(id).unwrap().0, vector, "{id}");
     }
 }
+
+/// A search that scores a point in the appendable segment while a writer
+/// replaces it returns the payload and vector of the version it scored, never
+/// the emptied slot the replacement leaves behind.
+#[test]
+fn a_search_racing_replacements_returns_each_hit_whole() {
+    let dir = TempDir::new("payload-race");
+    let c = std::sync::Arc::new(
+        Collection::create("docs", &dir.0.join("docs"), config(), WalOptions::default()).unwrap(),
+    );
+    let ids = 64u64;
+    let rounds = 400u64;
+    let writer = {
+        let c = c.clone();
+        std::thread::spawn(move || {
+            let mut rng = Rng(0x5eed_7ace);
+            for round in 0..rounds {
+                let points = (0..ids)
+                    .map(|i| PointWrite {
+                        id: PointId::Num(i),
+                        vector: (0..DIMS).map(|_| rng.unit()).collect(),
+                        payload: Some(object(json!({"n": i, "round": round}))),
+                    })
+                    .collect();
+                c.upsert(points).unwrap();
+            }
+        })
+    };
+    let mut rng = Rng(0x5eed_5ea7);
+    let mut searches = 0u64;
+    while !writer.is_finished() || searches == 0 {
+        let q: Vec<f32> = (0..DIMS).map(|_| rng.unit()).collect();
+        let hits = c
+            .search(&trawl_index::SearchQuery {
+                vector: &q,
+                filter: None,
+                filter_limits: FilterLimits::default(),
+                limit: 10,
+                ef: None,
+                exact: true,
+                oversample: None,
+                rerank: true,
+                with_payload: true,
+                with_vector: true,
+            })
+            .unwrap();
+        for hit in hits {
+            let payload = hit
+                .payload
+                .unwrap_or_else(|| panic!("search {searches}: {:?} has no payload", hit.id));
+            assert_eq!(
+                PointId::Num(payload["n"].as_u64().unwrap()),
+                hit.id,
+                "search {searches}: a hit carries another point's payload"
+            );
+            assert_eq!(hit.vector.map(|v| v.len()), Some(DIMS));
+        }
+        searches += 1;
+    }
+    writer.join().unwrap();
+    println!("{searches} searches raced {rounds} rounds of replacements");
+}

@@ -222,12 +222,19 @@ impl Collection {
         // Segment `i`: the sealed ones, then the frozen ones, then the
         // appendable one (oldest first).
         let mut found: Vec<Hit> = Vec::new();
-        let mut add = |segment: usize, view: View<'_>| {
-            found.extend(view.search(&params).into_iter().map(|(offset, score)| Hit {
-                id: view.points.by_offset.get(offset),
-                score,
-                segment,
-                offset,
+        // A sealed segment never changes: its hits are filled once merged.
+        // An unsealed one may replace a hit's point (and clear its payload)
+        // as soon as its lock is released, so its hits are filled under it.
+        let mut add = |segment: usize, view: View<'_>, fill_now: bool| {
+            found.extend(view.search(&params).into_iter().map(|(offset, score)| {
+                let fill = fill_now.then(|| Filled::read(view.points, offset, query));
+                Hit {
+                    id: view.points.by_offset.get(offset),
+                    score,
+                    segment,
+                    offset,
+                    filled: fill,
+                }
             }));
         };
         for (i, entry) in set.sealed.iter().enumerate() {
@@ -238,17 +245,18 @@ impl Collection {
                 graph: Some(&entry.segment.graph),
                 oversample: entry.segment.oversample,
             };
-            add(i, view);
+            add(i, view, false);
         }
         let first_frozen = set.sealed.len();
         for (i, frozen) in set.frozen.iter().enumerate() {
             add(
                 first_frozen + i,
                 View::frozen(&frozen.points.read(), &frozen.live),
+                true,
             );
         }
         let appendable = first_frozen + set.frozen.len();
-        add(appendable, View::unsealed(&set.appendable.read()));
+        add(appendable, View::unsealed(&set.appendable.read()), true);
         // A point being replaced can show in two segments for an instant:
         // keep the newest.
         let mut newest = std::collections::HashMap::with_capacity(found.len());
@@ -260,27 +268,18 @@ impl Collection {
         found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
         found.truncate(k);
         // Payloads and vectors only for the hits returned.
-        let fill = |points: &Points, hit: &Hit| ScoredPoint {
-            id: hit.id.clone(),
-            score: hit.score,
-            payload: if query.with_payload {
-                points
-                    .payloads
-                    .get(hit.offset)
-                    .map(std::borrow::Cow::into_owned)
-            } else {
-                None
-            },
-            vector: query
-                .with_vector
-                .then(|| points.stored(hit.offset).to_vec()),
-        };
         Ok(found
-            .iter()
-            .map(|hit| match hit.segment {
-                i if i < first_frozen => fill(&set.sealed[i].segment.points, hit),
-                i if i < appendable => fill(&set.frozen[i - first_frozen].points.read(), hit),
-                _ => fill(&set.appendable.read(), hit),
+            .into_iter()
+            .map(|hit| {
+                let filled = hit.filled.unwrap_or_else(|| {
+                    Filled::read(&set.sealed[hit.segment].segment.points, hit.offset, query)
+                });
+                ScoredPoint {
+                    id: hit.id,
+                    score: hit.score,
+                    payload: filled.payload,
+                    vector: filled.vector,
+                }
             })
             .collect())
     }
@@ -351,6 +350,30 @@ struct Hit {
     /// Which segment (see [`Collection::search`]).
     segment: usize,
     offset: Offset,
+    /// The payload and vector asked for, read already (unsealed segments).
+    filled: Option<Filled>,
+}
+
+/// What a hit returns besides its id and score.
+struct Filled {
+    payload: Option<Payload>,
+    vector: Option<Vec<f32>>,
+}
+
+impl Filled {
+    fn read(points: &Points, offset: Offset, query: &SearchQuery<'_>) -> Self {
+        Self {
+            payload: if query.with_payload {
+                points
+                    .payloads
+                    .get(offset)
+                    .map(std::borrow::Cow::into_owned)
+            } else {
+                None
+            },
+            vector: query.with_vector.then(|| points.stored(offset).to_vec()),
+        }
+    }
 }
 
 /// One segment as a search reads it.
