@@ -51,10 +51,10 @@ pub(crate) fn oversample(
     config: &CollectionConfig,
     seed: u64,
 ) -> Option<u16> {
-    let codes = points.codes.as_ref()?;
+    let codes = points.store.codes()?;
     let spec = config.layout.code_spec(config.dims, config.metric)?;
     let n = points.len();
-    if n < MIN_POINTS || points.tokens.is_some() {
+    if n < MIN_POINTS {
         return None;
     }
     // An even spread of offsets, shifted by the seed.
@@ -99,7 +99,7 @@ pub(crate) fn oversample(
             break;
         }
     }
-    points.vectors.release_resident();
+    points.store.release_rerank_file();
     Some(chosen)
 }
 

@@ -29,6 +29,7 @@ mod search;
 mod segment;
 mod set;
 mod snapshot;
+pub(crate) mod store;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -39,7 +40,7 @@ use parking_lot::{Mutex, RwLock};
 use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 
-use crate::codes::{CodeKind, CodeSpec, Codes};
+use crate::codes::{CodeKind, CodeSpec};
 use crate::distance::Metric;
 use crate::error::{IndexError, Result};
 use crate::graph::{HnswParams, Space};
@@ -733,22 +734,20 @@ impl Collection {
             |p: &Points, live: &RoaringBitmap, index: &PayloadIndex, m: &mut MemoryUsage| {
                 points += live.len();
                 held += p.len() as u64;
-                let mapped = p.vectors.mapped_bytes();
+                let vectors = p.store.vectors();
+                let mapped = vectors.mapped_bytes();
                 if float {
-                    m.vectors += p.vectors.heap_bytes() as u64 + mapped;
+                    m.vectors += vectors.heap_bytes() as u64 + mapped;
                 } else {
-                    m.vectors += p.vectors.heap_bytes() as u64;
+                    m.vectors += vectors.heap_bytes() as u64;
                     m.vectors_file += mapped;
                 }
-                m.codes += p.codes.as_ref().map_or(0, Codes::ram_bytes) as u64;
+                m.codes += p.store.codes_bytes() as u64;
                 m.payload_index += index.ram_bytes() as u64;
                 m.payloads += p.payloads.heap_bytes() as u64;
                 m.payloads_file += p.payloads.disk_bytes();
                 m.ids += (p.ids_bytes() + live.serialized_size()) as u64;
-                m.vectors_file += p
-                    .tokens
-                    .as_ref()
-                    .map_or(0, multivector::TokenStore::disk_bytes);
+                m.vectors_file += p.store.tokens().map_or(0, |(t, _)| t.disk_bytes());
             };
         for entry in &set.sealed {
             let before = memory.vectors + memory.vectors_file + memory.payloads_file;
@@ -811,7 +810,7 @@ fn remove_appendable_files(dir: &Path) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| StorageError::io(dir, e))?;
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.extension().is_some_and(|e| e == points::TOKENS_EXT) {
+        if path.extension().is_some_and(|e| e == store::TOKENS_EXT) {
             std::fs::remove_file(&path).map_err(|e| StorageError::io(&path, e))?;
         }
     }

@@ -107,6 +107,11 @@ impl TokenStore {
         }
     }
 
+    /// Floats per token.
+    pub(crate) fn dims(&self) -> usize {
+        self.dims
+    }
+
     /// Token rows stored (tombstones included).
     pub(crate) fn rows(&self) -> usize {
         match &self.rows {

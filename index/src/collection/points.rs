@@ -14,99 +14,15 @@ use std::sync::Arc;
 
 use roaring::RoaringBitmap;
 
-use super::multivector::TokenStore;
+use super::store::VectorStore;
 use super::{CollectionConfig, Layout};
 use crate::codes::{CodeSpec, Codes};
 use crate::error::{IndexError, Result};
 use crate::graph::{BuildSpace, Space};
 use crate::muvera::Fde;
 use crate::payload_index::PayloadIndex;
-use crate::storage::{MappedFile, StorageError, VectorFile};
+use crate::storage::{MappedFile, StorageError};
 use crate::types::{Offset, Payload, PointId};
-
-/// The token vectors of multivector layouts in an appendable segment
-/// (rewritten from the log at every open) are in files with this extension.
-pub(crate) const TOKENS_EXT: &str = "tokens";
-/// ... and their full vectors (compact layouts) in files with this one.
-pub(crate) const VECTORS_EXT: &str = "f32";
-
-/// The vectors a segment stores per offset: the full vectors, or a
-/// multivector layout's document FDEs.
-pub(crate) enum Vectors {
-    /// In the heap (the appendable segment, float and multivector layouts).
-    Heap { dims: usize, data: Vec<f32> },
-    /// A growing file (the appendable segment of compact layouts, whose full
-    /// vectors only reranks read; rewritten from the log at every open).
-    File(VectorFile),
-    /// A sealed segment's mapped file.
-    Mapped { dims: usize, file: MappedFile },
-}
-
-impl Vectors {
-    #[inline]
-    pub(crate) fn get(&self, offset: Offset) -> &[f32] {
-        if let Self::File(file) = self {
-            return file.get(offset as usize);
-        }
-        let dims = self.dims();
-        let start = offset as usize * dims;
-        &self.all()[start..start + dims]
-    }
-
-    fn dims(&self) -> usize {
-        match self {
-            Self::Heap { dims, .. } | Self::Mapped { dims, .. } => *dims,
-            Self::File(file) => file.dims(),
-        }
-    }
-
-    /// Every vector, `dims` floats per offset.
-    #[inline]
-    pub(crate) fn all(&self) -> &[f32] {
-        match self {
-            Self::Heap { data, .. } => data,
-            Self::Mapped { dims, file } => {
-                let all = file.f32s(0);
-                &all[..all.len() / dims * dims]
-            }
-            Self::File(file) => file.rows(0, file.len()),
-        }
-    }
-
-    fn push(&mut self, v: &[f32]) -> Result<(), StorageError> {
-        match self {
-            Self::Heap { data, .. } => data.extend_from_slice(v),
-            Self::File(file) => file.push(v)?,
-            Self::Mapped { .. } => {}
-        }
-        Ok(())
-    }
-
-    /// Heap bytes (a mapped file's are the page cache's).
-    pub(crate) fn heap_bytes(&self) -> usize {
-        match self {
-            Self::Heap { data, .. } => data.capacity() * 4,
-            Self::Mapped { .. } | Self::File(_) => 0,
-        }
-    }
-
-    /// Drops a sealed segment's vector file from the resident set after a
-    /// pass over every vector.
-    pub(crate) fn release_resident(&self) {
-        if let Self::Mapped { file, .. } = self {
-            file.release_resident();
-        }
-    }
-
-    /// Bytes of the mapped file.
-    pub(crate) fn mapped_bytes(&self) -> u64 {
-        match self {
-            Self::Heap { .. } => 0,
-            Self::Mapped { file, .. } => file.len() as u64,
-            Self::File(file) => file.disk_bytes(),
-        }
-    }
-}
 
 /// Payloads by offset, as compact JSON: one buffer, not a map per point (a
 /// parsed payload costs hundreds of heap bytes in small allocations, which
@@ -308,15 +224,7 @@ pub(crate) struct Points {
     /// instead of a hash map's ~40), searched by bisection.
     pub(crate) sorted: Vec<Offset>,
     pub(crate) by_offset: IdColumn,
-    pub(crate) vectors: Vectors,
-    /// Compact codes by offset (compact layouts).
-    pub(crate) codes: Option<Codes>,
-    /// Token vectors by offset (multivector layout; `vectors` then holds the FDEs).
-    pub(crate) tokens: Option<TokenStore>,
-    /// The FDE encoder (multivector layout).
-    pub(crate) fde: Option<Arc<Fde>>,
-    /// Token dimension (multivector layout), else the vector dimension.
-    pub(crate) dims: usize,
+    pub(crate) store: VectorStore,
     pub(crate) payloads: Payloads,
     pub(crate) live: RoaringBitmap,
     pub(crate) payload_index: PayloadIndex,
@@ -340,34 +248,11 @@ impl Points {
     /// (re)creates its token file at `token_path`, a compact layout its vector
     /// file beside it.
     pub(crate) fn new(config: &CollectionConfig, token_path: &Path) -> Result<Self> {
-        let codes = config
-            .layout
-            .code_spec(config.dims, config.metric)
-            .map(Codes::new);
-        let fde = fde_of(config)?;
-        let tokens = match fde {
-            Some(_) => Some(TokenStore::create(token_path, config.dims)?),
-            None => None,
-        };
         Ok(Self {
             ids: HashMap::new(),
             sorted: Vec::new(),
             by_offset: IdColumn::default(),
-            vectors: if codes.is_some() {
-                Vectors::File(VectorFile::create(
-                    &token_path.with_extension(VECTORS_EXT),
-                    config.dims,
-                )?)
-            } else {
-                Vectors::Heap {
-                    dims: config.point_dims(),
-                    data: Vec::new(),
-                }
-            },
-            codes,
-            tokens,
-            fde,
-            dims: config.dims,
+            store: VectorStore::appendable(config, token_path)?,
             payloads: Payloads::heap(),
             live: RoaringBitmap::new(),
             payload_index: PayloadIndex::new(&config.payload_schema),
@@ -380,16 +265,11 @@ impl Points {
         &mut self,
         batch: &[super::record::LoggedPoint],
     ) -> Result<(), StorageError> {
-        match &mut self.vectors {
-            Vectors::Heap { dims, data } => data.reserve(batch.len() * *dims),
-            Vectors::File(file) => file.reserve(batch.len())?,
-            Vectors::Mapped { .. } => {}
-        }
-        if let Some(tokens) = &mut self.tokens {
-            let rows = batch.iter().map(|p| p.vector.len() / self.dims).sum();
-            tokens.reserve(batch.len(), rows)?;
-        }
-        Ok(())
+        let token_rows = match self.store.tokens() {
+            Some((tokens, _)) => batch.iter().map(|p| p.vector.len() / tokens.dims()).sum(),
+            None => 0,
+        };
+        self.store.reserve(batch.len(), token_rows)
     }
 
     /// The offset holding `id` (live or not, in a sealed segment).
@@ -410,35 +290,27 @@ impl Points {
         self.by_offset.len()
     }
 
+    /// What scans score exactly and the graph links in float space: the
+    /// full vector, or the FDE, of `offset`.
     #[inline]
     pub(crate) fn vector(&self, offset: Offset) -> &[f32] {
-        self.vectors.get(offset)
+        self.store.vectors().get(offset)
     }
 
     /// What the log and segment files hold for `offset`: its vector, or its
     /// token vectors flattened (multivector layout).
     pub(crate) fn stored(&self, offset: Offset) -> &[f32] {
-        match &self.tokens {
-            Some(tokens) => tokens.get(offset),
-            None => self.vector(offset),
-        }
+        self.store.stored(offset)
     }
 
     /// Whether a stored vector of `len` floats fits the layout.
     pub(crate) fn fits(&self, len: usize) -> bool {
-        match self.tokens {
-            Some(_) => len > 0 && len.is_multiple_of(self.dims),
-            None => len == self.dims,
-        }
+        self.store.fits(len)
     }
 
     /// Bytes the segment's stored vectors take (the sealing threshold's measure).
     pub(crate) fn stored_bytes(&self) -> usize {
-        let vectors = match &self.vectors {
-            Vectors::File(file) => file.len() * file.dims() * 4,
-            other => other.heap_bytes(),
-        };
-        vectors + self.tokens.as_ref().map_or(0, |t| t.rows() * self.dims * 4)
+        self.store.stored_bytes()
     }
 
     /// Appends a point (live, indexed) at the next offset; the caller has
@@ -453,16 +325,7 @@ impl Points {
             tracing::error!("segment is full: 2^32 offsets used");
             return Ok(());
         };
-        match (&mut self.tokens, &self.fde) {
-            (Some(tokens), Some(fde)) => {
-                tokens.push(stored)?;
-                self.vectors.push(&fde.encode_document(stored))?;
-            }
-            _ => self.vectors.push(stored)?,
-        }
-        if let Some(codes) = &mut self.codes {
-            codes.push(stored);
-        }
+        self.store.push(stored)?;
         self.by_offset.push(id.clone());
         if let Some(payload) = &payload {
             self.payload_index.insert(offset, payload);
@@ -490,7 +353,7 @@ impl Points {
         self.ids.capacity() * (std::mem::size_of::<(PointId, Offset)>() + 8)
             + self.sorted.capacity() * std::mem::size_of::<Offset>()
             + self.by_offset.heap_bytes()
-            + self.tokens.as_ref().map_or(0, TokenStore::ram_bytes)
+            + self.store.tokens().map_or(0, |(t, _)| t.ram_bytes())
     }
 
     /// A view of the points in the graph's space, for building it.
@@ -511,7 +374,7 @@ pub(crate) struct PointsSpace<'a> {
 impl PointsSpace<'_> {
     #[inline]
     fn floats(&self, o: Offset, spec: Option<&CodeSpec>) -> &[f32] {
-        match (spec, &self.points.codes) {
+        match (spec, self.points.store.codes()) {
             (Some(_), Some(codes)) => codes.prefix(o),
             _ => self.points.vector(o),
         }
@@ -526,13 +389,13 @@ impl BuildSpace for PointsSpace<'_> {
                 // Matryoshka links its prefixes, which the codes hold.
                 let prefix = self
                     .points
-                    .codes
-                    .as_ref()
+                    .store
+                    .codes()
                     .map(Codes::spec)
                     .filter(|s| s.floats() > 0);
                 metric.distance(self.floats(a, prefix), self.floats(b, prefix))
             }
-            Space::Codes(spec) => match &self.points.codes {
+            Space::Codes(spec) => match self.points.store.codes() {
                 Some(codes) => spec.code_distance(codes.words(a), codes.words(b)),
                 None => f32::MAX,
             },
@@ -541,7 +404,7 @@ impl BuildSpace for PointsSpace<'_> {
     }
 
     fn prefetch(&self, a: Offset) {
-        match (&self.points.codes, self.space) {
+        match (self.points.store.codes(), self.space) {
             (Some(codes), Space::Codes(_)) => crate::distance::prefetch_words(codes.words(a)),
             (Some(codes), _) if codes.spec().floats() > 0 => {
                 crate::distance::prefetch(codes.prefix(a));

@@ -321,13 +321,7 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
     }
     inner.room.1.notify_all();
     for f in &frozen {
-        let points = f.points.read();
-        if let Some(tokens) = &points.tokens {
-            tokens.remove_file();
-        }
-        if let super::points::Vectors::File(file) = &points.vectors {
-            let _ = std::fs::remove_file(file.path());
-        }
+        f.points.read().store.remove_files();
     }
     tracing::info!(
         collection = %inner.name,
@@ -517,9 +511,7 @@ fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
     // the swap, searches read a few pages of them; the float layout walks
     // its vectors, which stay).
     for e in &entries {
-        if e.segment.points.codes.is_some() {
-            e.segment.points.vectors.release_resident();
-        }
+        e.segment.points.store.release_rerank_file();
         e.segment.points.payloads.release_resident();
     }
     let cancelled = || {

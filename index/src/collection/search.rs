@@ -31,6 +31,7 @@ use roaring::RoaringBitmap;
 
 use super::multivector::{ChamferScorer, prepare_tokens};
 use super::point_ops::prepare_vector;
+use super::store::VectorStore;
 use super::{Collection, Layout, Points};
 use crate::distance::Metric;
 use crate::error::{IndexError, Result};
@@ -494,13 +495,10 @@ impl Ctx<'_> {
         let (query, vector, k, n) = (params.query, params.vector, params.query.limit, params.n);
         let points = self.points;
         match (
-            &points.codes,
+            &points.store,
             params.layout.code_spec(params.dims, params.metric),
         ) {
-            (None, _) if points.tokens.is_some() => {
-                let (Some(tokens), Some(fde)) = (&points.tokens, &points.fde) else {
-                    return Vec::new();
-                };
+            (VectorStore::Multivector { tokens, fde, .. }, _) => {
                 let chamfer = ChamferScorer {
                     query: vector,
                     dims: params.dims,
@@ -523,7 +521,7 @@ impl Ctx<'_> {
                     }
                 }
             }
-            (Some(codes), Some(spec)) => {
+            (VectorStore::Compact { codes, .. }, Some(spec)) => {
                 let qcode = spec.query(vector);
                 let scorer = codes.scorer(&qcode);
                 let full = FullScorer {
@@ -643,7 +641,7 @@ fn search_float(
     metric: Metric,
     k: usize,
 ) -> Vec<(Offset, f32)> {
-    let scorer = FloatScorer::new(vector, ctx.points.vectors.all(), metric);
+    let scorer = FloatScorer::new(vector, ctx.points.store.vectors().all(), metric);
     let found = match ctx.plan(query, k, EXACT_THRESHOLD, planner::FLOAT_WALK) {
         Strategy::Exact => None,
         Strategy::Graph { ef } => ctx.walk(&scorer, k, query.ef.unwrap_or(ef), true),
@@ -691,7 +689,7 @@ fn search_fde(
     encoding: &[f32],
     n: usize,
 ) -> Vec<(Offset, f32)> {
-    let scorer = FloatScorer::new(encoding, ctx.points.vectors.all(), Metric::Dot);
+    let scorer = FloatScorer::new(encoding, ctx.points.store.vectors().all(), Metric::Dot);
     let threshold = (EXACT_THRESHOLD * FDE_SCAN_DIMS / encoding.len().max(1))
         .clamp(FDE_SCAN_MIN, EXACT_THRESHOLD);
     let found = match ctx.plan(query, n, threshold, FDE_WALK) {

@@ -29,8 +29,9 @@ use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 
 use super::multivector::TokenStore;
-use super::points::{IdColumn, Payloads, Points, Vectors, fde_of};
+use super::points::{IdColumn, Payloads, Points, fde_of};
 use super::record::{Reader, put_id};
+use super::store::{VectorStore, Vectors};
 use super::{CollectionConfig, Layout};
 use crate::codes::Codes;
 use crate::error::Result;
@@ -230,7 +231,7 @@ fn write_points(
             }
             put_f32s(&mut row, p.vector(o));
             vectors.write_all(&row).map_err(io(&dir.join(VECTORS.0)))?;
-            if let (Some(out), Some(store)) = (&mut tokens, &p.tokens) {
+            if let (Some(out), Some((store, _))) = (&mut tokens, p.store.tokens()) {
                 let t = store.get(o);
                 put_f32s(&mut row, t);
                 out.write_all(&row).map_err(io(&dir.join(TOKENS.0)))?;
@@ -426,7 +427,11 @@ fn open_points(
     if vector_file.len() != count * d * 4 {
         return Err(corrupt(VECTORS.0, "its length does not fit the points").into());
     }
-    let codes = match config.layout.code_spec(config.dims, config.metric) {
+    let vectors = Vectors::Mapped {
+        dims: d,
+        file: vector_file,
+    };
+    let store = match config.layout.code_spec(config.dims, config.metric) {
         Some(spec) => {
             let (_, body) = read_file(&dir.join(CODES.0), CODES.1, VERSION)?;
             let n_words = count * spec.words();
@@ -442,50 +447,44 @@ fn open_points(
                 .chunks_exact(4)
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .collect();
-            Some(
-                Codes::from_parts(spec, words, floats)
+            VectorStore::Compact {
+                codes: Codes::from_parts(spec, words, floats)
                     .ok_or_else(|| corrupt(CODES.0, "not whole codes"))?,
-            )
-        }
-        None => None,
-    };
-    let fde = fde_of(config)?;
-    let tokens = match fde {
-        Some(_) => {
-            let file = mapped(TOKENS, true)?;
-            let (_, body) = read_file(&dir.join(SPANS.0), SPANS.1, VERSION)?;
-            let mut r = Reader {
-                bytes: &body,
-                at: 0,
-            };
-            let n = r.u64().unwrap_or(u64::MAX);
-            if n != count as u64 {
-                return Err(corrupt(SPANS.0, "its count differs from the ids'").into());
+                vectors,
             }
-            let mut spans = Vec::with_capacity(count);
-            for _ in 0..count {
-                let span = r.u64().zip(r.u32());
-                spans.push(span.ok_or_else(|| corrupt(SPANS.0, "truncated"))?);
-            }
-            Some(
-                TokenStore::sealed(file, config.dims, spans)
-                    .map_err(|reason| corrupt(TOKENS.0, &reason))?,
-            )
         }
-        None => None,
+        None => match fde_of(config)? {
+            Some(fde) => {
+                let file = mapped(TOKENS, true)?;
+                let (_, body) = read_file(&dir.join(SPANS.0), SPANS.1, VERSION)?;
+                let mut r = Reader {
+                    bytes: &body,
+                    at: 0,
+                };
+                let n = r.u64().unwrap_or(u64::MAX);
+                if n != count as u64 {
+                    return Err(corrupt(SPANS.0, "its count differs from the ids'").into());
+                }
+                let mut spans = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let span = r.u64().zip(r.u32());
+                    spans.push(span.ok_or_else(|| corrupt(SPANS.0, "truncated"))?);
+                }
+                VectorStore::Multivector {
+                    tokens: TokenStore::sealed(file, config.dims, spans)
+                        .map_err(|reason| corrupt(TOKENS.0, &reason))?,
+                    fdes: vectors,
+                    fde,
+                }
+            }
+            None => VectorStore::Float(vectors),
+        },
     };
     Ok(Points {
         ids: HashMap::new(),
         sorted,
         by_offset,
-        vectors: Vectors::Mapped {
-            dims: d,
-            file: vector_file,
-        },
-        codes,
-        tokens,
-        fde,
-        dims: config.dims,
+        store,
         payloads: Payloads::Disk {
             file: payload_file,
             count,

@@ -254,5 +254,5 @@ impl SegmentSet {
 
 /// The token file of the `n`-th appendable segment since the collection opened.
 pub(crate) fn tokens_path(dir: &std::path::Path, n: u64) -> std::path::PathBuf {
-    dir.join(format!("appendable-{n}.{}", super::points::TOKENS_EXT))
+    dir.join(format!("appendable-{n}.{}", super::store::TOKENS_EXT))
 }
