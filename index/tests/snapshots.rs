@@ -165,10 +165,15 @@ fn snapshots_taken_during_writes_hold_exactly_the_writes_before_them() {
                 }
             })
         };
+        // The first snapshot once writing has begun (a loaded machine may
+        // start the writer late), then one every 30 ms.
+        while c.len() == 0 && !writer.is_finished() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
         let mut taken = Vec::new();
         for _ in 0..4 {
-            std::thread::sleep(std::time::Duration::from_millis(30));
             taken.push(store.create_snapshot("docs").unwrap());
+            std::thread::sleep(std::time::Duration::from_millis(30));
         }
         writer.join().unwrap();
         taken

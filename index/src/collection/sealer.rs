@@ -234,12 +234,15 @@ pub(crate) fn pending(inner: &Inner) -> bool {
             .any(|plan| !merge_plan(&set.sealed, plan).is_empty())
 }
 
-/// Seals everything (the appendable segment included), merges as the
-/// optimiser would, and writes the manifest; the log is then cut through
-/// every record.
+/// Seals everything written so far (the appendable segment included),
+/// merges as the optimiser would, and writes the manifest; the log is then
+/// cut through every record it covers.
 pub(crate) fn flush(inner: &Inner) -> Result<()> {
     freeze(inner)?;
-    while seal_frozen(inner)? {}
+    // One call seals every segment frozen by now. Points written meanwhile
+    // stay in the log, which the checkpoint keeps: a flush (and so a
+    // snapshot) under continuous writes ends instead of chasing them.
+    seal_frozen(inner)?;
     while merge(inner, Plan::Needed)? || merge(inner, Plan::Count)? {}
     let _one = inner.maintenance.lock();
     inner.check_live()?;
