@@ -167,7 +167,7 @@ fn snapshots_taken_during_writes_hold_exactly_the_writes_before_them() {
         };
         // The first snapshot once writing has begun (a loaded machine may
         // start the writer late), then one every 30 ms.
-        while c.len() == 0 && !writer.is_finished() {
+        while c.is_empty() && !writer.is_finished() {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
         let mut taken = Vec::new();

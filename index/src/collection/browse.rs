@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::Collection;
 use super::points::Points;
-use super::search::View;
+use super::search::{Filled, View};
 use super::set::SegmentSet;
 use crate::error::{IndexError, Result};
 use crate::filter::{Filter, FilterLimits};
@@ -237,17 +237,11 @@ impl Collection {
                     None => &set.sealed[segment].segment.points,
                     Some(i) => unsealed.points(i),
                 };
+                let filled = Filled::read(points, offset, query.with_payload, query.with_vector);
                 StoredPoint {
                     id,
-                    payload: if query.with_payload {
-                        points
-                            .payloads
-                            .get(offset)
-                            .map(std::borrow::Cow::into_owned)
-                    } else {
-                        None
-                    },
-                    vector: query.with_vector.then(|| points.stored(offset).to_vec()),
+                    payload: filled.payload,
+                    vector: filled.vector,
                 }
             })
             .collect();

@@ -228,7 +228,9 @@ impl Collection {
         // as soon as its lock is released, so its hits are filled under it.
         let mut add = |segment: usize, view: View<'_>, fill_now: bool| {
             found.extend(view.search(&params).into_iter().map(|(offset, score)| {
-                let fill = fill_now.then(|| Filled::read(view.points, offset, query));
+                let fill = fill_now.then(|| {
+                    Filled::read(view.points, offset, query.with_payload, query.with_vector)
+                });
                 Hit {
                     id: view.points.by_offset.get(offset),
                     score,
@@ -273,7 +275,12 @@ impl Collection {
             .into_iter()
             .map(|hit| {
                 let filled = hit.filled.unwrap_or_else(|| {
-                    Filled::read(&set.sealed[hit.segment].segment.points, hit.offset, query)
+                    Filled::read(
+                        &set.sealed[hit.segment].segment.points,
+                        hit.offset,
+                        query.with_payload,
+                        query.with_vector,
+                    )
                 });
                 ScoredPoint {
                     id: hit.id,
@@ -356,15 +363,21 @@ struct Hit {
 }
 
 /// What a hit returns besides its id and score.
-struct Filled {
-    payload: Option<Payload>,
-    vector: Option<Vec<f32>>,
+pub(super) struct Filled {
+    pub(super) payload: Option<Payload>,
+    pub(super) vector: Option<Vec<f32>>,
 }
 
 impl Filled {
-    fn read(points: &Points, offset: Offset, query: &SearchQuery<'_>) -> Self {
+    /// The payload and stored vector of `offset`, as far as asked for.
+    pub(super) fn read(
+        points: &Points,
+        offset: Offset,
+        with_payload: bool,
+        with_vector: bool,
+    ) -> Self {
         Self {
-            payload: if query.with_payload {
+            payload: if with_payload {
                 points
                     .payloads
                     .get(offset)
@@ -372,7 +385,7 @@ impl Filled {
             } else {
                 None
             },
-            vector: query.with_vector.then(|| points.stored(offset).to_vec()),
+            vector: with_vector.then(|| points.stored(offset).to_vec()),
         }
     }
 }
