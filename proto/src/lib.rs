@@ -21,6 +21,7 @@ mod filter;
 mod health;
 mod ids;
 mod openai;
+mod operations;
 mod points;
 mod query;
 
@@ -42,6 +43,7 @@ pub use openai::{
     EncodingFormat, OpenAiEmbedding, OpenAiEmbeddingData, OpenAiEmbeddingsRequest,
     OpenAiEmbeddingsResponse, OpenAiInput, OpenAiUsage,
 };
+pub use operations::{Operation, OperationStatus};
 pub use points::{
     BatchSearchRequest, BatchSearchResponse, DeletePayloadKeys, DeletePoints, DeleteResult, Hit,
     Payload, PointInput, PointRecord, SearchParams, SearchRequest, SearchResponse, SetPayload,

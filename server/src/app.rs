@@ -22,7 +22,8 @@ use crate::body::{self, BodyRules};
 use crate::error::{ApiError, BodyLimit};
 use crate::metrics;
 use crate::routes::{
-    aliases, browse, collections, embed, health, openai, points, search, snapshots,
+    aliases, browse, collections, embed, health, openai, operations, points, search, snapshots,
+    upsert,
 };
 use crate::state::AppState;
 
@@ -77,7 +78,6 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(snapshots::create, snapshots::list))
         .routes(routes!(snapshots::download, snapshots::delete))
         .routes(routes!(collections::recover))
-        .routes(routes!(points::upsert))
         .routes(routes!(points::delete))
         .routes(routes!(points::get))
         .routes(routes!(points::set_payload, points::replace_payload))
@@ -88,6 +88,14 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(search::search))
         .routes(routes!(search::batch))
         .routes(routes!(search::query))
+        .routes(routes!(operations::get))
+}
+
+/// Routes that keep the request timeout themselves: an upsert stops after
+/// the chunk it is writing when the time is up and says how many points it
+/// wrote (see [`routes::upsert`]).
+fn self_timed_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(upsert::upsert))
 }
 
 /// Routes that stream their bodies (a snapshot upload can be many
@@ -110,6 +118,7 @@ fn ops_routes() -> OpenApiRouter<AppState> {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, doc) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .merge(api_routes())
+        .merge(self_timed_routes())
         .merge(stream_routes())
         .merge(ops_routes())
         .split_for_parts();
@@ -128,19 +137,27 @@ pub fn router(state: AppState) -> Router {
         max_wait: Duration::from_millis(config.http.max_queue_wait_ms),
     });
     let (api, _) = api_routes().split_for_parts();
-    let api = api
-        .layer(
-            ServiceBuilder::new()
-                .layer(HandleErrorLayer::new(move |error: BoxError| async move {
-                    overload_error(&error, timeout_secs)
-                }))
-                .timeout(timeout),
-        )
-        .layer(axum::middleware::from_fn_with_state(gate, admit))
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::new(BodyRules::new(&config)),
-            body::read_first,
-        ));
+    let api = api.layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(move |error: BoxError| async move {
+                overload_error(&error, timeout_secs)
+            }))
+            .timeout(timeout),
+    );
+    let (self_timed, _) = self_timed_routes().split_for_parts();
+    let body_rules = Arc::new(BodyRules::new(&config));
+    let admitted = |router: Router<AppState>| {
+        router
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&gate),
+                admit,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&body_rules),
+                body::read_first,
+            ))
+    };
+    let (api, self_timed) = (admitted(api), admitted(self_timed));
     let (ops, _) = ops_routes().split_for_parts();
     let (streams, _) = stream_routes().split_for_parts();
     let auth = Arc::new(config.auth.auth());
@@ -155,6 +172,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = config.limits.max_body_bytes;
     Router::new()
         .merge(api)
+        .merge(self_timed)
         .merge(streams)
         .merge(ops)
         .route(

@@ -232,6 +232,10 @@ pub struct LimitsConfig {
     /// Most points in one upsert; more get 413.
     #[arg(long, env = "TRAWL_MAX_UPSERT_POINTS", default_value_t = 10_000)]
     pub max_upsert_points: usize,
+    /// Writes accepted with `wait=false` that may wait at once (each up to
+    /// --max-upsert-points, kept on disk until written); past that, 429.
+    #[arg(long, env = "TRAWL_MAX_QUEUED_OPERATIONS", default_value_t = 64)]
+    pub max_queued_operations: usize,
     /// Largest `limit` of a search.
     #[arg(long, env = "TRAWL_MAX_LIMIT", default_value_t = 1_000)]
     pub max_limit: usize,
@@ -322,6 +326,7 @@ impl Config {
             ("--max-body-bytes", self.limits.max_body_bytes),
             ("--max-inputs", self.limits.max_inputs),
             ("--max-upsert-points", self.limits.max_upsert_points),
+            ("--max-queued-operations", self.limits.max_queued_operations),
             ("--max-limit", self.limits.max_limit),
             (
                 "--max-multivector-tokens",

@@ -9,6 +9,8 @@ use serde::de::DeserializeOwned;
 use trawl_encoders::EncodeError;
 use trawl_proto::ErrorBody;
 
+use crate::operations::RETAINED_OPERATIONS;
+
 use crate::pools::{self, Pool};
 
 /// Everything a request can fail with.
@@ -91,6 +93,23 @@ pub enum ApiError {
     /// The request ran past the configured timeout.
     #[error("the request did not finish within {0} s")]
     Timeout(u64),
+    /// An upsert ran past the request timeout after writing some points.
+    #[error(
+        "the upsert did not finish within {seconds} s: {written} of its {total} points were written, in the order given (upserting them again is safe); send smaller batches, queue the write with ?wait=false and poll GET /operations/{{id}}, or raise --request-timeout-secs"
+    )]
+    UpsertTimeout {
+        /// The request timeout.
+        seconds: u64,
+        /// Points written (the first ones of the request).
+        written: usize,
+        /// Points in the request.
+        total: usize,
+    },
+    /// No operation with that id (or it finished long ago and was forgotten).
+    #[error(
+        "operation {0:?} does not exist (the last {RETAINED_OPERATIONS} finished operations are kept)"
+    )]
+    OperationNotFound(String),
     /// The model is still loading (or failed to load).
     #[error("the model is not loaded yet; retry when /readyz answers 200")]
     NotReady,
@@ -183,7 +202,10 @@ impl ApiError {
             Self::InvalidSnapshot(_) => (StatusCode::BAD_REQUEST, "invalid_snapshot"),
             Self::QueueFull(_) => (StatusCode::TOO_MANY_REQUESTS, "queue_full"),
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
-            Self::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
+            Self::Timeout(_) | Self::UpsertTimeout { .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "timeout")
+            }
+            Self::OperationNotFound(_) => (StatusCode::NOT_FOUND, "operation_not_found"),
             Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
             Self::CollectionDamaged { .. } => {
                 (StatusCode::SERVICE_UNAVAILABLE, "collection_damaged")
@@ -219,8 +241,27 @@ impl ApiError {
             Self::SnapshotNotFound { collection, name } => {
                 Some(serde_json::json!({ "collection": collection, "snapshot": name }))
             }
+            Self::UpsertTimeout {
+                seconds,
+                written,
+                total,
+            } => Some(
+                serde_json::json!({ "timeout_secs": seconds, "written": written, "points": total }),
+            ),
             _ => None,
         }
+    }
+
+    /// [`ApiError::LimitExceeded`] when `got` is over `limit`.
+    pub fn check_limit(field: &str, got: usize, limit: usize) -> Result<(), Self> {
+        if got > limit {
+            return Err(Self::LimitExceeded {
+                field: field.to_string(),
+                limit,
+                got,
+            });
+        }
+        Ok(())
     }
 
     /// Shorthand for [`ApiError::InvalidValue`].
@@ -232,27 +273,41 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
-        let message = if let Self::Internal(detail) = &self {
-            // 5xx bodies hide internals; the log keeps them.
+impl ApiError {
+    /// The error's body (a 500's message hides internals, which go to the log).
+    pub fn body(&self) -> ErrorBody {
+        let (_, code) = self.status_and_code();
+        let message = if let Self::Internal(detail) = self {
             tracing::error!(error = %detail, "internal error");
             "internal error; see the server log".to_string()
         } else {
             self.to_string()
         };
-        let mut body = ErrorBody::new(code, message);
-        if let Some(details) = self.details() {
-            body = body.with_details(details);
+        let body = ErrorBody::new(code, message);
+        match self.details() {
+            Some(details) => body.with_details(details),
+            None => body,
         }
-        let mut response = (status, axum::Json(body)).into_response();
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, _) = self.status_and_code();
+        let mut response = (status, axum::Json(self.body())).into_response();
         if matches!(self, Self::Unauthorized(_)) {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if matches!(self, Self::Overloaded | Self::QueueFull(_) | Self::NotReady) {
+        if matches!(
+            self,
+            Self::Overloaded
+                | Self::QueueFull(_)
+                | Self::NotReady
+                | Self::Timeout(_)
+                | Self::UpsertTimeout { .. }
+        ) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

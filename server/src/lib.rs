@@ -14,6 +14,7 @@ pub mod convert;
 pub mod error;
 pub mod framing;
 pub mod metrics;
+pub mod operations;
 pub mod pools;
 pub mod probe;
 pub mod routes;
@@ -129,7 +130,20 @@ fn open_store(state: &AppState) -> anyhow::Result<()> {
         seconds = started.elapsed().as_secs_f64(),
         "storage open"
     );
+    let (operations, queue) = operations::Operations::open(
+        &config.storage.data_dir,
+        config.limits.max_queued_operations,
+    )
+    .with_context(|| {
+        format!(
+            "cannot open the queued writes in {}",
+            config.storage.data_dir.join("operations").display()
+        )
+    })?;
+    state.set_operations(Arc::clone(&operations));
     state.set_store(store);
+    // Runs on the server's runtime (this function runs on a blocking thread of it).
+    tokio::spawn(operations::run(state.clone(), operations, queue));
     Ok(())
 }
 

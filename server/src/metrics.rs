@@ -44,6 +44,7 @@ pub struct Metrics {
     collection_ram: Family<BytesLabels, Gauge>,
     collection_disk: Family<BytesLabels, Gauge>,
     collections_damaged: Gauge,
+    operations_pending: Gauge,
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
@@ -144,6 +145,12 @@ impl Metrics {
             "Collections refused at start-up because their files are damaged (listed with their error by GET /collections)",
             collections_damaged.clone(),
         );
+        let operations_pending = Gauge::default();
+        registry.register(
+            "operations_pending",
+            "Upserts accepted with wait=false and not finished (queued or running)",
+            operations_pending.clone(),
+        );
         let collection_disk = Family::<BytesLabels, Gauge>::default();
         registry.register(
             "collection_disk_bytes",
@@ -155,6 +162,7 @@ impl Metrics {
             collection_ram,
             collection_disk,
             collections_damaged,
+            operations_pending,
             registry,
             requests,
             latency,
@@ -176,7 +184,10 @@ impl Metrics {
         queue_depth: usize,
         collections: &[(String, CollectionStats)],
         damaged: usize,
+        operations_pending: usize,
     ) -> String {
+        self.operations_pending
+            .set(i64::try_from(operations_pending).unwrap_or(i64::MAX));
         self.queue_depth
             .set(i64::try_from(queue_depth).unwrap_or(i64::MAX));
         self.collections_damaged

@@ -9,6 +9,7 @@ use trawl_index::Store;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
+use crate::operations::Operations;
 
 /// What every handler can reach; cheap to clone.
 #[derive(Clone)]
@@ -21,6 +22,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     embedder: OnceLock<Embedder>,
     store: OnceLock<Arc<Store>>,
+    operations: OnceLock<Arc<Operations>>,
     storage_open: AtomicBool,
 }
 
@@ -33,6 +35,7 @@ impl AppState {
                 metrics: Arc::new(Metrics::new()),
                 embedder: OnceLock::new(),
                 store: OnceLock::new(),
+                operations: OnceLock::new(),
                 storage_open: AtomicBool::new(false),
             }),
         }
@@ -71,6 +74,17 @@ impl AppState {
     /// The collections, or 503 `not_ready` while they are being opened.
     pub fn store(&self) -> Result<&Arc<Store>, ApiError> {
         self.inner.store.get().ok_or(ApiError::NotReady)
+    }
+
+    /// The queue of writes accepted with `wait=false`, or 503 `not_ready`
+    /// while storage is being opened.
+    pub fn operations(&self) -> Result<&Arc<Operations>, ApiError> {
+        self.inner.operations.get().ok_or(ApiError::NotReady)
+    }
+
+    /// Installs the queue of writes (before the store).
+    pub fn set_operations(&self, operations: Arc<Operations>) {
+        let _ = self.inner.operations.set(operations);
     }
 
     /// Installs the opened store and marks storage open.

@@ -79,6 +79,21 @@ pub(crate) fn prepare_vector(
 }
 
 impl Collection {
+    /// Checks a point's vector (token vectors, flattened, for a multivector
+    /// layout) as [`Collection::upsert`] would, writing nothing; `field` names
+    /// it in the error.
+    pub fn check_vector(&self, field: &str, vector: &[f32]) -> Result<()> {
+        let (dims, metric, layout) = {
+            let config = self.inner.config.read();
+            (config.dims, config.metric, config.layout)
+        };
+        if layout == Layout::Multivector {
+            prepare_tokens(field, vector.to_vec(), dims, metric).map(drop)
+        } else {
+            prepare_vector(field, vector.to_vec(), dims, metric).map(drop)
+        }
+    }
+
     /// Inserts or replaces points; durable when it returns.
     pub fn upsert(&self, points: Vec<PointWrite>) -> Result<usize> {
         let (dims, metric, layout) = {

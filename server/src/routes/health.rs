@@ -69,6 +69,11 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics().render(depth, &collections, damaged),
+        state.metrics().render(
+            depth,
+            &collections,
+            damaged,
+            state.operations().map_or(0, |o| o.pending()),
+        ),
     )
 }

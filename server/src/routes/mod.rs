@@ -6,9 +6,11 @@ pub mod collections;
 pub mod embed;
 pub mod health;
 pub mod openai;
+pub mod operations;
 pub mod points;
 pub mod search;
 pub mod snapshots;
+pub mod upsert;
 
 use trawl_proto::ErrorBody;
 
@@ -133,9 +135,14 @@ pub async fn blocking_write<T: Send + 'static>(
 /// token vectors or text, and `resolve` embeds all texts at once and returns
 /// every vector (for a multi-vector collection, each item's token vectors
 /// one after another).
+#[derive(Clone)]
 pub struct Vectors {
     vectors: Vec<Vec<f32>>,
     texts: Vec<(usize, String)>,
+    /// The collection's vector (or token) dimension.
+    dims: usize,
+    /// The field of the first text, for errors about all of them.
+    text_field: Option<String>,
     /// `Some(dims)` for a multi-vector collection of that token dimension.
     multivector: Option<usize>,
     max_tokens: usize,
@@ -147,6 +154,8 @@ impl Vectors {
         Self {
             vectors: Vec::new(),
             texts: Vec::new(),
+            dims,
+            text_field: None,
             multivector: (layout == trawl_index::Layout::Multivector).then_some(dims),
             max_tokens: state.config().limits.max_multivector_tokens,
         }
@@ -169,6 +178,9 @@ impl Vectors {
                 self.vectors.push(self.flatten(rows, dims, &name)?);
             }
             (_, None, Some(text), None) => {
+                if self.text_field.is_none() {
+                    self.text_field = Some(field("text"));
+                }
                 self.texts.push((self.vectors.len(), text));
                 self.vectors.push(Vec::new());
             }
@@ -198,6 +210,43 @@ impl Vectors {
             }
         }
         Ok(())
+    }
+
+    /// Whether some items are texts to embed.
+    pub fn has_texts(&self) -> bool {
+        !self.texts.is_empty()
+    }
+
+    /// Removes and returns the first `n` items.
+    pub fn take_front(&mut self, n: usize) -> Self {
+        let n = n.min(self.vectors.len());
+        let split = self.texts.partition_point(|(i, _)| *i < n);
+        let texts = self.texts.drain(..split).collect();
+        for (i, _) in &mut self.texts {
+            *i -= n;
+        }
+        Self {
+            vectors: self.vectors.drain(..n).collect(),
+            texts,
+            dims: self.dims,
+            text_field: self.text_field.clone(),
+            multivector: self.multivector,
+            max_tokens: self.max_tokens,
+        }
+    }
+
+    /// The items given as vectors (not text): their number and vector
+    /// (token vectors flattened).
+    pub fn given(&self) -> impl Iterator<Item = (usize, &[f32])> {
+        let mut texts = self.texts.iter().map(|(i, _)| *i).peekable();
+        self.vectors.iter().enumerate().filter_map(move |(i, v)| {
+            if texts.peek() == Some(&i) {
+                texts.next();
+                None
+            } else {
+                Some((i, v.as_slice()))
+            }
+        })
     }
 
     /// Token vectors, checked for count and dimension, one after another.
@@ -233,6 +282,27 @@ impl Vectors {
     /// Embeds the texts with the default encoder (in chunks of the per-request
     /// input limit, so large upserts fit the queue) and returns all vectors in order.
     pub async fn resolve(mut self, state: &AppState) -> Result<Vec<Vec<f32>>, ApiError> {
+        if let Some(field) = &self.text_field {
+            let model = state.embedder()?.spec();
+            if model.dims != self.dims {
+                return Err(ApiError::invalid(
+                    field,
+                    format!(
+                        "the server's model ({}) embeds text into {} dimensions, but this collection's {} have {}: send vectors of {} dimensions, or create the collection with dims {} to use text",
+                        model.name,
+                        model.dims,
+                        if self.multivector.is_some() {
+                            "token vectors"
+                        } else {
+                            "vectors"
+                        },
+                        self.dims,
+                        self.dims,
+                        model.dims
+                    ),
+                ));
+            }
+        }
         let chunk = state.config().limits.max_inputs;
         for part in self.texts.chunks(chunk) {
             let texts = part.iter().map(|(_, t)| t.clone()).collect();

@@ -1,74 +1,22 @@
-//! Points: upsert (vectors or text), get, delete by ids or filter.
+//! Points: get, delete by ids or filter, payload updates (upserts are in
+//! [`super::upsert`]).
 
 use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::Value;
-use trawl_index::{PayloadUpdate, PointWrite, Selection};
+use trawl_index::{PayloadUpdate, Selection};
 use trawl_proto::{
     DeletePayloadKeys, DeletePoints, DeleteResult, ErrorBody, Payload, PointRecord, SetPayload,
-    UpdateResult, UpsertPoints, UpsertResult,
+    UpdateResult,
 };
 
 use crate::convert;
 use crate::error::{ApiError, WriteJson};
 use crate::routes::{
     BodyRejections, CollectionPath, KeyRequired, PointPath, ReadOnlyKey, StorageFull, Unavailable,
-    Vectors, blocking, blocking_write,
+    blocking, blocking_write,
 };
 use crate::state::AppState;
-
-/// Insert or replace points. Acknowledged writes are durable (fsynced) and searchable.
-#[utoipa::path(put, path = "/collections/{name}/points", tag = "points", request_body = UpsertPoints,
-    params(CollectionPath),
-    responses(
-        (status = 200, description = "Written", body = UpsertResult),
-        (status = 404, description = "No such collection", body = ErrorBody),
-        (status = 413, description = "Too many points", body = ErrorBody),
-        (status = 422, description = "Bad vector, id or field", body = ErrorBody),
-        (status = 429, description = "The embedding queue is full (points given as text)", body = ErrorBody),
-        BodyRejections, Unavailable, StorageFull, KeyRequired, ReadOnlyKey,
-    ))]
-pub async fn upsert(
-    State(state): State<AppState>,
-    Path(CollectionPath { name }): Path<CollectionPath>,
-    WriteJson(request): WriteJson<UpsertPoints>,
-) -> Result<Json<UpsertResult>, ApiError> {
-    let collection = state.store()?.get(&name)?;
-    let limit = state.config().limits.max_upsert_points;
-    if request.points.len() > limit {
-        return Err(ApiError::LimitExceeded {
-            field: "points".into(),
-            limit,
-            got: request.points.len(),
-        });
-    }
-    let mut ids = Vec::with_capacity(request.points.len());
-    let mut payloads = Vec::with_capacity(request.points.len());
-    let config = collection.config();
-    let mut vectors = Vectors::new(&state, config.layout, config.dims);
-    for (i, p) in request.points.into_iter().enumerate() {
-        ids.push(convert::point_id(&p.id, &format!("points[{i}].id"))?);
-        vectors.take(p.vector, p.text, p.multivector, |name| {
-            format!("points[{i}].{name}")
-        })?;
-        if let Some(payload) = &p.payload {
-            check_payload(payload, &format!("points[{i}].payload"), &state)?;
-        }
-        payloads.push(p.payload);
-    }
-    let writes: Vec<PointWrite> = ids
-        .into_iter()
-        .zip(vectors.resolve(&state).await?)
-        .zip(payloads)
-        .map(|((id, vector), payload)| PointWrite {
-            id,
-            vector,
-            payload,
-        })
-        .collect();
-    let upserted = blocking_write(move || Ok(collection.upsert(writes)?)).await?;
-    Ok(Json(UpsertResult { upserted }))
-}
 
 /// Delete points by ids or by filter.
 #[utoipa::path(post, path = "/collections/{name}/points/delete", tag = "points", request_body = DeletePoints,
@@ -254,7 +202,11 @@ pub async fn get(
 }
 
 /// Refuses a payload past `--max-payload-bytes` (compact JSON) or `--max-payload-depth`.
-fn check_payload(payload: &Payload, field: &str, state: &AppState) -> Result<(), ApiError> {
+pub(crate) fn check_payload(
+    payload: &Payload,
+    field: &str,
+    state: &AppState,
+) -> Result<(), ApiError> {
     let limits = &state.config().limits;
     let depth = 1 + payload.values().map(depth).max().unwrap_or(0);
     if depth > limits.max_payload_depth {

@@ -53,14 +53,11 @@ pub async fn batch(
     ApiJson(request): ApiJson<BatchSearchRequest>,
 ) -> Result<Json<BatchSearchResponse>, ApiError> {
     let collection = state.store()?.get(&name)?;
-    let limit = state.config().limits.max_batch_searches;
-    if request.searches.len() > limit {
-        return Err(ApiError::LimitExceeded {
-            field: "searches".into(),
-            limit,
-            got: request.searches.len(),
-        });
-    }
+    ApiError::check_limit(
+        "searches",
+        request.searches.len(),
+        state.config().limits.max_batch_searches,
+    )?;
     let results = run(&state, collection, request.searches, "searches").await?;
     Ok(Json(BatchSearchResponse { results }))
 }
