@@ -246,6 +246,11 @@ fn snapshot_dir(root: &Path, collection: &str, name: &str) -> Result<PathBuf> {
     }
 }
 
+/// Checks that `collection`'s snapshot `name` exists (one `stat`).
+pub(crate) fn check(root: &Path, collection: &str, name: &str) -> Result<()> {
+    snapshot_dir(root, collection, name).map(drop)
+}
+
 /// Deletes a stored snapshot.
 pub(crate) fn delete(root: &Path, collection: &str, name: &str) -> Result<()> {
     let dir = snapshot_dir(root, collection, name)?;

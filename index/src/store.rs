@@ -517,6 +517,13 @@ impl Store {
         snapshots::export(&self.snapshots_root(), &owner, snapshot, out)
     }
 
+    /// Checks that the stored snapshot `snapshot` of `name` exists (404
+    /// `SnapshotNotFound` otherwise), without reading it.
+    pub fn check_snapshot(&self, name: &str, snapshot: &str) -> Result<()> {
+        let owner = self.snapshot_owner(name)?;
+        snapshots::check(&self.snapshots_root(), &owner, snapshot)
+    }
+
     /// Deletes a stored snapshot.
     pub fn delete_snapshot(&self, name: &str, snapshot: &str) -> Result<()> {
         let owner = self.snapshot_owner(name)?;

@@ -146,19 +146,9 @@ pub async fn download(
     Path(SnapshotPath { name, snapshot }): Path<SnapshotPath>,
 ) -> Result<Response, ApiError> {
     let store = state.store()?.clone();
-    let exists = {
+    {
         let (store, name, snapshot) = (store.clone(), name.clone(), snapshot.clone());
-        super::blocking(move || {
-            trawl_index::snapshots::validate_snapshot_name(&snapshot)?;
-            Ok(store.snapshots(&name)?.iter().any(|s| s.name == snapshot))
-        })
-        .await?
-    };
-    if !exists {
-        return Err(ApiError::SnapshotNotFound {
-            collection: name,
-            name: snapshot,
-        });
+        super::blocking(move || Ok(store.check_snapshot(&name, &snapshot)?)).await?;
     }
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(8);
     let disposition = format!("attachment; filename=\"{snapshot}.tar\"");
