@@ -1,6 +1,7 @@
 //! A collection: points (id, vector, payload) in segments, their payload
 //! indexes and HNSW graphs, and the write-ahead log that makes writes durable.
 //!
+//! [`config`] holds the schema, [`stats`] what a collection reports of itself.
 //! The `impl` is split by concern: [`point_ops`] (upsert, delete, get),
 //! [`search`] (planner and scans, per segment), [`snapshot`] (checkpoints and
 //! the conversion of the format before segments), and [`sealer`] (the
@@ -18,6 +19,7 @@
 
 mod browse;
 mod calibrate;
+mod config;
 mod manifest;
 pub(crate) mod multivector;
 mod payload_ops;
@@ -29,27 +31,20 @@ mod search;
 mod segment;
 mod set;
 mod snapshot;
+mod stats;
 pub(crate) mod store;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use parking_lot::{Mutex, RwLock};
-use roaring::RoaringBitmap;
-use serde::{Deserialize, Serialize};
 
-use crate::codes::{CodeKind, CodeSpec};
-use crate::distance::Metric;
 use crate::error::{IndexError, Result};
-use crate::graph::{HnswParams, Space};
-use crate::muvera::FdeParams;
-use crate::payload_index::PayloadIndex;
 use crate::storage::{StorageError, Wal, WalOptions};
-use crate::types::PayloadType;
 
 pub use browse::{Count, MAX_FACET_LIMIT, MAX_SCROLL_LIMIT, ScrollPage, ScrollQuery, StoredPoint};
+pub use config::{CollectionConfig, Layout, MAX_DIMS, MULTIVECTOR_OVERSAMPLE};
 pub use multivector::MAX_TOKENS;
 pub use payload_ops::{PayloadUpdate, Selection, json_len};
 pub use point_ops::PointWrite;
@@ -59,326 +54,7 @@ pub use search::{MAX_OVERSAMPLE, ScoredPoint, SearchQuery};
 pub use set::SealPolicy;
 use set::SegmentSet;
 pub use snapshot::{AUTO_SNAPSHOT_WAL_BYTES, SnapshotInfo};
-
-/// How vectors are stored and searched.
-///
-/// `Float` keeps the full vectors in memory and links them in the graph. The
-/// compact layouts keep a code per point in memory, link the codes in the
-/// graph, and keep the full vectors in a memory-mapped file for the rerank
-/// (see [`crate::codes`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
-    /// Full `f32` vectors in memory and in the graph.
-    Float,
-    /// Sign bits (`bits` = 1), or residual bit planes (2 or 4).
-    Binary {
-        /// Bit planes per dimension.
-        bits: u8,
-    },
-    /// The first `k` dimensions, renormalised for cosine.
-    Matryoshka {
-        /// Prefix length.
-        k: usize,
-    },
-    /// Token sets (late interaction): their MUVERA encodings in memory and in
-    /// the graph, the token vectors in a memory-mapped file for the exact
-    /// Chamfer rerank (see [`crate::muvera`]).
-    Multivector,
-}
-
-impl Layout {
-    /// Parses the API's layout string.
-    pub fn parse(s: &str) -> Result<Self> {
-        let invalid = |reason: String| IndexError::InvalidParameter {
-            field: "vector.layout".into(),
-            reason,
-        };
-        match s {
-            "float" => Ok(Self::Float),
-            "binary" => Ok(Self::Binary { bits: 1 }),
-            "binary:2" => Ok(Self::Binary { bits: 2 }),
-            "binary:4" => Ok(Self::Binary { bits: 4 }),
-            "multivector" => Ok(Self::Multivector),
-            other => {
-                if let Some(k) = other.strip_prefix("matryoshka:") {
-                    return match k.parse::<usize>() {
-                        Ok(k) if k > 0 => Ok(Self::Matryoshka { k }),
-                        _ => Err(invalid(format!(
-                            "{other:?}: the prefix length must be a positive integer, as in \"matryoshka:128\""
-                        ))),
-                    };
-                }
-                if other.starts_with("binary:") {
-                    return Err(invalid(format!(
-                        "{other:?}: binary codes have 1, 2 or 4 bits per dimension (\"binary\", \"binary:2\", \"binary:4\")"
-                    )));
-                }
-                Err(invalid(format!(
-                    "unknown layout {other:?}: expected float, binary, binary:2, binary:4, matryoshka:K or multivector"
-                )))
-            }
-        }
-    }
-
-    /// The API's name of the layout.
-    pub fn as_str(self) -> String {
-        match self {
-            Self::Float => "float".into(),
-            Self::Binary { bits: 1 } => "binary".into(),
-            Self::Binary { bits } => format!("binary:{bits}"),
-            Self::Matryoshka { k } => format!("matryoshka:{k}"),
-            Self::Multivector => "multivector".into(),
-        }
-    }
-
-    /// The shape of the compact codes, `None` for `Float`.
-    pub fn code_spec(self, dims: usize, metric: Metric) -> Option<CodeSpec> {
-        let kind = match self {
-            Self::Float | Self::Multivector => return None,
-            Self::Binary { bits } => CodeKind::Binary { bits },
-            Self::Matryoshka { k } => CodeKind::Prefix { k },
-        };
-        Some(CodeSpec { kind, dims, metric })
-    }
-
-    /// What the graph links for vectors of `dims` under `metric`; for
-    /// `Multivector`, `dims` is the encoding's and the metric the dot product.
-    pub fn graph_space(self, dims: usize, metric: Metric) -> Space {
-        match self {
-            Self::Float => Space::Floats { dims, metric },
-            Self::Multivector => Space::Floats {
-                dims,
-                metric: Metric::Dot,
-            },
-            Self::Matryoshka { k } => Space::Floats { dims: k, metric },
-            Self::Binary { .. } => match self.code_spec(dims, metric) {
-                Some(spec) => Space::Codes(spec),
-                None => Space::Floats { dims, metric },
-            },
-        }
-    }
-
-    /// Candidates per result reranked when a search does not say, for vectors
-    /// of `dims`: enough for recall@10 ≥ 0.95 on the 100k-vector benchmark of
-    /// all-MiniLM-L6-v2 sentence embeddings (see the README). Sign bits need a
-    /// walk of `ef` 64 and its results reranked; residual codes rank well enough
-    /// for 2–3×; a prefix of a model not trained for it loses more the shorter
-    /// it is (12 × dims / k, 36× for 128 of 384 dimensions).
-    pub fn default_oversample(self, dims: usize) -> f32 {
-        match self {
-            Self::Float => 1.0,
-            Self::Binary { bits: 1 } => 8.0,
-            Self::Binary { bits: 2 } => 3.0,
-            Self::Binary { .. } => 2.0,
-            Self::Matryoshka { k } => (12.0 * dims as f32 / k.max(1) as f32).clamp(2.0, 40.0),
-            Self::Multivector => MULTIVECTOR_OVERSAMPLE,
-        }
-    }
-}
-
-impl Serialize for Layout {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Layout {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
-
-/// Multi-vector collections: FDE candidates per result reranked by Chamfer
-/// when a search does not say (see docs/benchmarks.md, MUVERA).
-pub const MULTIVECTOR_OVERSAMPLE: f32 = 20.0;
-
-/// Largest vector dimension a collection accepts.
-pub const MAX_DIMS: usize = 65_536;
-
-/// A collection's schema, fixed at creation but for payload indexes added later.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CollectionConfig {
-    /// Vector dimension.
-    pub dims: usize,
-    /// Similarity metric.
-    pub metric: Metric,
-    /// Storage layout.
-    pub layout: Layout,
-    /// HNSW parameters.
-    pub hnsw: HnswParams,
-    /// Indexed payload fields.
-    pub payload_schema: BTreeMap<String, PayloadType>,
-    /// The MUVERA encoding of a `multivector` layout (its defaults when the
-    /// creator gave none; stored, seed included, so encodings never change).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub muvera: Option<FdeParams>,
-}
-
-impl CollectionConfig {
-    /// Dimensions of what the heap holds per point and the graph links: the
-    /// vectors (float layout), the FDE (multivector); compact layouts keep
-    /// codes beside the vector file.
-    pub fn point_dims(&self) -> usize {
-        match (self.layout, &self.muvera) {
-            (Layout::Multivector, Some(params)) => params.dims(),
-            _ => self.dims,
-        }
-    }
-
-    /// What the graph links.
-    pub fn graph_space(&self) -> Space {
-        self.layout.graph_space(self.point_dims(), self.metric)
-    }
-
-    /// Checks dimensions and HNSW parameters.
-    pub fn validate(&self) -> Result<()> {
-        if self.dims == 0 || self.dims > MAX_DIMS {
-            return Err(IndexError::InvalidParameter {
-                field: "vector.dims".into(),
-                reason: format!("must be between 1 and {MAX_DIMS}, got {}", self.dims),
-            });
-        }
-        let layout_error = |reason: String| IndexError::InvalidParameter {
-            field: "vector.layout".into(),
-            reason,
-        };
-        match self.layout {
-            Layout::Matryoshka { k } if k >= self.dims => {
-                return Err(layout_error(format!(
-                    "the Matryoshka prefix ({k}) must be shorter than the vectors ({} dimensions)",
-                    self.dims
-                )));
-            }
-            Layout::Binary { .. } if self.metric == Metric::L2 => {
-                return Err(layout_error(
-                    "binary codes keep signs, which approximate angles: use metric cosine or dot with them, or a float or matryoshka layout for l2".into(),
-                ));
-            }
-            Layout::Multivector if self.metric == Metric::L2 => {
-                return Err(layout_error(
-                    "multi-vectors are scored by Chamfer similarity, a sum of dot products: use metric cosine or dot".into(),
-                ));
-            }
-            _ => {}
-        }
-        match (self.layout, &self.muvera) {
-            (Layout::Multivector, None) => {
-                return Err(IndexError::InvalidParameter {
-                    field: "vector.muvera".into(),
-                    reason: "a multivector layout needs its encoding's parameters".into(),
-                });
-            }
-            (Layout::Multivector, Some(params)) => {
-                params
-                    .validate_for(self.dims)
-                    .map_err(|reason| IndexError::InvalidParameter {
-                        field: "vector.muvera".into(),
-                        reason,
-                    })?;
-            }
-            (_, Some(_)) => {
-                return Err(IndexError::InvalidParameter {
-                    field: "vector.muvera".into(),
-                    reason: "MUVERA parameters apply to the multivector layout only".into(),
-                });
-            }
-            (_, None) => {}
-        }
-        self.hnsw
-            .validate()
-            .map_err(|(field, reason)| IndexError::InvalidParameter {
-                field: format!("vector.hnsw.{field}"),
-                reason,
-            })?;
-        for key in self.payload_schema.keys() {
-            if key.is_empty() {
-                return Err(IndexError::InvalidParameter {
-                    field: "payload_indexes".into(),
-                    reason: "field names must not be empty".into(),
-                });
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Statistics for `GET /collections/{name}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CollectionStats {
-    /// Live points.
-    pub points: u64,
-    /// Dead offsets still held (replaced or deleted points).
-    pub tombstones: u64,
-    /// Live points in sealed segments (searched through their graphs).
-    pub indexed: u64,
-    /// Live points not sealed yet (searched by exact scan).
-    pub unsealed: u64,
-    /// Sealed segments.
-    pub segments: u64,
-    /// The optimiser has work: points to seal or segments to merge, now or
-    /// once writes pause (searches are then slower than they will be).
-    pub optimizing: bool,
-    /// Bytes in memory (the sum of [`MemoryUsage`]'s memory parts).
-    pub ram_bytes: u64,
-    /// Bytes on disk (the sum of its disk parts).
-    pub disk_bytes: u64,
-    /// Where the bytes are.
-    pub memory: MemoryUsage,
-}
-
-/// Bytes a collection holds, by part (approximate heap sizes for memory).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MemoryUsage {
-    /// Memory: full vectors (float layout only).
-    pub vectors: u64,
-    /// Memory: compact codes (compact layouts).
-    pub codes: u64,
-    /// Memory: graph links.
-    pub graph: u64,
-    /// Memory: the payload index.
-    pub payload_index: u64,
-    /// Memory: payloads of points not sealed yet.
-    pub payloads: u64,
-    /// Memory: id maps and the live bitmap.
-    pub ids: u64,
-    /// Disk: the memory-mapped full vectors (compact layouts) and token vectors.
-    pub vectors_file: u64,
-    /// Disk: the payloads of sealed segments.
-    pub payloads_file: u64,
-    /// Disk: the write-ahead log.
-    pub wal: u64,
-    /// Disk: the other files of the sealed segments (ids, codes, graph).
-    pub segments_file: u64,
-}
-
-impl MemoryUsage {
-    /// Bytes in memory.
-    pub fn ram_bytes(&self) -> u64 {
-        self.vectors + self.codes + self.graph + self.payload_index + self.payloads + self.ids
-    }
-
-    /// Bytes on disk.
-    pub fn disk_bytes(&self) -> u64 {
-        self.vectors_file + self.payloads_file + self.wal + self.segments_file
-    }
-
-    /// The parts as (name, in memory?, bytes), for reports and metrics.
-    pub fn parts(&self) -> [(&'static str, bool, u64); 10] {
-        [
-            ("vectors", true, self.vectors),
-            ("codes", true, self.codes),
-            ("graph", true, self.graph),
-            ("payload_index", true, self.payload_index),
-            ("payloads", true, self.payloads),
-            ("ids", true, self.ids),
-            ("vectors_file", false, self.vectors_file),
-            ("payloads_file", false, self.payloads_file),
-            ("wal", false, self.wal),
-            ("segments_file", false, self.segments_file),
-        ]
-    }
-}
+pub use stats::{CollectionStats, MemoryUsage};
 
 pub(crate) struct Inner {
     pub(crate) name: String,
@@ -712,79 +388,6 @@ impl Collection {
     /// True when no point is live.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Points, deleted points still held, segments and bytes.
-    pub fn stats(&self) -> CollectionStats {
-        // Before any of the set's locks is held (it takes them itself).
-        let optimizing = sealer::pending(&self.inner);
-        let set = self.inner.segments();
-        // The float layout walks its vectors, the multivector layout its
-        // FDEs: mapped or not, they are resident.
-        let float = matches!(
-            self.inner.config.read().layout,
-            Layout::Float | Layout::Multivector
-        );
-        let mut memory = MemoryUsage {
-            wal: self.inner.wal.disk_bytes(),
-            ..MemoryUsage::default()
-        };
-        let (mut points, mut held, mut indexed) = (0u64, 0u64, 0u64);
-        let mut add =
-            |p: &Points, live: &RoaringBitmap, index: &PayloadIndex, m: &mut MemoryUsage| {
-                points += live.len();
-                held += p.len() as u64;
-                let vectors = p.store.vectors();
-                let mapped = vectors.mapped_bytes();
-                if float {
-                    m.vectors += vectors.heap_bytes() as u64 + mapped;
-                } else {
-                    m.vectors += vectors.heap_bytes() as u64;
-                    m.vectors_file += mapped;
-                }
-                m.codes += p.store.codes_bytes() as u64;
-                m.payload_index += index.ram_bytes() as u64;
-                m.payloads += p.payloads.heap_bytes() as u64;
-                m.payloads_file += p.payloads.disk_bytes();
-                m.ids += (p.ids_bytes() + live.serialized_size()) as u64;
-                m.vectors_file += p.store.tokens().map_or(0, |(t, _)| t.disk_bytes());
-            };
-        for entry in &set.sealed {
-            let before = memory.vectors + memory.vectors_file + memory.payloads_file;
-            add(
-                &entry.segment.points,
-                &entry.live,
-                &entry.index,
-                &mut memory,
-            );
-            let mapped = memory.vectors + memory.vectors_file + memory.payloads_file - before;
-            memory.graph += entry.segment.graph.ram_bytes() as u64;
-            memory.segments_file += entry.segment.disk_bytes().saturating_sub(mapped);
-            indexed += entry.live.len();
-        }
-        for frozen in &set.frozen {
-            let p = frozen.points.read();
-            add(&p, &frozen.live, &p.payload_index, &mut memory);
-        }
-        let appendable = set.appendable.read();
-        add(
-            &appendable,
-            &appendable.live,
-            &appendable.payload_index,
-            &mut memory,
-        );
-        let unsealed = points - indexed;
-        CollectionStats {
-            points,
-            tombstones: held.saturating_sub(points),
-            indexed,
-            unsealed,
-            segments: set.sealed.len() as u64,
-            optimizing,
-            ram_bytes: memory.ram_bytes(),
-            disk_bytes: memory.disk_bytes(),
-            memory,
-        }
     }
 
     /// Stops the background sealer and waits for it. Searches and writes

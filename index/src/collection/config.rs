@@ -1,0 +1,256 @@
+//! A collection's schema: its vectors' layout, dimension and metric, HNSW
+//! parameters and indexed payload fields.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::codes::{CodeKind, CodeSpec};
+use crate::distance::Metric;
+use crate::error::{IndexError, Result};
+use crate::graph::{HnswParams, Space};
+use crate::muvera::FdeParams;
+use crate::types::PayloadType;
+
+/// How vectors are stored and searched.
+///
+/// `Float` keeps the full vectors in memory and links them in the graph. The
+/// compact layouts keep a code per point in memory, link the codes in the
+/// graph, and keep the full vectors in a memory-mapped file for the rerank
+/// (see [`crate::codes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Full `f32` vectors in memory and in the graph.
+    Float,
+    /// Sign bits (`bits` = 1), or residual bit planes (2 or 4).
+    Binary {
+        /// Bit planes per dimension.
+        bits: u8,
+    },
+    /// The first `k` dimensions, renormalised for cosine.
+    Matryoshka {
+        /// Prefix length.
+        k: usize,
+    },
+    /// Token sets (late interaction): their MUVERA encodings in memory and in
+    /// the graph, the token vectors in a memory-mapped file for the exact
+    /// Chamfer rerank (see [`crate::muvera`]).
+    Multivector,
+}
+
+impl Layout {
+    /// Parses the API's layout string.
+    pub fn parse(s: &str) -> Result<Self> {
+        let invalid = |reason: String| IndexError::InvalidParameter {
+            field: "vector.layout".into(),
+            reason,
+        };
+        match s {
+            "float" => Ok(Self::Float),
+            "binary" => Ok(Self::Binary { bits: 1 }),
+            "binary:2" => Ok(Self::Binary { bits: 2 }),
+            "binary:4" => Ok(Self::Binary { bits: 4 }),
+            "multivector" => Ok(Self::Multivector),
+            other => {
+                if let Some(k) = other.strip_prefix("matryoshka:") {
+                    return match k.parse::<usize>() {
+                        Ok(k) if k > 0 => Ok(Self::Matryoshka { k }),
+                        _ => Err(invalid(format!(
+                            "{other:?}: the prefix length must be a positive integer, as in \"matryoshka:128\""
+                        ))),
+                    };
+                }
+                if other.starts_with("binary:") {
+                    return Err(invalid(format!(
+                        "{other:?}: binary codes have 1, 2 or 4 bits per dimension (\"binary\", \"binary:2\", \"binary:4\")"
+                    )));
+                }
+                Err(invalid(format!(
+                    "unknown layout {other:?}: expected float, binary, binary:2, binary:4, matryoshka:K or multivector"
+                )))
+            }
+        }
+    }
+
+    /// The API's name of the layout.
+    pub fn as_str(self) -> String {
+        match self {
+            Self::Float => "float".into(),
+            Self::Binary { bits: 1 } => "binary".into(),
+            Self::Binary { bits } => format!("binary:{bits}"),
+            Self::Matryoshka { k } => format!("matryoshka:{k}"),
+            Self::Multivector => "multivector".into(),
+        }
+    }
+
+    /// The shape of the compact codes, `None` for `Float`.
+    pub fn code_spec(self, dims: usize, metric: Metric) -> Option<CodeSpec> {
+        let kind = match self {
+            Self::Float | Self::Multivector => return None,
+            Self::Binary { bits } => CodeKind::Binary { bits },
+            Self::Matryoshka { k } => CodeKind::Prefix { k },
+        };
+        Some(CodeSpec { kind, dims, metric })
+    }
+
+    /// What the graph links for vectors of `dims` under `metric`; for
+    /// `Multivector`, `dims` is the encoding's and the metric the dot product.
+    pub fn graph_space(self, dims: usize, metric: Metric) -> Space {
+        match self {
+            Self::Float => Space::Floats { dims, metric },
+            Self::Multivector => Space::Floats {
+                dims,
+                metric: Metric::Dot,
+            },
+            Self::Matryoshka { k } => Space::Floats { dims: k, metric },
+            Self::Binary { .. } => match self.code_spec(dims, metric) {
+                Some(spec) => Space::Codes(spec),
+                None => Space::Floats { dims, metric },
+            },
+        }
+    }
+
+    /// Candidates per result reranked when a search does not say, for vectors
+    /// of `dims`: enough for recall@10 ≥ 0.95 on the 100k-vector benchmark of
+    /// all-MiniLM-L6-v2 sentence embeddings (see the README). Sign bits need a
+    /// walk of `ef` 64 and its results reranked; residual codes rank well enough
+    /// for 2–3×; a prefix of a model not trained for it loses more the shorter
+    /// it is (12 × dims / k, 36× for 128 of 384 dimensions).
+    pub fn default_oversample(self, dims: usize) -> f32 {
+        match self {
+            Self::Float => 1.0,
+            Self::Binary { bits: 1 } => 8.0,
+            Self::Binary { bits: 2 } => 3.0,
+            Self::Binary { .. } => 2.0,
+            Self::Matryoshka { k } => (12.0 * dims as f32 / k.max(1) as f32).clamp(2.0, 40.0),
+            Self::Multivector => MULTIVECTOR_OVERSAMPLE,
+        }
+    }
+}
+
+impl Serialize for Layout {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Layout {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Multi-vector collections: FDE candidates per result reranked by Chamfer
+/// when a search does not say (see docs/benchmarks.md, MUVERA).
+pub const MULTIVECTOR_OVERSAMPLE: f32 = 20.0;
+
+/// Largest vector dimension a collection accepts.
+pub const MAX_DIMS: usize = 65_536;
+
+/// A collection's schema, fixed at creation but for payload indexes added later.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollectionConfig {
+    /// Vector dimension.
+    pub dims: usize,
+    /// Similarity metric.
+    pub metric: Metric,
+    /// Storage layout.
+    pub layout: Layout,
+    /// HNSW parameters.
+    pub hnsw: HnswParams,
+    /// Indexed payload fields.
+    pub payload_schema: BTreeMap<String, PayloadType>,
+    /// The MUVERA encoding of a `multivector` layout (its defaults when the
+    /// creator gave none; stored, seed included, so encodings never change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub muvera: Option<FdeParams>,
+}
+
+impl CollectionConfig {
+    /// Dimensions of what the heap holds per point and the graph links: the
+    /// vectors (float layout), the FDE (multivector); compact layouts keep
+    /// codes beside the vector file.
+    pub fn point_dims(&self) -> usize {
+        match (self.layout, &self.muvera) {
+            (Layout::Multivector, Some(params)) => params.dims(),
+            _ => self.dims,
+        }
+    }
+
+    /// What the graph links.
+    pub fn graph_space(&self) -> Space {
+        self.layout.graph_space(self.point_dims(), self.metric)
+    }
+
+    /// Checks dimensions and HNSW parameters.
+    pub fn validate(&self) -> Result<()> {
+        if self.dims == 0 || self.dims > MAX_DIMS {
+            return Err(IndexError::InvalidParameter {
+                field: "vector.dims".into(),
+                reason: format!("must be between 1 and {MAX_DIMS}, got {}", self.dims),
+            });
+        }
+        let layout_error = |reason: String| IndexError::InvalidParameter {
+            field: "vector.layout".into(),
+            reason,
+        };
+        match self.layout {
+            Layout::Matryoshka { k } if k >= self.dims => {
+                return Err(layout_error(format!(
+                    "the Matryoshka prefix ({k}) must be shorter than the vectors ({} dimensions)",
+                    self.dims
+                )));
+            }
+            Layout::Binary { .. } if self.metric == Metric::L2 => {
+                return Err(layout_error(
+                    "binary codes keep signs, which approximate angles: use metric cosine or dot with them, or a float or matryoshka layout for l2".into(),
+                ));
+            }
+            Layout::Multivector if self.metric == Metric::L2 => {
+                return Err(layout_error(
+                    "multi-vectors are scored by Chamfer similarity, a sum of dot products: use metric cosine or dot".into(),
+                ));
+            }
+            _ => {}
+        }
+        match (self.layout, &self.muvera) {
+            (Layout::Multivector, None) => {
+                return Err(IndexError::InvalidParameter {
+                    field: "vector.muvera".into(),
+                    reason: "a multivector layout needs its encoding's parameters".into(),
+                });
+            }
+            (Layout::Multivector, Some(params)) => {
+                params
+                    .validate_for(self.dims)
+                    .map_err(|reason| IndexError::InvalidParameter {
+                        field: "vector.muvera".into(),
+                        reason,
+                    })?;
+            }
+            (_, Some(_)) => {
+                return Err(IndexError::InvalidParameter {
+                    field: "vector.muvera".into(),
+                    reason: "MUVERA parameters apply to the multivector layout only".into(),
+                });
+            }
+            (_, None) => {}
+        }
+        self.hnsw
+            .validate()
+            .map_err(|(field, reason)| IndexError::InvalidParameter {
+                field: format!("vector.hnsw.{field}"),
+                reason,
+            })?;
+        for key in self.payload_schema.keys() {
+            if key.is_empty() {
+                return Err(IndexError::InvalidParameter {
+                    field: "payload_indexes".into(),
+                    reason: "field names must not be empty".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
