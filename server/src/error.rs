@@ -95,13 +95,16 @@ pub enum ApiError {
     Timeout(u64),
     /// An upsert ran past the request timeout after writing some points.
     #[error(
-        "the upsert did not finish within {seconds} s: {written} of its {total} points were written, in the order given (upserting them again is safe); send smaller batches, queue the write with ?wait=false and poll GET /operations/{{id}}, or raise --request-timeout-secs"
+        "the upsert did not finish within {seconds} s: the first {written} of its {total} points were written{}, the rest were not (upserting them again is safe); send smaller batches, queue the write with ?wait=false and poll GET /operations/{{id}}, or raise --request-timeout-secs",
+        if *in_flight > 0 { format!(" and the {in_flight} after them were being written (they may be stored)") } else { String::new() }
     )]
     UpsertTimeout {
         /// The request timeout.
         seconds: u64,
         /// Points written (the first ones of the request).
         written: usize,
+        /// Points after those that were being written.
+        in_flight: usize,
         /// Points in the request.
         total: usize,
     },
@@ -244,10 +247,11 @@ impl ApiError {
             Self::UpsertTimeout {
                 seconds,
                 written,
+                in_flight,
                 total,
-            } => Some(
-                serde_json::json!({ "timeout_secs": seconds, "written": written, "points": total }),
-            ),
+            } => Some(serde_json::json!({
+                "timeout_secs": seconds, "written": written, "in_flight": in_flight, "points": total
+            })),
             _ => None,
         }
     }

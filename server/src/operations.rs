@@ -61,6 +61,7 @@ impl Operations {
         let dir = data_dir.join(DIR);
         std::fs::create_dir_all(&dir)?;
         let mut found = Vec::new();
+        let mut known = std::collections::HashSet::new();
         for entry in std::fs::read_dir(&dir)? {
             let path = entry?.path();
             let name = path
@@ -76,13 +77,19 @@ impl Operations {
             if name.ends_with(POINTS_SUFFIX) || !name.ends_with(STATUS_EXT) {
                 continue;
             }
+            // Known even if unreadable: its points file is kept for an operator.
+            known.insert(name.trim_end_matches(&format!(".{STATUS_EXT}")).to_string());
             match std::fs::read(&path)
                 .map_err(|e| e.to_string())
                 .and_then(|b| serde_json::from_slice::<Operation>(&b).map_err(|e| e.to_string()))
             {
                 Ok(op) => found.push(op),
                 Err(error) => {
-                    tracing::error!(path = %path.display(), error, "unreadable operation status; ignored");
+                    tracing::error!(
+                        path = %path.display(),
+                        error,
+                        "unreadable operation status: not resumed (its files are kept)"
+                    );
                 }
             }
         }
@@ -95,7 +102,6 @@ impl Operations {
             table: Mutex::new(Table::default()),
             queue,
         });
-        let known: std::collections::HashSet<String> = found.iter().map(|o| o.id.clone()).collect();
         for entry in std::fs::read_dir(&ops.dir)? {
             let path = entry?.path();
             let name = path
@@ -123,6 +129,10 @@ impl Operations {
             }
             let id = op.id.clone();
             let finished = op.status.finished();
+            if finished {
+                // Left by a crash between the final status and the removal.
+                let _ = std::fs::remove_file(ops.points_path(&id));
+            }
             {
                 let mut table = ops.lock();
                 table.ops.insert(id.clone(), op);
@@ -191,11 +201,16 @@ impl Operations {
             });
         if let Err(error) = written {
             self.lock().pending -= 1;
+            let _ = std::fs::remove_file(self.status_path(&op.id));
             let _ = std::fs::remove_file(self.points_path(&op.id));
             return Err(error);
         }
         self.lock().ops.insert(op.id.clone(), op.clone());
-        let _ = self.queue.send(op.id.clone());
+        if self.queue.send(op.id.clone()).is_err() {
+            // The worker is gone (the server is stopping): the operation
+            // stays on disk and runs at the next start.
+            return Err(ApiError::NotReady);
+        }
         Ok(op)
     }
 
@@ -296,7 +311,13 @@ const RETRY: Duration = Duration::from_secs(1);
 /// The worker: carries out queued operations one after another.
 pub async fn run(state: AppState, ops: Arc<Operations>, mut queue: UnboundedReceiver<String>) {
     while let Some(id) = queue.recv().await {
-        let outcome = carry_out(&state, &ops, &id).await;
+        // Its own task, so that a panic fails this operation, not the queue.
+        let outcome = {
+            let (state, ops, id) = (state.clone(), Arc::clone(&ops), id.clone());
+            tokio::spawn(async move { carry_out(&state, &ops, &id).await })
+                .await
+                .unwrap_or_else(|join| Err(ApiError::Internal(format!("queued write: {join}"))))
+        };
         let (o, at) = (Arc::clone(&ops), id.clone());
         let recorded = blocking_write(move || {
             o.update(&at, |op| {

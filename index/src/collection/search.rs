@@ -223,9 +223,11 @@ impl Collection {
         // Segment `i`: the sealed ones, then the frozen ones, then the
         // appendable one (oldest first).
         let mut found: Vec<Hit> = Vec::new();
-        // A sealed segment never changes: its hits are filled once merged.
-        // An unsealed one may replace a hit's point (and clear its payload)
-        // as soon as its lock is released, so its hits are filled under it.
+        // Sealed and frozen segments' points never change (their deletions
+        // go to the set's bitmaps): their hits are filled once merged. The
+        // appendable segment may replace a hit's point (and clear its
+        // payload) as soon as its lock is released: its hits are filled
+        // under it.
         let mut add = |segment: usize, view: View<'_>, fill_now: bool| {
             found.extend(view.search(&params).into_iter().map(|(offset, score)| {
                 let fill = fill_now.then(|| {
@@ -255,7 +257,7 @@ impl Collection {
             add(
                 first_frozen + i,
                 View::frozen(&frozen.points.read(), &frozen.live),
-                true,
+                false,
             );
         }
         let appendable = first_frozen + set.frozen.len();
@@ -275,12 +277,13 @@ impl Collection {
             .into_iter()
             .map(|hit| {
                 let filled = hit.filled.unwrap_or_else(|| {
-                    Filled::read(
-                        &set.sealed[hit.segment].segment.points,
-                        hit.offset,
-                        query.with_payload,
-                        query.with_vector,
-                    )
+                    let read = |points: &Points| {
+                        Filled::read(points, hit.offset, query.with_payload, query.with_vector)
+                    };
+                    match hit.segment.checked_sub(first_frozen) {
+                        None => read(&set.sealed[hit.segment].segment.points),
+                        Some(i) => read(&set.frozen[i].points.read()),
+                    }
                 });
                 ScoredPoint {
                     id: hit.id,

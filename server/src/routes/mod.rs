@@ -212,6 +212,38 @@ impl Vectors {
         Ok(())
     }
 
+    /// With texts to embed: refuses a collection whose dimension is not the
+    /// model's (once the model is loaded; until then embedding answers 503).
+    pub fn check_model(&self, state: &AppState) -> Result<(), ApiError> {
+        match state.try_embedder() {
+            Some(embedder) if self.has_texts() => self.check_dims(embedder.spec()),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_dims(&self, model: &trawl_encoders::ModelSpec) -> Result<(), ApiError> {
+        let field = self.text_field.as_deref().unwrap_or("text");
+        if model.dims == self.dims {
+            return Ok(());
+        }
+        Err(ApiError::invalid(
+            field,
+            format!(
+                "the server's model ({}) embeds text into {} dimensions, but this collection's {} have {}: send vectors of {} dimensions, or create the collection with dims {} to use text",
+                model.name,
+                model.dims,
+                if self.multivector.is_some() {
+                    "token vectors"
+                } else {
+                    "vectors"
+                },
+                self.dims,
+                self.dims,
+                model.dims
+            ),
+        ))
+    }
+
     /// Whether some items are texts to embed.
     pub fn has_texts(&self) -> bool {
         !self.texts.is_empty()
@@ -282,26 +314,11 @@ impl Vectors {
     /// Embeds the texts with the default encoder (in chunks of the per-request
     /// input limit, so large upserts fit the queue) and returns all vectors in order.
     pub async fn resolve(mut self, state: &AppState) -> Result<Vec<Vec<f32>>, ApiError> {
-        if let Some(field) = &self.text_field {
-            let model = state.embedder()?.spec();
-            if model.dims != self.dims {
-                return Err(ApiError::invalid(
-                    field,
-                    format!(
-                        "the server's model ({}) embeds text into {} dimensions, but this collection's {} have {}: send vectors of {} dimensions, or create the collection with dims {} to use text",
-                        model.name,
-                        model.dims,
-                        if self.multivector.is_some() {
-                            "token vectors"
-                        } else {
-                            "vectors"
-                        },
-                        self.dims,
-                        self.dims,
-                        model.dims
-                    ),
-                ));
-            }
+        self.check_model(state)?;
+        if self.has_texts() {
+            // Loaded by now (embedding needs it): the check above may have
+            // run before.
+            self.check_dims(state.embedder()?.spec())?;
         }
         let chunk = state.config().limits.max_inputs;
         for part in self.texts.chunks(chunk) {

@@ -4,7 +4,8 @@
 //! many points were written) or as a queued operation (`wait=false`, see
 //! [`crate::operations`]).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
@@ -101,7 +102,10 @@ pub async fn upsert(
     }
     let prepared = prepare(&state, &collection, request.points, false)?;
     let total = prepared.len();
-    let progress = Arc::new(Mutex::new(Progress::default()));
+    let progress = Arc::new(Progress::default());
+    // Stops the write after its current chunk if this request ends first
+    // (its time is up, or the client went away).
+    let _stop = StopOnDrop(Arc::clone(&progress));
     let work = tokio::spawn(write_chunks(
         state.clone(),
         collection,
@@ -113,16 +117,16 @@ pub async fn upsert(
         Ok(Ok(result)) => result.map(|upserted| Json(UpsertResult { upserted }).into_response()),
         Ok(Err(join)) => Err(ApiError::Internal(format!("upsert task: {join}"))),
         Err(_) => {
-            // Stop after the chunk being written, and say how far it got.
-            let written = blocking_write(move || {
-                let mut progress = progress.lock().map_err(|_| poisoned())?;
-                progress.stopped = true;
-                Ok(progress.written)
-            })
-            .await?;
+            progress.stopped.store(true, Ordering::SeqCst);
+            let in_flight = progress.in_flight.load(Ordering::SeqCst);
+            let written = progress.written.load(Ordering::SeqCst);
+            if written == total {
+                return Ok(Json(UpsertResult { upserted: total }).into_response());
+            }
             Err(ApiError::UpsertTimeout {
                 seconds: timeout.as_secs(),
                 written,
+                in_flight,
                 total,
             })
         }
@@ -132,14 +136,21 @@ pub async fn upsert(
 /// How far a chunked write is, and whether to go on.
 #[derive(Debug, Default)]
 pub struct Progress {
-    /// Points written.
-    pub written: usize,
+    /// Points written (durably), the first ones of the request.
+    written: AtomicUsize,
+    /// Points of the chunk being written (they may or may not land).
+    in_flight: AtomicUsize,
     /// Write no further chunk.
-    pub stopped: bool,
+    stopped: AtomicBool,
 }
 
-fn poisoned() -> ApiError {
-    ApiError::Internal("an upsert's progress lock is poisoned".into())
+/// Sets `stopped` when dropped.
+struct StopOnDrop(Arc<Progress>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stopped.store(true, Ordering::SeqCst);
+    }
 }
 
 /// The points of an upsert, checked: ids, vectors or texts to embed, payloads.
@@ -173,6 +184,7 @@ pub fn prepare(
         }
         payloads.push(p.payload);
     }
+    vectors.check_model(state)?;
     if queued || vectors.has_texts() {
         let name = match config.layout {
             trawl_index::Layout::Multivector => "multivector",
@@ -243,28 +255,24 @@ async fn write_chunks(
     state: AppState,
     collection: Collection,
     mut prepared: Prepared,
-    progress: Arc<Mutex<Progress>>,
+    progress: Arc<Progress>,
 ) -> Result<usize, ApiError> {
     while !prepared.is_empty() {
         let chunk = prepared.take_front(prepared.chunk(&state));
         let n = chunk.len();
         let writes = chunk.resolve(&state).await?;
-        let (collection, progress) = (collection.clone(), Arc::clone(&progress));
-        let go_on = blocking_write(move || {
-            // Held across the write, so that a timeout reads an exact count.
-            let mut progress = progress.lock().map_err(|_| poisoned())?;
-            if progress.stopped {
-                return Ok(false);
-            }
-            collection.upsert(writes)?;
-            progress.written += n;
-            Ok(true)
-        })
-        .await?;
-        if !go_on {
+        progress.in_flight.store(n, Ordering::SeqCst);
+        if progress.stopped.load(Ordering::SeqCst) {
+            progress.in_flight.store(0, Ordering::SeqCst);
             break;
         }
+        let collection = collection.clone();
+        let written = blocking_write(move || Ok(collection.upsert(writes)?)).await;
+        if written.is_ok() {
+            progress.written.fetch_add(n, Ordering::SeqCst);
+        }
+        progress.in_flight.store(0, Ordering::SeqCst);
+        written?;
     }
-    let written = progress.lock().map_err(|_| poisoned())?.written;
-    Ok(written)
+    Ok(progress.written.load(Ordering::SeqCst))
 }

@@ -115,24 +115,34 @@ async fn a_text_upsert_past_the_timeout_says_how_many_points_it_wrote() {
     assert_eq!(retry.as_deref(), Some("1"), "a 503 carries Retry-After");
     let details = &body["error"]["details"];
     let written = details["written"].as_u64().expect("written");
+    let in_flight = details["in_flight"].as_u64().expect("in_flight");
     assert_eq!(details["points"], total);
     assert!(
         written > 0 && written < total as u64,
         "{written} of {total} written: {message}"
     );
     assert!(written.is_multiple_of(8), "whole chunks: {written}");
+    assert!(
+        in_flight <= 8,
+        "at most the chunk being written: {in_flight}"
+    );
     for hint in ["?wait=false", "--request-timeout-secs", "smaller batches"] {
         assert!(message.contains(hint), "{message}");
     }
-    // Exactly the first `written` points, and no more arrive later.
+    // The first `written` points, perhaps the chunk that was being written,
+    // and nothing after it, even later.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(count(&server, "docs").await, written);
+    let stored = count(&server, "docs").await;
+    assert!(
+        stored == written || stored == written + in_flight,
+        "{stored} stored, {written} written, {in_flight} in flight"
+    );
     let (status, body) = server
         .get_json(&format!("/collections/docs/points/{}", written - 1))
         .await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = server
-        .get_json(&format!("/collections/docs/points/{written}"))
+        .get_json(&format!("/collections/docs/points/{stored}"))
         .await;
     assert_error(status, &body, 404, "point_not_found");
 }
@@ -209,6 +219,14 @@ async fn a_queued_upsert_is_written_in_the_background_and_reported() {
             && message.contains("dims 384"),
         "{message}"
     );
+    // Queued or not: refused before anything is accepted.
+    let (status, body) = server
+        .put(
+            "/collections/small/points?wait=false",
+            &json!({"points": [{"id": 1, "text": "a man eats"}]}),
+        )
+        .await;
+    assert_error(status, &body, 422, "invalid_value");
 }
 
 #[tokio::test]
