@@ -548,6 +548,10 @@ impl Store {
             let inner = Collection::open_inner(&target, dir, self.wal.clone(), self.policy)?;
             let points = inner.segments().len() as u64;
             drop(inner);
+            // The check's copy of the collection is freed: hand it back
+            // before the copy that stays is opened, so that a restore's peak
+            // holds one copy, not two.
+            crate::background::release_freed_memory();
             Ok(points)
         })
         .map_err(|e| e.in_collection(&target))?;
