@@ -171,6 +171,15 @@ pub(crate) struct Reader<'a> {
     pub(crate) at: usize,
 }
 
+impl crate::graph::WordReader for crate::storage::CheckedBody {
+    fn u32(&mut self) -> Option<u32> {
+        self.take().map(u32::from_le_bytes)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        self.take().map(u64::from_le_bytes)
+    }
+}
+
 impl crate::graph::WordReader for Reader<'_> {
     fn u32(&mut self) -> Option<u32> {
         Reader::u32(self)

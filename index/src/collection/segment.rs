@@ -37,7 +37,9 @@ use crate::codes::Codes;
 use crate::error::Result;
 use crate::graph::{self, FlatGraph};
 use crate::payload_index::PayloadIndex;
-use crate::storage::{FileWriter, MappedFile, StorageError, read_file, sync_dir, write_file};
+use crate::storage::{
+    CheckedBody, FileWriter, MappedFile, StorageError, read_file, sync_dir, write_file,
+};
 use crate::types::Offset;
 
 /// The directory of sealed segments inside a collection's.
@@ -352,18 +354,19 @@ pub(crate) fn open(
     }
     let mut points = open_points(&dir, config, Some(files))?;
     let graph_path = dir.join(GRAPH.0);
-    let (_, body) = read_file(&graph_path, GRAPH.1, VERSION)?;
-    let graph = FlatGraph::decode(&mut Reader {
-        bytes: &body,
-        at: 0,
-    })
-    .filter(|g| g.span() <= points.len())
-    .ok_or_else(|| {
-        StorageError::corrupt(
-            &graph_path,
-            "the graph does not decode or does not fit the segment's points",
-        )
-    })?;
+    // Decoded as it is read: the file's bytes and the graph are never both
+    // whole in memory (a restore or start-up would hold the graph twice).
+    let (_, mut body) = CheckedBody::open(&graph_path, GRAPH.1, VERSION)?;
+    let decoded = FlatGraph::decode(&mut body);
+    body.finish()?;
+    let graph = decoded
+        .filter(|g| g.span() <= points.len())
+        .ok_or_else(|| {
+            StorageError::corrupt(
+                &graph_path,
+                "the graph does not decode or does not fit the segment's points",
+            )
+        })?;
     points.live = (0..points.len() as Offset).collect();
     Ok(Sealed {
         id,

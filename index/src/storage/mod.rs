@@ -26,7 +26,7 @@ mod wal;
 use std::path::{Path, PathBuf};
 
 pub use mapped::MappedFile;
-pub use snapshot::{FOOTER_LEN, FileWriter, read_file, sync_dir, write_file};
+pub use snapshot::{CheckedBody, FOOTER_LEN, FileWriter, read_file, sync_dir, write_file};
 pub use vectors::VectorFile;
 pub use wal::{Recovered, Wal, WalOptions};
 

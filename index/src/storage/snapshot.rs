@@ -188,6 +188,107 @@ pub fn read_file(
     Ok((version, data))
 }
 
+/// A checksummed file's body read in pieces: for a large file decoded into
+/// another form (a segment's graph), so that the file's bytes and the
+/// decoded form are never both whole in memory. [`CheckedBody::finish`]
+/// reads the rest and checks the checksum; nothing decoded may be used
+/// before it returns `Ok`.
+pub struct CheckedBody {
+    file: std::fs::File,
+    path: std::path::PathBuf,
+    remaining: u64,
+    buf: Vec<u8>,
+    at: usize,
+    hasher: crc32fast::Hasher,
+    expected: u32,
+}
+
+/// Bytes a [`CheckedBody`] reads at a time.
+const PIECE: usize = 1 << 20;
+
+impl CheckedBody {
+    /// Opens `path` and checks its footer (kind, version, length).
+    pub fn open(path: &Path, kind: [u8; 4], max_version: u16) -> Result<(u16, Self), StorageError> {
+        use std::os::unix::fs::FileExt;
+        let io = |e| StorageError::io(path, e);
+        let file = std::fs::File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        let mut footer = vec![0u8; FOOTER_LEN.min(len as usize)];
+        file.read_exact_at(&mut footer, len.saturating_sub(FOOTER_LEN as u64))
+            .map_err(io)?;
+        let (version, body_len, expected) = check_footer(path, len, &footer, kind, max_version)?;
+        Ok((
+            version,
+            Self {
+                file,
+                path: path.to_path_buf(),
+                remaining: body_len,
+                buf: Vec::new(),
+                at: 0,
+                hasher: crc32fast::Hasher::new(),
+                expected,
+            },
+        ))
+    }
+
+    /// Reads the next piece into the buffer; false at the body's end or on
+    /// a read error (which [`CheckedBody::finish`] then reports).
+    fn fill(&mut self) -> bool {
+        use std::io::Read;
+        if self.remaining == 0 {
+            return false;
+        }
+        let n = PIECE.min(self.remaining as usize);
+        self.buf.resize(n, 0);
+        if self.file.read_exact(&mut self.buf).is_err() {
+            self.buf.clear();
+            return false;
+        }
+        self.hasher.update(&self.buf);
+        self.remaining -= n as u64;
+        self.at = 0;
+        true
+    }
+
+    /// The next `N` bytes of the body.
+    pub fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let mut out = [0u8; N];
+        let mut filled = 0;
+        while filled < N {
+            if self.at == self.buf.len() && !self.fill() {
+                return None;
+            }
+            let n = (N - filled).min(self.buf.len() - self.at);
+            out[filled..filled + n].copy_from_slice(&self.buf[self.at..self.at + n]);
+            self.at += n;
+            filled += n;
+        }
+        Some(out)
+    }
+
+    /// Reads what is left of the body and checks its checksum.
+    pub fn finish(mut self) -> Result<(), StorageError> {
+        while self.fill() {}
+        if self.remaining > 0 {
+            return Err(StorageError::corrupt(
+                &self.path,
+                "the body could not be read to its end",
+            ));
+        }
+        let crc = self.hasher.finalize();
+        if crc != self.expected {
+            return Err(StorageError::corrupt(
+                &self.path,
+                format!(
+                    "checksum mismatch: footer says {:08x}, body hashes to {crc:08x}",
+                    self.expected
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Checks the footer of a file of `file_len` bytes whose last
 /// [`FOOTER_LEN`] bytes are `footer`; returns the format version, the body
 /// length and the body's expected crc32.
@@ -327,6 +428,42 @@ mod tests {
         assert_eq!(read_file(&path, KIND, 5).unwrap(), (3, Vec::new()));
         assert!(!tmp_path(&path).exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_checked_body_reads_in_pieces_and_catches_a_flipped_byte() {
+        let dir = TestDir::new("snap-checked");
+        let path = dir.join("graph.bin");
+        // Over two pieces, so that values straddle a piece's end.
+        let words: Vec<u32> = (0..(PIECE as u32 / 4 * 2 + 3))
+            .map(|i| i.wrapping_mul(2_654_435_761))
+            .collect();
+        let mut body: Vec<u8> = vec![7]; // one byte first: u32s straddle pieces
+        for w in &words {
+            body.extend_from_slice(&w.to_le_bytes());
+        }
+        write_file(&path, KIND, 1, &body).unwrap();
+        let (version, mut reader) = CheckedBody::open(&path, KIND, 1).unwrap();
+        assert_eq!(version, 1);
+        assert_eq!(reader.take::<1>(), Some([7]));
+        for (i, w) in words.iter().take(words.len() - 1).enumerate() {
+            assert_eq!(
+                reader.take::<4>().map(u32::from_le_bytes),
+                Some(*w),
+                "word {i}"
+            );
+        }
+        // The last word is left unread: finish reads it for the checksum.
+        reader.finish().unwrap();
+
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[PIECE + 5] ^= 0x10;
+        std::fs::write(&path, &bytes).unwrap();
+        let (_, mut reader) = CheckedBody::open(&path, KIND, 1).unwrap();
+        while reader.take::<4>().is_some() {}
+        assert!(corrupt_reason(reader.finish().unwrap_err()).contains("checksum mismatch"));
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        assert!(CheckedBody::open(&path, KIND, 1).is_err());
     }
 
     #[test]

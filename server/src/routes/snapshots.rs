@@ -106,6 +106,7 @@ pub struct SnapshotList {
     responses(
         (status = 200, description = "The snapshots, oldest first", body = SnapshotList),
         (status = 404, description = "No such collection, and no snapshots of one", body = ErrorBody),
+        (status = 422, description = "Not a valid collection or snapshot name", body = ErrorBody),
         Unavailable, KeyRequired,
     ))]
 pub async fn list(
@@ -139,6 +140,7 @@ pub struct SnapshotPath {
     responses(
         (status = 200, description = "The archive, streamed", content_type = "application/x-tar", body = Vec<u8>),
         (status = 404, description = "No such collection or snapshot", body = ErrorBody),
+        (status = 422, description = "Not a valid collection or snapshot name", body = ErrorBody),
         Unavailable, KeyRequired,
     ))]
 pub async fn download(
@@ -241,6 +243,7 @@ pub struct SnapshotDeleted {
     responses(
         (status = 200, description = "Deleted", body = SnapshotDeleted),
         (status = 404, description = "No such collection or snapshot", body = ErrorBody),
+        (status = 422, description = "Not a valid collection or snapshot name", body = ErrorBody),
         Unavailable, KeyRequired, ReadOnlyKey,
     ))]
 pub async fn delete(
@@ -290,6 +293,7 @@ pub struct RestoreAck {
         (status = 400, description = "Not a snapshot, truncated or altered (`invalid_snapshot`); nothing changed", body = ErrorBody),
         (status = 408, description = "The body arrived too slowly (`body_timeout`)", body = ErrorBody),
         (status = 413, description = "Larger than --max-snapshot-upload-bytes", body = ErrorBody),
+        (status = 422, description = "Not a valid collection name", body = ErrorBody),
         Unavailable, StorageFull, KeyRequired, ReadOnlyKey,
     ))]
 pub async fn restore(

@@ -25,7 +25,13 @@ pub(super) struct Transfer {
     pub(super) restore_rise_percent: f64,
     /// The restored collection's `ram_bytes`.
     pub(super) restored_ram_bytes: u64,
-    /// The peak rise less `restored_ram_bytes`, against `collection_rss_bytes`.
+    /// RSS once the restore answered (the restored collection open).
+    pub(super) restore_rss_after_bytes: u64,
+    /// What the restored collection keeps (RSS after less before), against
+    /// `collection_rss_bytes`.
+    pub(super) restored_kept_percent: f64,
+    /// The peak above the RSS after (memory the restore held only while it
+    /// ran), against `collection_rss_bytes`.
     pub(super) restore_transient_percent: f64,
     /// The original collection's share of RSS (indexed minus idle).
     pub(super) collection_rss_bytes: u64,
@@ -105,16 +111,19 @@ impl Bench {
             "the restored collection holds {restored_points} points, not {}",
             self.points
         );
+        let after = self.server.status_bytes("VmRSS")?;
         let (status, info) = call(&self.client, Method::GET, &restored, None).await?;
         ensure!(status == 200, "GET {restored}: {status}: {info}");
         let restored_ram_bytes = info["ram_bytes"].as_u64().unwrap_or(0);
-        let transient = (restore_peak.max(before) - before).saturating_sub(restored_ram_bytes);
-        let restore_transient_percent = transient as f64 / collection_rss.max(1) as f64 * 100.0;
+        let share = |bytes: u64| bytes as f64 / collection_rss.max(1) as f64 * 100.0;
+        let restored_kept_percent = share(after.saturating_sub(before));
+        let restore_transient_percent = share(restore_peak.max(after) - after);
         eprintln!(
-            "storage: restored in {restore_seconds:.2} s, peak RSS +{restore_rise:.1} % ({:.0} MB beyond the restored collection's {:.0} MB: {restore_transient_percent:.1} % of the collection's {:.0} MB)",
-            transient as f64 / MB,
+            "storage: restored in {restore_seconds:.2} s, peak RSS +{restore_rise:.1} %; the restored collection keeps {:.0} MB ({restored_kept_percent:.0} % of the original's {:.0} MB; its ram_bytes {:.0} MB), the restore held {:.1} MB more while it ran ({restore_transient_percent:.1} %)",
+            after.saturating_sub(before) as f64 / MB,
+            collection_rss as f64 / MB,
             restored_ram_bytes as f64 / MB,
-            collection_rss as f64 / MB
+            (restore_peak.max(after) - after) as f64 / MB
         );
         let (original, copy) = (self.url("/search"), format!("{restored}/search"));
         let mut same = 0usize;
@@ -142,6 +151,8 @@ impl Bench {
             restore_rss_peak_bytes: restore_peak,
             restore_rise_percent: restore_rise,
             restored_ram_bytes,
+            restore_rss_after_bytes: after,
+            restored_kept_percent,
             restore_transient_percent,
             collection_rss_bytes: collection_rss,
             restored_points,
