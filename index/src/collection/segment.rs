@@ -436,20 +436,24 @@ fn open_points(
     };
     let store = match config.layout.code_spec(config.dims, config.metric) {
         Some(spec) => {
-            let (_, body) = read_file(&dir.join(CODES.0), CODES.1, VERSION)?;
+            // Decoded as read: the file's bytes and the codes are never
+            // both whole in memory.
+            let (_, mut body) = CheckedBody::open(&dir.join(CODES.0), CODES.1, VERSION)?;
             let n_words = count * spec.words();
             let n_floats = count * spec.floats();
-            if body.len() != n_words * 8 + n_floats * 4 {
+            if body.len() != (n_words * 8 + n_floats * 4) as u64 {
                 return Err(corrupt(CODES.0, "its length does not fit the points").into());
             }
-            let words = body[..n_words * 8]
-                .chunks_exact(8)
-                .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
-                .collect();
-            let floats = body[n_words * 8..]
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
+            let short = || corrupt(CODES.0, "the file could not be read whole");
+            let mut words = Vec::with_capacity(n_words);
+            for _ in 0..n_words {
+                words.push(u64::from_le_bytes(body.take().ok_or_else(short)?));
+            }
+            let mut floats = Vec::with_capacity(n_floats);
+            for _ in 0..n_floats {
+                floats.push(f32::from_le_bytes(body.take().ok_or_else(short)?));
+            }
+            body.finish()?;
             VectorStore::Compact {
                 codes: Codes::from_parts(spec, words, floats)
                     .ok_or_else(|| corrupt(CODES.0, "not whole codes"))?,

@@ -196,6 +196,7 @@ pub fn read_file(
 pub struct CheckedBody {
     file: std::fs::File,
     path: std::path::PathBuf,
+    len: u64,
     remaining: u64,
     buf: Vec<u8>,
     at: usize,
@@ -222,6 +223,7 @@ impl CheckedBody {
             Self {
                 file,
                 path: path.to_path_buf(),
+                len: body_len,
                 remaining: body_len,
                 buf: Vec::new(),
                 at: 0,
@@ -229,6 +231,16 @@ impl CheckedBody {
                 expected,
             },
         ))
+    }
+
+    /// The body's length in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the body is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// Reads the next piece into the buffer; false at the body's end or on
