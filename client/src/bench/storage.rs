@@ -44,7 +44,6 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
@@ -56,8 +55,10 @@ use serde_json::{Value, json};
 use trawl_index::distance::dot;
 use trawl_proto::{PointId, SearchResponse};
 
+mod latency;
 mod transfer;
 
+use latency::Latencies;
 use transfer::Transfer;
 
 use super::report::{MachineInfo, print_table, write_json};
@@ -239,16 +240,6 @@ struct Restart {
     /// `VmHWM` of the new process at that moment.
     peak_rss_after_bytes: u64,
     collection: Value,
-}
-
-/// Sequential search latency, idle and under writes.
-#[derive(Debug, Serialize)]
-struct Latencies {
-    idle: Latency,
-    loaded: Latency,
-    p99_ratio: f64,
-    points_upserted_during_load: u64,
-    upserts_per_second: f64,
 }
 
 /// The whole `storage.json`.
@@ -647,75 +638,6 @@ impl Bench {
             collection,
         })
     }
-
-    /// Step 7: sequential search latency idle, then while a task upserts new
-    /// points (ids after the loaded ones) in batches of [`LOAD_BATCH`].
-    async fn latencies(&self, data: &Arc<Synthetic>, bodies: &[String]) -> Result<Latencies> {
-        let url = self.url("/search");
-        let idle = sequential_searches(&self.client, &url, bodies).await?;
-        let stop = Arc::new(AtomicBool::new(false));
-        // The writer's bodies are drawn and encoded before the timed phase:
-        // the server shares the machine's cores with this benchmark, and the
-        // load generator's own CPU (milliseconds per batch) would otherwise
-        // be measured as the server's latency under writes. Once every body
-        // has been sent the writer starts again from the first, so the rest
-        // of the phase replaces points instead of adding them.
-        let bodies_out: Arc<Vec<String>> = Arc::new({
-            let (data, first) = (Arc::clone(data), self.points);
-            tokio::task::spawn_blocking(move || {
-                (0..WRITER_BODIES)
-                    .map(|b| {
-                        let next = first + b * LOAD_BATCH;
-                        let vectors: Vec<f32> = (next..next + LOAD_BATCH)
-                            .flat_map(|i| data.vector(BASE_STREAM, i))
-                            .collect();
-                        upsert_body(next, &vectors, data.dims()).to_string()
-                    })
-                    .collect()
-            })
-            .await
-            .context("the writer's encoder panicked")?
-        });
-        let writer = tokio::spawn({
-            let (client, stop) = (self.client.clone(), Arc::clone(&stop));
-            let url = self.url("/points");
-            async move {
-                let mut sent = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    let body = bodies_out[sent % bodies_out.len()].clone();
-                    let response = client
-                        .put(&url)
-                        .header(CONTENT_TYPE, "application/json")
-                        .body(body)
-                        .send()
-                        .await
-                        .with_context(|| format!("PUT {url}"))?;
-                    let status = response.status();
-                    let answer = response.text().await.unwrap_or_default();
-                    ensure!(status == 200, "PUT {url}: {status}: {answer}");
-                    sent += 1;
-                }
-                anyhow::Ok(sent as u64 * LOAD_BATCH)
-            }
-        });
-        let started = Instant::now();
-        let loaded = sequential_searches(&self.client, &url, bodies).await;
-        stop.store(true, Ordering::Relaxed);
-        let seconds = started.elapsed().as_secs_f64();
-        let upserted = writer.await.context("the writer task panicked")??;
-        let loaded = loaded?;
-        eprintln!(
-            "storage: p99 {:.2} ms idle, {:.2} ms under writes ({upserted} points upserted)",
-            idle.p99_ms, loaded.p99_ms
-        );
-        Ok(Latencies {
-            p99_ratio: loaded.p99_ms / idle.p99_ms,
-            idle,
-            loaded,
-            points_upserted_during_load: upserted,
-            upserts_per_second: upserted as f64 / seconds,
-        })
-    }
 }
 
 /// Upserts `vectors` (rows of `dims`) as points `first_id..`.
@@ -766,21 +688,6 @@ async fn search(client: &reqwest::Client, url: &str, body: &str) -> Result<Vec<u
             PointId::Str(_) => None,
         })
         .collect())
-}
-
-/// [`LATENCY_SEARCHES`] searches one after the other, cycling through `bodies`.
-async fn sequential_searches(
-    client: &reqwest::Client,
-    url: &str,
-    bodies: &[String],
-) -> Result<Latency> {
-    let mut samples = Vec::with_capacity(LATENCY_SEARCHES);
-    for body in bodies.iter().cycle().take(LATENCY_SEARCHES) {
-        let started = Instant::now();
-        search(client, url, body).await?;
-        samples.push(started.elapsed());
-    }
-    Latency::from_samples(&samples).context("no searches ran")
 }
 
 /// The ids of the `K` rows of `base` (rows of `dims`) with the largest dot
