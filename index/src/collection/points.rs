@@ -84,6 +84,31 @@ impl Payloads {
         }
     }
 
+    /// The payloads of `offsets` (ascending), parsed one at a time. A sealed
+    /// segment's file is dropped from the resident set behind the pass, every
+    /// [`RELEASE_BEHIND`] bytes and when the pass ends: reading every payload
+    /// (a payload index rebuilt at open or for a new field) never makes the
+    /// whole file resident (8 MB at 200,000 small payloads).
+    pub(crate) fn scan<I: Iterator<Item = Offset>>(&self, offsets: I) -> PayloadScan<'_, I> {
+        PayloadScan {
+            payloads: self,
+            offsets,
+            released: 0,
+            table_released: None,
+        }
+    }
+
+    /// Where the payload of `offset` starts in a sealed segment's file, and
+    /// where its entry in the table of starts is.
+    fn file_position(&self, offset: Offset) -> Option<(usize, usize)> {
+        let Self::Disk { file, count } = self else {
+            return None;
+        };
+        let o = (offset as usize).min(*count);
+        let table = file.len() - 8 * (*count + 2);
+        Some((file.u64s(table)[o] as usize, table + 8 * o))
+    }
+
     /// Drops a sealed segment's payload file from the resident set after a
     /// pass over every payload.
     pub(crate) fn release_resident(&self) {
@@ -138,6 +163,50 @@ impl Payloads {
             Self::Heap { .. } => 0,
             Self::Disk { file, .. } => file.len() as u64,
         }
+    }
+}
+
+/// Bytes of a payload file a [`Payloads::scan`] reads before it drops them
+/// from the resident set.
+const RELEASE_BEHIND: usize = 1 << 20;
+
+/// A pass over payloads in offset order (see [`Payloads::scan`]).
+pub(crate) struct PayloadScan<'a, I> {
+    payloads: &'a Payloads,
+    offsets: I,
+    /// Body bytes before this one are released.
+    released: usize,
+    /// ... and the table's before this one.
+    table_released: Option<usize>,
+}
+
+impl<'a, I: Iterator<Item = Offset>> Iterator for PayloadScan<'a, I> {
+    type Item = (Offset, Cow<'a, Payload>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let offset = self.offsets.next()?;
+            if let (Some((at, entry)), Payloads::Disk { file, .. }) =
+                (self.payloads.file_position(offset), self.payloads)
+                && at >= self.released + RELEASE_BEHIND
+            {
+                file.release_range(self.released, at);
+                self.released = at;
+                let table = *self.table_released.get_or_insert(entry);
+                file.release_range(table, entry);
+                self.table_released = Some(entry);
+            }
+            if let Some(payload) = self.payloads.get(offset) {
+                return Some((offset, payload));
+            }
+        }
+    }
+}
+
+impl<I> Drop for PayloadScan<'_, I> {
+    fn drop(&mut self) {
+        // The table of starts and the tail of the body.
+        self.payloads.release_resident();
     }
 }
 

@@ -511,11 +511,8 @@ pub(crate) fn payload_index(
     if schema.is_empty() {
         return index;
     }
-    for o in live {
-        if let Some(payload) = points.payloads.get(o) {
-            index.insert(o, &payload);
-        }
+    for (o, payload) in points.payloads.scan(live.iter()) {
+        index.insert(o, &payload);
     }
-    points.payloads.release_resident();
     index
 }

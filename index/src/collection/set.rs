@@ -182,33 +182,25 @@ impl SegmentSet {
                     std::iter::once(&self.appendable).chain(self.frozen.iter().map(|f| &f.points))
                 {
                     let mut guard = points.write();
-                    let points = &mut *guard;
-                    let existing = points
-                        .live
-                        .iter()
-                        .filter_map(|o| points.payloads.get(o).map(|p| (o, p.into_owned())));
-                    let existing: Vec<(Offset, _)> = existing.collect();
-                    if let Err(error) = points.payload_index.add_field(
-                        &key,
-                        ty,
-                        existing.iter().map(|(o, p)| (*o, p)),
-                    ) {
+                    let Points {
+                        payloads,
+                        payload_index,
+                        live,
+                        ..
+                    } = &mut *guard;
+                    if let Err(error) =
+                        payload_index.add_field(&key, ty, payloads.scan(live.iter()))
+                    {
                         tracing::error!(%error, key, "cannot index payload field");
                         added = false;
                     }
                 }
                 for entry in &mut self.sealed {
                     let points = &entry.segment.points;
-                    let existing: Vec<_> = entry
-                        .live
-                        .iter()
-                        .filter_map(|o| points.payloads.get(o).map(|p| (o, p.into_owned())))
-                        .collect();
-                    points.payloads.release_resident();
+                    // One payload parsed at a time, the file released behind.
+                    let existing = points.payloads.scan(entry.live.iter());
                     let index = Arc::make_mut(&mut entry.index);
-                    if let Err(error) =
-                        index.add_field(&key, ty, existing.iter().map(|(o, p)| (*o, p)))
-                    {
+                    if let Err(error) = index.add_field(&key, ty, existing) {
                         tracing::error!(%error, key, "cannot index payload field");
                         added = false;
                     }

@@ -86,11 +86,11 @@ impl PayloadIndex {
     /// Starts indexing `key` as `ty`, over the `existing` points (offset and
     /// payload). Adding a field already indexed with the same type does nothing
     /// (and ignores `existing`); with another type it is an error.
-    pub fn add_field<'a>(
+    pub fn add_field<P: std::borrow::Borrow<Payload>>(
         &mut self,
         key: &str,
         ty: PayloadType,
-        existing: impl Iterator<Item = (Offset, &'a Payload)>,
+        existing: impl Iterator<Item = (Offset, P)>,
     ) -> Result<(), PayloadIndexError> {
         if key.split('.').any(str::is_empty) {
             return Err(PayloadIndexError::InvalidKey {
@@ -110,7 +110,7 @@ impl PayloadIndex {
         }
         let mut field = FieldIndex::new(ty);
         for (offset, payload) in existing {
-            field.insert(key, offset, payload);
+            field.insert(key, offset, payload.borrow());
         }
         self.schema.insert(key.to_owned(), ty);
         self.fields.insert(key.to_owned(), field);
@@ -445,11 +445,19 @@ mod tests {
         assert_eq!(index, build(&payloads));
         assert_eq!(index.schema(), &schema());
         assert_eq!(
-            index.add_field("kw", PayloadType::Keyword, std::iter::empty()),
+            index.add_field(
+                "kw",
+                PayloadType::Keyword,
+                std::iter::empty::<(Offset, &Payload)>()
+            ),
             Ok(())
         );
         let err = index
-            .add_field("kw", PayloadType::Integer, std::iter::empty())
+            .add_field(
+                "kw",
+                PayloadType::Integer,
+                std::iter::empty::<(Offset, &Payload)>(),
+            )
             .expect_err("type conflict");
         assert_eq!(
             err,
@@ -463,7 +471,11 @@ mod tests {
             err.to_string(),
             "payload field `kw` is already indexed as keyword, not integer"
         );
-        let err = index.add_field("a..b", PayloadType::Bool, std::iter::empty());
+        let err = index.add_field(
+            "a..b",
+            PayloadType::Bool,
+            std::iter::empty::<(Offset, &Payload)>(),
+        );
         assert!(matches!(err, Err(PayloadIndexError::InvalidKey { .. })));
     }
 

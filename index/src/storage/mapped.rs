@@ -47,6 +47,23 @@ impl MappedFile {
         }
     }
 
+    /// Drops the pages wholly inside bytes `start..end` of the body from this
+    /// process's resident set (as [`MappedFile::release_resident`] does for
+    /// the whole file), behind a sequential pass.
+    pub fn release_range(&self, start: usize, end: usize) {
+        let page = page_size();
+        let start = start.div_ceil(page) * page;
+        let end = end.min(self.body_len) / page * page;
+        if let Some(map) = &self.map
+            && start < end
+        {
+            // SAFETY: as in `release_resident`.
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+            };
+        }
+    }
+
     /// Maps the file at `path`, checking its footer (not yet its checksum:
     /// see [`MappedFile::verify`]). `random` advises the kernel that reads
     /// will be scattered (reranks), so that it does not read ahead.
@@ -136,9 +153,20 @@ impl MappedFile {
 }
 
 /// Streams the first `body_len` bytes of `path` and compares their crc32 with `expected`.
+/// The system's page size.
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size)
+        .ok()
+        .filter(|&s| s > 0)
+        .unwrap_or(4096)
+}
+
 pub(crate) fn verify_stream(path: &Path, body_len: u64, expected: u32) -> Result<(), StorageError> {
     let file = File::open(path).map_err(|e| StorageError::io(path, e))?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file).take(body_len);
+    // One buffer: a `BufReader` around it would copy every byte twice.
+    let mut reader = file.take(body_len);
     let mut hasher = crc32fast::Hasher::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
