@@ -122,6 +122,7 @@ fn collection_records(layout: Layout, metric: Metric) -> Vec<Vec<u8>> {
     .expect("create");
     let writes = (0..3)
         .map(|i| PointWrite {
+            vectors: Default::default(),
             id: fixture::point_id(i * 9),
             vector: fixture::point_vector(i, layout),
             payload: Some(

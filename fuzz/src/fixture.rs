@@ -151,18 +151,14 @@ pub struct Fixture {
 /// fixture [`schema`].
 pub fn config(layout: Layout, metric: Metric) -> CollectionConfig {
     CollectionConfig {
-        dims: DIMS,
-        metric,
-        layout,
-        hnsw: HnswParams::default(),
-        payload_schema: schema(),
-        muvera: (layout == Layout::Multivector).then_some(FdeParams {
+ vectors: std::collections::BTreeMap::from([(String::new(), trawl_index::VectorConfig { dims: DIMS, metric, layout, hnsw: HnswParams::default(), muvera: (layout == Layout::Multivector).then_some(FdeParams {
             k_sim: 2,
             d_proj: 4,
             r_reps: 2,
             ..FdeParams::default()
-        }),
-    }
+        }) })]),
+ payload_schema: schema(),
+ }
 }
 
 /// Log options of every collection the targets open: no fsync (the data is
@@ -203,6 +199,7 @@ pub fn fixture() -> &'static Fixture {
                     .iter()
                     .enumerate()
                     .map(|(i, (id, payload))| PointWrite {
+                        vectors: Default::default(),
                         id: *id,
                         vector: point_vector(i, layout),
                         payload: payload.clone(),
@@ -237,6 +234,7 @@ pub fn exact_matches(
 ) -> trawl_index::Result<BTreeSet<PointId>> {
     let vector = query_vector(collection);
     let query = SearchQuery {
+        using: "",
         vector: &vector,
         filter: Some(filter),
         filter_limits: limits,

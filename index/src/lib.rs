@@ -21,9 +21,9 @@ mod types;
 
 pub use collection::{
     Collection, CollectionConfig, CollectionStats, Count, IDLE_MERGE, Layout, MAX_DIMS,
-    MAX_FACET_LIMIT, MAX_OVERSAMPLE, MAX_SCROLL_LIMIT, MemoryUsage, PayloadUpdate, PointWrite,
-    ScoredPoint, ScrollPage, ScrollQuery, SealPolicy, SearchQuery, Selection, StoredPoint,
-    json_len,
+    MAX_FACET_LIMIT, MAX_OVERSAMPLE, MAX_SCROLL_LIMIT, MAX_VECTOR_NAME, MemoryUsage, PayloadUpdate,
+    PointWrite, ScoredPoint, ScrollPage, ScrollQuery, SealPolicy, SearchQuery, Selection,
+    StoredPoint, VectorConfig, json_len,
 };
 pub use distance::Metric;
 pub use error::{IndexError, Result};

@@ -25,12 +25,17 @@ fn config() -> CollectionConfig {
     payload_schema.insert("size".to_string(), PayloadType::Integer);
     payload_schema.insert("weight".to_string(), PayloadType::Float);
     CollectionConfig {
-        dims: DIMS,
-        metric: Metric::Cosine,
-        layout: Layout::Binary { bits: 1 },
-        hnsw: HnswParams::default(),
+        vectors: std::collections::BTreeMap::from([(
+            String::new(),
+            trawl_index::VectorConfig {
+                dims: DIMS,
+                metric: Metric::Cosine,
+                layout: Layout::Binary { bits: 1 },
+                hnsw: HnswParams::default(),
+                muvera: None,
+            },
+        )]),
         payload_schema,
-        muvera: None,
     }
 }
 
@@ -56,6 +61,7 @@ fn payload(i: u64, version: u64) -> Payload {
 
 fn point(id: PointId, i: u64, version: u64, rng: &mut Rng) -> PointWrite {
     PointWrite {
+        vectors: Default::default(),
         id,
         vector: (0..DIMS).map(|_| rng.unit()).collect(),
         payload: Some(payload(i, version)),

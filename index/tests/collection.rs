@@ -22,12 +22,17 @@ fn config() -> CollectionConfig {
     payload_schema.insert("bucket".to_string(), PayloadType::Integer);
     payload_schema.insert("colour".to_string(), PayloadType::Keyword);
     CollectionConfig {
-        dims: DIMS,
-        metric: Metric::Cosine,
-        layout: Layout::Float,
-        hnsw: HnswParams::default(),
+        vectors: std::collections::BTreeMap::from([(
+            String::new(),
+            trawl_index::VectorConfig {
+                dims: DIMS,
+                metric: Metric::Cosine,
+                layout: Layout::Float,
+                hnsw: HnswParams::default(),
+                muvera: None,
+            },
+        )]),
         payload_schema,
-        muvera: None,
     }
 }
 
@@ -41,6 +46,7 @@ fn points(n: usize, rng: &mut Rng) -> Vec<PointWrite> {
             payload.insert("colour".into(), json!(colours[i % 4]));
             payload.insert("note".into(), json!(format!("point {i}")));
             PointWrite {
+                vectors: Default::default(),
                 id: PointId::Num(i as u64),
                 vector,
                 payload: Some(payload),
@@ -56,6 +62,7 @@ fn query<'a>(
     exact: bool,
 ) -> SearchQuery<'a> {
     SearchQuery {
+        using: "",
         vector: v,
         filter,
         filter_limits: FilterLimits::default(),
@@ -273,21 +280,25 @@ fn bad_vectors_are_refused_and_nothing_is_written() {
     let dir = TempDir::new("bad");
     let c = Collection::create("docs", &dir.0.join("docs"), config(), wal()).unwrap();
     let good = PointWrite {
+        vectors: Default::default(),
         id: PointId::Num(1),
         vector: vec![0.5; DIMS],
         payload: None,
     };
     let short = PointWrite {
+        vectors: Default::default(),
         id: PointId::Num(2),
         vector: vec![0.5; DIMS - 1],
         payload: None,
     };
     let nan = PointWrite {
+        vectors: Default::default(),
         id: PointId::Num(3),
         vector: vec![f32::NAN; DIMS],
         payload: None,
     };
     let zero = PointWrite {
+        vectors: Default::default(),
         id: PointId::Num(4),
         vector: vec![0.0; DIMS],
         payload: None,
@@ -585,17 +596,19 @@ fn sealed_compact_segments_rerank_as_many_candidates_as_their_codes_need() {
     let vectors: Vec<Vec<f32>> = (0..n).map(|_| draw(&mut rng)).collect();
     let queries: Vec<Vec<f32>> = (0..100).map(|_| draw(&mut rng)).collect();
     let dir = TempDir::new("calibrate");
-    let config = CollectionConfig {
-        dims,
-        layout: Layout::Binary { bits: 1 },
+    let mut config = CollectionConfig {
         payload_schema: BTreeMap::new(),
         ..config()
     };
+    let vector = config.vectors.get_mut("").unwrap();
+    vector.dims = dims;
+    vector.layout = Layout::Binary { bits: 1 };
     let c = Collection::create("docs", &dir.0.join("docs"), config, wal()).unwrap();
     let writes: Vec<PointWrite> = vectors
         .iter()
         .enumerate()
         .map(|(i, v)| PointWrite {
+            vectors: Default::default(),
             id: PointId::Num(i as u64),
             vector: v.clone(),
             payload: None,
@@ -610,6 +623,7 @@ fn sealed_compact_segments_rerank_as_many_candidates_as_their_codes_need() {
             let exact = c.search(&query(q, None, 10, true)).unwrap();
             let found = c
                 .search(&SearchQuery {
+                    using: "",
                     oversample,
                     ..query(q, None, 10, false)
                 })

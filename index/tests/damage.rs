@@ -21,12 +21,17 @@ const DIMS: usize = 16;
 
 fn config(layout: Layout) -> CollectionConfig {
     CollectionConfig {
-        dims: DIMS,
-        metric: Metric::Dot,
-        layout,
-        hnsw: HnswParams::default(),
+        vectors: std::collections::BTreeMap::from([(
+            String::new(),
+            trawl_index::VectorConfig {
+                dims: DIMS,
+                metric: Metric::Dot,
+                layout,
+                hnsw: HnswParams::default(),
+                muvera: None,
+            },
+        )]),
         payload_schema: BTreeMap::new(),
-        muvera: None,
     }
 }
 
@@ -39,6 +44,7 @@ fn wal() -> WalOptions {
 
 fn point(id: u64, rng: &mut Rng) -> PointWrite {
     PointWrite {
+        vectors: Default::default(),
         id: PointId::Num(id),
         vector: (0..DIMS).map(|_| rng.unit()).collect(),
         payload: Some(serde_json::json!({ "n": id }).as_object().unwrap().clone()),
@@ -223,6 +229,7 @@ fn check_served(store: &Store, history: &History, expect: Expect, case: &str) {
     let q = vec![0.5f32; DIMS];
     let hits = victim
         .search(&trawl_index::SearchQuery {
+            using: "",
             vector: &q,
             filter: None,
             filter_limits: Default::default(),

@@ -30,15 +30,20 @@ fn config(layout: &str) -> CollectionConfig {
     let mut payload_schema = BTreeMap::new();
     payload_schema.insert("bucket".to_string(), PayloadType::Integer);
     CollectionConfig {
-        dims: DIMS,
-        metric: Metric::Cosine,
-        layout: Layout::parse(layout).unwrap(),
-        hnsw: HnswParams {
-            m: 16,
-            ef_construction: 64,
-        },
+        vectors: std::collections::BTreeMap::from([(
+            String::new(),
+            trawl_index::VectorConfig {
+                dims: DIMS,
+                metric: Metric::Cosine,
+                layout: Layout::parse(layout).unwrap(),
+                hnsw: HnswParams {
+                    m: 16,
+                    ef_construction: 64,
+                },
+                muvera: None,
+            },
+        )]),
         payload_schema,
-        muvera: None,
     }
 }
 
@@ -52,6 +57,7 @@ fn fill(c: &Collection, data: &[Vec<f32>]) {
                 let mut payload = Payload::new();
                 payload.insert("bucket".into(), serde_json::json!(id % 100));
                 PointWrite {
+                    vectors: Default::default(),
                     id: PointId::Num(id as u64),
                     vector: v.clone(),
                     payload: Some(payload),
@@ -72,6 +78,7 @@ fn search(
     exact: bool,
 ) -> Vec<ScoredPoint> {
     c.search(&SearchQuery {
+        using: "",
         vector: v,
         filter,
         filter_limits: FilterLimits::default(),
@@ -231,6 +238,7 @@ fn compact_layouts_rerank_their_candidates_exactly_and_survive_reopen() {
         let before = search(&c, &queries[1], 10, None, None, true, false);
         c.snapshot().unwrap();
         c.upsert(vec![PointWrite {
+            vectors: Default::default(),
             id: PointId::Num(1_000_000),
             vector: queries[1].clone(),
             payload: None,
@@ -260,9 +268,9 @@ fn layouts_are_checked_against_the_vectors() {
     let dir = TempDir::new("invalid");
     let create = |layout: &str, metric: Metric| {
         let mut cfg = config("float");
-        cfg.metric = metric;
+        cfg.vectors.get_mut("").unwrap().metric = metric;
         Layout::parse(layout).and_then(|layout| {
-            cfg.layout = layout;
+            cfg.vectors.get_mut("").unwrap().layout = layout;
             Collection::create(
                 layout.as_str().as_str(),
                 &dir.0.join(layout.as_str().replace(':', "-")),
@@ -343,8 +351,8 @@ fn multivector_collections_rerank_fde_candidates_by_chamfer() {
     let queries = token_sets(15, &topics, &mut rng);
 
     let mut cfg = config("multivector");
-    cfg.dims = TOKEN_DIMS;
-    cfg.muvera = Some(trawl_index::muvera::FdeParams {
+    cfg.vectors.get_mut("").unwrap().dims = TOKEN_DIMS;
+    cfg.vectors.get_mut("").unwrap().muvera = Some(trawl_index::muvera::FdeParams {
         k_sim: 3,
         d_proj: 8,
         r_reps: 8,
@@ -423,6 +431,7 @@ fn multivector_collections_rerank_fde_candidates_by_chamfer() {
     // Bad token sets are refused and nothing is written.
     let bad = |vector: Vec<f32>| {
         c.upsert(vec![PointWrite {
+            vectors: Default::default(),
             id: PointId::Num(9_999_999),
             vector,
             payload: None,
@@ -446,6 +455,7 @@ fn multivector_collections_rerank_fde_candidates_by_chamfer() {
     let before = search(&c, &queries[1], 10, None, None, true, false);
     c.snapshot().unwrap();
     c.upsert(vec![PointWrite {
+        vectors: Default::default(),
         id: PointId::Num(1_000_000),
         vector: queries[1].clone(),
         payload: None,
@@ -455,7 +465,7 @@ fn multivector_collections_rerank_fde_candidates_by_chamfer() {
     drop(c);
     let c = Collection::open("m", &dir.0, no_sync()).unwrap();
     assert_eq!(c.len(), 3_001);
-    assert_eq!(c.config().muvera, cfg.muvera);
+    assert_eq!(c.config().vectors[""].muvera, cfg.vectors[""].muvera);
     let after = search(&c, &queries[1], 11, None, None, true, false);
     assert_eq!(after[0].id, PointId::Num(1_000_000));
     assert_eq!(ids(&after[1..]), ids(&before));
@@ -490,20 +500,20 @@ fn multivector_collections_need_cosine_or_dot_and_their_parameters() {
             .unwrap()
             .contains("vector.muvera")
     );
-    cfg.muvera = Some(trawl_index::muvera::FdeParams {
+    cfg.vectors.get_mut("").unwrap().muvera = Some(trawl_index::muvera::FdeParams {
         k_sim: 11,
         ..Default::default()
     });
     assert!(try_create("b", cfg.clone()).unwrap().contains("k_sim"));
-    cfg.muvera = Some(trawl_index::muvera::FdeParams::default());
-    cfg.metric = Metric::L2;
+    cfg.vectors.get_mut("").unwrap().muvera = Some(trawl_index::muvera::FdeParams::default());
+    cfg.vectors.get_mut("").unwrap().metric = Metric::L2;
     assert!(
         try_create("c", cfg.clone())
             .unwrap()
             .contains("cosine or dot")
     );
     let mut float = config("float");
-    float.muvera = Some(trawl_index::muvera::FdeParams::default());
+    float.vectors.get_mut("").unwrap().muvera = Some(trawl_index::muvera::FdeParams::default());
     assert!(
         try_create("d", float)
             .unwrap()

@@ -22,12 +22,17 @@ fn config() -> CollectionConfig {
     let mut payload_schema = BTreeMap::new();
     payload_schema.insert("colour".to_string(), PayloadType::Keyword);
     CollectionConfig {
-        dims: DIMS,
-        metric: Metric::Cosine,
-        layout: Layout::Binary { bits: 1 },
-        hnsw: HnswParams::default(),
+        vectors: std::collections::BTreeMap::from([(
+            String::new(),
+            trawl_index::VectorConfig {
+                dims: DIMS,
+                metric: Metric::Cosine,
+                layout: Layout::Binary { bits: 1 },
+                hnsw: HnswParams::default(),
+                muvera: None,
+            },
+        )]),
         payload_schema,
-        muvera: None,
     }
 }
 
@@ -84,6 +89,7 @@ fn payload_updates_follow_a_model_keep_vectors_and_survive_a_reopen() {
     for batch in 0..3u64 {
         let points: Vec<PointWrite> = (batch * 500..batch * 500 + 500)
             .map(|i| PointWrite {
+                vectors: Default::default(),
                 id: PointId::Num(i),
                 vector: (0..DIMS).map(|_| rng.unit()).collect(),
                 payload: Some(object(
@@ -248,6 +254,7 @@ fn a_search_racing_replacements_returns_each_hit_whole() {
             for round in 0..rounds {
                 let points = (0..ids)
                     .map(|i| PointWrite {
+                        vectors: Default::default(),
                         id: PointId::Num(i),
                         vector: (0..DIMS).map(|_| rng.unit()).collect(),
                         payload: Some(object(json!({"n": i, "round": round}))),
@@ -263,6 +270,7 @@ fn a_search_racing_replacements_returns_each_hit_whole() {
         let q: Vec<f32> = (0..DIMS).map(|_| rng.unit()).collect();
         let hits = c
             .search(&trawl_index::SearchQuery {
+                using: "",
                 vector: &q,
                 filter: None,
                 filter_limits: FilterLimits::default(),

@@ -22,12 +22,17 @@ fn config() -> CollectionConfig {
     let mut payload_schema = BTreeMap::new();
     payload_schema.insert("bucket".to_string(), PayloadType::Integer);
     CollectionConfig {
-        dims: DIMS,
-        metric: Metric::Cosine,
-        layout: Layout::Binary { bits: 2 },
-        hnsw: HnswParams::default(),
+        vectors: std::collections::BTreeMap::from([(
+            String::new(),
+            trawl_index::VectorConfig {
+                dims: DIMS,
+                metric: Metric::Cosine,
+                layout: Layout::Binary { bits: 2 },
+                hnsw: HnswParams::default(),
+                muvera: None,
+            },
+        )]),
         payload_schema,
-        muvera: None,
     }
 }
 
@@ -36,6 +41,7 @@ fn points(ids: std::ops::Range<u64>, rng: &mut Rng) -> Vec<PointWrite> {
         let mut payload = Payload::new();
         payload.insert("bucket".into(), json!(i % 7));
         PointWrite {
+            vectors: Default::default(),
             id: PointId::Num(i),
             vector: (0..DIMS).map(|_| rng.unit()).collect(),
             payload: Some(payload),

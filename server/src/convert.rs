@@ -200,7 +200,7 @@ pub fn api_muvera(params: &trawl_index::muvera::FdeParams) -> trawl_proto::Muver
 /// A stored vector as the API shows it: the vector, or for a multi-vector
 /// collection its token vectors as rows.
 pub fn stored_vector(
-    config: &trawl_index::CollectionConfig,
+    config: &trawl_index::VectorConfig,
     stored: Vec<f32>,
 ) -> (Option<Vec<f32>>, Option<Vec<Vec<f32>>>) {
     if config.layout == trawl_index::Layout::Multivector {
@@ -212,6 +212,21 @@ pub fn stored_vector(
     } else {
         (Some(stored), None)
     }
+}
+
+/// The unnamed vector (`""`) of a collection: the v1 `vector`.
+pub fn unnamed(
+    config: &trawl_index::CollectionConfig,
+) -> Result<&trawl_index::VectorConfig, ApiError> {
+    config.default_vector().ok_or_else(|| {
+        ApiError::invalid(
+            "vector",
+            format!(
+                "the collection has no unnamed vector; its vectors are {}",
+                config.vector_names()
+            ),
+        )
+    })
 }
 
 /// The collection a create request asks for, with `dims` resolved (the
@@ -247,14 +262,19 @@ pub fn collection_config(
         (_, None) => None,
     };
     Ok(trawl_index::CollectionConfig {
-        dims,
-        metric: metric(request.vector.metric),
-        layout,
-        muvera,
-        hnsw: HnswParams {
-            m: request.vector.hnsw.m,
-            ef_construction: request.vector.hnsw.ef_construction,
-        },
+        vectors: std::collections::BTreeMap::from([(
+            String::new(),
+            trawl_index::VectorConfig {
+                dims,
+                metric: metric(request.vector.metric),
+                layout,
+                hnsw: HnswParams {
+                    m: request.vector.hnsw.m,
+                    ef_construction: request.vector.hnsw.ef_construction,
+                },
+                muvera,
+            },
+        )]),
         payload_schema: request
             .payload_indexes
             .iter()

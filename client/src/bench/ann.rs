@@ -227,15 +227,20 @@ fn run_layout(args: &AnnArgs, data: &Data<'_>, layout_name: &str) -> Result<(Vec
     let layout = Layout::parse(layout_name)?;
     let compact = layout != Layout::Float;
     let config = CollectionConfig {
-        dims: base.cols,
-        metric: Metric::Dot,
-        layout,
-        hnsw: HnswParams {
-            m: args.m,
-            ef_construction: args.ef_construction,
-        },
+        vectors: std::collections::BTreeMap::from([(
+            String::new(),
+            trawl_index::VectorConfig {
+                dims: base.cols,
+                metric: Metric::Dot,
+                layout,
+                hnsw: HnswParams {
+                    m: args.m,
+                    ef_construction: args.ef_construction,
+                },
+                muvera: None,
+            },
+        )]),
         payload_schema: keys,
-        muvera: None,
     };
     let scratch = std::env::temp_dir().join(format!("trawl-bench-ann-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
@@ -254,6 +259,7 @@ fn run_layout(args: &AnnArgs, data: &Data<'_>, layout_name: &str) -> Result<(Vec
         let end = (start + 10_000).min(base.rows);
         let points = (start..end)
             .map(|i| PointWrite {
+                vectors: Default::default(),
                 id: PointId::Num(i as u64),
                 vector: base.row(i).to_vec(),
                 payload: meta.get(i).cloned(),
@@ -314,6 +320,7 @@ fn run_layout(args: &AnnArgs, data: &Data<'_>, layout_name: &str) -> Result<(Vec
                        v: &[f32]|
      -> Vec<PointId> {
         let query = SearchQuery {
+            using: "",
             vector: v,
             filter,
             filter_limits: FilterLimits::default(),

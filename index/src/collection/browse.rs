@@ -33,9 +33,11 @@ pub struct StoredPoint {
     pub id: PointId,
     /// The payload, when asked for.
     pub payload: Option<Payload>,
-    /// The stored vector (normalised for cosine; token vectors one after
-    /// another for a multivector collection), when asked for.
+    /// The stored unnamed vector (normalised for cosine; token vectors one
+    /// after another for a multivector layout), when asked for and held.
     pub vector: Option<Vec<f32>>,
+    /// The named vectors it holds, when asked for.
+    pub vectors: BTreeMap<String, Vec<f32>>,
 }
 
 /// One page of a scroll.
@@ -211,6 +213,15 @@ impl Collection {
             });
         }
         self.validate_filter(query.filter, limits)?;
+        let names = self
+            .inner
+            .config
+            .read()
+            .vectors
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>();
+        let with_vector = query.with_vector.then_some(names.as_slice());
         let set = self.inner.segments();
         // One more than the page, to know whether another page follows.
         let mut page = Page {
@@ -237,11 +248,12 @@ impl Collection {
                     None => &set.sealed[segment].segment.points,
                     Some(i) => unsealed.points(i),
                 };
-                let filled = Filled::read(points, offset, query.with_payload, query.with_vector);
+                let filled = Filled::read(points, offset, query.with_payload, with_vector);
                 StoredPoint {
                     id,
                     payload: filled.payload,
                     vector: filled.vector,
+                    vectors: filled.vectors,
                 }
             })
             .collect();
@@ -403,8 +415,8 @@ impl SealedView for super::set::SealedEntry {
             points: &self.segment.points,
             live: &self.live,
             index: &self.index,
-            graph: None,
-            oversample: None,
+            graphs: &[],
+            oversample: &[],
         }
     }
 }

@@ -23,7 +23,8 @@
 use rayon::prelude::*;
 
 use super::search::{DEFAULT_EF, FullScorer, TopK, rerank};
-use super::{CollectionConfig, Points};
+use super::store::VectorStore;
+use super::{Points, VectorConfig};
 use crate::graph::FlatGraph;
 use crate::types::Offset;
 
@@ -47,23 +48,30 @@ const MIN_POINTS: usize = 4 * 1_024;
 /// resident set again).
 pub(crate) fn oversample(
     points: &Points,
+    v: usize,
     graph: &FlatGraph,
-    config: &CollectionConfig,
+    config: &VectorConfig,
     seed: u64,
 ) -> Option<u16> {
-    let codes = points.store.codes()?;
-    let spec = config.layout.code_spec(config.dims, config.metric)?;
-    let n = points.len();
+    let store = points.store(v);
+    let codes = store.codes()?;
+    let spec = config.code_spec()?;
+    // The points holding the vector.
+    let holding = points.holding(v);
+    let n = holding.len();
     if n < MIN_POINTS {
         return None;
     }
-    // An even spread of offsets, shifted by the seed.
+    // An even spread of them, shifted by the seed.
     let step = n / SAMPLE;
     let sample: Vec<Offset> = (0..SAMPLE)
-        .map(|i| ((i * step + (seed as usize % step)) % n) as Offset)
+        .map(|i| holding[(i * step + (seed as usize % step)) % n])
         .collect();
-    let queries: Vec<Vec<f32>> = sample.iter().map(|&o| points.vector(o).to_vec()).collect();
-    let truth = exact_top(points, config, &sample, &queries);
+    let queries: Vec<Vec<f32>> = sample
+        .iter()
+        .map(|&o| store.vectors().get(o).to_vec())
+        .collect();
+    let truth = exact_top(store, &holding, config, &sample, &queries);
     let default = config.layout.default_oversample(config.dims);
     let recall = |oversample: u16| -> f64 {
         let wanted = K * usize::from(oversample);
@@ -73,11 +81,12 @@ pub(crate) fn oversample(
                 let qcode = spec.query(&queries[q]);
                 let scorer = codes.scorer(&qcode);
                 let me = sample[q];
-                let not_me = |o: Offset| o != me;
+                let absent = &points.absent[v];
+                let not_me = |o: Offset| o != me && !absent.contains(o);
                 let candidates =
                     graph.search(&scorer, wanted, wanted.max(DEFAULT_EF), Some(&not_me));
                 let full = FullScorer {
-                    points,
+                    store,
                     vector: &queries[q],
                     metric: config.metric,
                 };
@@ -99,28 +108,26 @@ pub(crate) fn oversample(
             break;
         }
     }
-    points.store.release_rerank_file();
+    store.release_rerank_file();
     Some(chosen)
 }
 
 /// The exact top [`K`] of each query among the segment's points (the query's
 /// own point excluded), in one pass over the vectors.
 fn exact_top(
-    points: &Points,
-    config: &CollectionConfig,
+    store: &VectorStore,
+    holding: &[Offset],
+    config: &VectorConfig,
     sample: &[Offset],
     queries: &[Vec<f32>],
 ) -> Vec<Vec<Offset>> {
-    let n = points.len() as Offset;
-    const CHUNK: Offset = 4_096;
-    let chunks: Vec<Offset> = (0..n).step_by(CHUNK as usize).collect();
-    let partial: Vec<Vec<Vec<(Offset, f32)>>> = chunks
-        .par_iter()
-        .map(|&start| {
-            let end = (start + CHUNK).min(n);
+    const CHUNK: usize = 4_096;
+    let partial: Vec<Vec<Vec<(Offset, f32)>>> = holding
+        .par_chunks(CHUNK)
+        .map(|chunk| {
             let mut tops: Vec<TopK> = queries.iter().map(|_| TopK::new(K)).collect();
-            for o in start..end {
-                let v = points.vector(o);
+            for &o in chunk {
+                let v = store.vectors().get(o);
                 for (q, query) in queries.iter().enumerate() {
                     if o != sample[q] {
                         tops[q].push(config.metric.score(query, v), o);

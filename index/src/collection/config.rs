@@ -148,9 +148,12 @@ pub const MULTIVECTOR_OVERSAMPLE: f32 = 20.0;
 /// Largest vector dimension a collection accepts.
 pub const MAX_DIMS: usize = 65_536;
 
-/// A collection's schema, fixed at creation but for payload indexes added later.
+/// Longest name of a named vector.
+pub const MAX_VECTOR_NAME: usize = 64;
+
+/// One vector of a collection: its dimension, metric, layout and graph.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CollectionConfig {
+pub struct VectorConfig {
     /// Vector dimension.
     pub dims: usize,
     /// Similarity metric.
@@ -159,15 +162,24 @@ pub struct CollectionConfig {
     pub layout: Layout,
     /// HNSW parameters.
     pub hnsw: HnswParams,
-    /// Indexed payload fields.
-    pub payload_schema: BTreeMap<String, PayloadType>,
     /// The MUVERA encoding of a `multivector` layout (its defaults when the
     /// creator gave none; stored, seed included, so encodings never change).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub muvera: Option<FdeParams>,
 }
 
-impl CollectionConfig {
+impl VectorConfig {
+    /// A vector of `dims` under `metric` in `layout`, with the default graph.
+    pub fn new(dims: usize, metric: Metric, layout: Layout) -> Self {
+        Self {
+            dims,
+            metric,
+            layout,
+            hnsw: HnswParams::default(),
+            muvera: (layout == Layout::Multivector).then(FdeParams::default),
+        }
+    }
+
     /// Dimensions of what the heap holds per point and the graph links: the
     /// vectors (float layout), the FDE (multivector); compact layouts keep
     /// codes beside the vector file.
@@ -183,16 +195,22 @@ impl CollectionConfig {
         self.layout.graph_space(self.point_dims(), self.metric)
     }
 
-    /// Checks dimensions and HNSW parameters.
-    pub fn validate(&self) -> Result<()> {
+    /// The compact codes' shape, `None` for layouts without codes.
+    pub fn code_spec(&self) -> Option<CodeSpec> {
+        self.layout.code_spec(self.dims, self.metric)
+    }
+
+    /// Checks dimensions, layout and HNSW parameters; errors name fields
+    /// under `field` (`vector` for the v1 vector, `vectors.<name>` otherwise).
+    pub fn validate(&self, field: &str) -> Result<()> {
         if self.dims == 0 || self.dims > MAX_DIMS {
             return Err(IndexError::InvalidParameter {
-                field: "vector.dims".into(),
+                field: format!("{field}.dims"),
                 reason: format!("must be between 1 and {MAX_DIMS}, got {}", self.dims),
             });
         }
         let layout_error = |reason: String| IndexError::InvalidParameter {
-            field: "vector.layout".into(),
+            field: format!("{field}.layout"),
             reason,
         };
         match self.layout {
@@ -214,35 +232,147 @@ impl CollectionConfig {
             }
             _ => {}
         }
+        let muvera_error = |reason: String| IndexError::InvalidParameter {
+            field: format!("{field}.muvera"),
+            reason,
+        };
         match (self.layout, &self.muvera) {
             (Layout::Multivector, None) => {
-                return Err(IndexError::InvalidParameter {
-                    field: "vector.muvera".into(),
-                    reason: "a multivector layout needs its encoding's parameters".into(),
-                });
+                return Err(muvera_error(
+                    "a multivector layout needs its encoding's parameters".into(),
+                ));
             }
             (Layout::Multivector, Some(params)) => {
-                params
-                    .validate_for(self.dims)
-                    .map_err(|reason| IndexError::InvalidParameter {
-                        field: "vector.muvera".into(),
-                        reason,
-                    })?;
+                params.validate_for(self.dims).map_err(muvera_error)?;
             }
             (_, Some(_)) => {
-                return Err(IndexError::InvalidParameter {
-                    field: "vector.muvera".into(),
-                    reason: "MUVERA parameters apply to the multivector layout only".into(),
-                });
+                return Err(muvera_error(
+                    "MUVERA parameters apply to the multivector layout only".into(),
+                ));
             }
             (_, None) => {}
         }
         self.hnsw
             .validate()
-            .map_err(|(field, reason)| IndexError::InvalidParameter {
-                field: format!("vector.hnsw.{field}"),
+            .map_err(|(name, reason)| IndexError::InvalidParameter {
+                field: format!("{field}.hnsw.{name}"),
                 reason,
-            })?;
+            })
+    }
+}
+
+/// A collection's schema, fixed at creation but for payload indexes added
+/// later: its named vectors (the v1 single vector is the one named `""`) and
+/// indexed payload fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredConfig")]
+pub struct CollectionConfig {
+    /// The vectors, by name. Their order here is their order everywhere
+    /// inside the collection (a vector's index is its place in this map).
+    pub vectors: BTreeMap<String, VectorConfig>,
+    /// Indexed payload fields.
+    pub payload_schema: BTreeMap<String, PayloadType>,
+}
+
+/// `config.json` as written: the named form, or the single vector's fields
+/// at the top (collections created before named vectors).
+#[derive(Deserialize)]
+struct StoredConfig {
+    #[serde(default)]
+    vectors: BTreeMap<String, VectorConfig>,
+    #[serde(default)]
+    payload_schema: BTreeMap<String, PayloadType>,
+    #[serde(flatten)]
+    single: Option<VectorConfig>,
+}
+
+impl From<StoredConfig> for CollectionConfig {
+    fn from(stored: StoredConfig) -> Self {
+        let mut vectors = stored.vectors;
+        if let Some(single) = stored.single {
+            vectors.insert(String::new(), single);
+        }
+        Self {
+            vectors,
+            payload_schema: stored.payload_schema,
+        }
+    }
+}
+
+impl CollectionConfig {
+    /// A collection of one unnamed vector (the v1 shape).
+    pub fn single(vector: VectorConfig) -> Self {
+        Self {
+            vectors: BTreeMap::from([(String::new(), vector)]),
+            payload_schema: BTreeMap::new(),
+        }
+    }
+
+    /// The unnamed vector (`""`), the v1 `vector`.
+    pub fn default_vector(&self) -> Option<&VectorConfig> {
+        self.vectors.get("")
+    }
+
+    /// The index of the vector named `name`.
+    pub fn vector_index(&self, name: &str) -> Option<usize> {
+        self.vectors.keys().position(|n| n == name)
+    }
+
+    /// The vector named `name`, or an error naming `field` and the vectors
+    /// there are.
+    pub fn vector(&self, name: &str, field: &str) -> Result<(usize, &VectorConfig)> {
+        self.vectors
+            .iter()
+            .enumerate()
+            .find(|(_, (n, _))| n.as_str() == name)
+            .map(|(i, (_, v))| (i, v))
+            .ok_or_else(|| IndexError::InvalidParameter {
+                field: field.into(),
+                reason: format!(
+                    "the collection has no vector named {name:?}; it has {}",
+                    self.vector_names()
+                ),
+            })
+    }
+
+    /// The vectors' names, quoted, for messages.
+    pub fn vector_names(&self) -> String {
+        let names: Vec<String> = self.vectors.keys().map(|n| format!("{n:?}")).collect();
+        names.join(", ")
+    }
+
+    /// The API's field for the vector named `name`.
+    pub fn field_of(name: &str) -> String {
+        if name.is_empty() {
+            "vector".into()
+        } else {
+            format!("vectors.{name}")
+        }
+    }
+
+    /// Checks every vector and the indexed fields.
+    pub fn validate(&self) -> Result<()> {
+        if self.vectors.is_empty() {
+            return Err(IndexError::InvalidParameter {
+                field: "vectors".into(),
+                reason: "a collection needs at least one vector".into(),
+            });
+        }
+        for (name, vector) in &self.vectors {
+            if name.len() > MAX_VECTOR_NAME
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                return Err(IndexError::InvalidParameter {
+                    field: "vectors".into(),
+                    reason: format!(
+                        "vector name {name:?}: use at most {MAX_VECTOR_NAME} ASCII letters, digits, '_' and '-'"
+                    ),
+                });
+            }
+            vector.validate(&Self::field_of(name))?;
+        }
         for key in self.payload_schema.keys() {
             if key.is_empty() {
                 return Err(IndexError::InvalidParameter {
@@ -252,5 +382,62 @@ impl CollectionConfig {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configs_written_before_named_vectors_read_as_the_unnamed_vector() {
+        let old = r#"{"dims":8,"metric":"cosine","layout":"binary:2","hnsw":{"m":12,"ef_construction":100},"payload_schema":{"kind":"keyword"}}"#;
+        let config: CollectionConfig = serde_json::from_str(old).unwrap();
+        let vector = config.default_vector().unwrap();
+        assert_eq!(config.vectors.len(), 1);
+        assert_eq!(vector.dims, 8);
+        assert_eq!(vector.layout, Layout::Binary { bits: 2 });
+        assert_eq!(vector.hnsw.m, 12);
+        assert_eq!(config.payload_schema["kind"], PayloadType::Keyword);
+        // Written again, it takes the named form and reads back the same.
+        let json = serde_json::to_string(&config).unwrap();
+        assert!(json.starts_with(r#"{"vectors":{"":{"dims":8"#), "{json}");
+        assert_eq!(
+            serde_json::from_str::<CollectionConfig>(&json).unwrap(),
+            config
+        );
+    }
+
+    #[test]
+    fn named_vectors_are_found_by_name_and_checked() {
+        let mut config =
+            CollectionConfig::single(VectorConfig::new(4, Metric::Cosine, Layout::Float));
+        config.vectors.insert(
+            "tokens".into(),
+            VectorConfig::new(4, Metric::Dot, Layout::Multivector),
+        );
+        config.validate().unwrap();
+        assert_eq!(config.vector_index(""), Some(0));
+        assert_eq!(config.vector("tokens", "using").unwrap().0, 1);
+        let err = config.vector("dense", "using").unwrap_err().to_string();
+        assert!(
+            err.contains("using") && err.contains(r#""dense""#) && err.contains(r#""tokens""#),
+            "{err}"
+        );
+        for bad in ["a b", "x/y", "é", &"n".repeat(MAX_VECTOR_NAME + 1)] {
+            let mut c = config.clone();
+            c.vectors
+                .insert(bad.into(), VectorConfig::new(4, Metric::Dot, Layout::Float));
+            assert!(c.validate().is_err(), "{bad:?}");
+        }
+        let mut l2 = config.clone();
+        l2.vectors.get_mut("tokens").unwrap().metric = Metric::L2;
+        let err = l2.validate().unwrap_err().to_string();
+        assert!(err.contains("vectors.tokens.layout"), "{err}");
+        let empty = CollectionConfig {
+            vectors: BTreeMap::new(),
+            payload_schema: BTreeMap::new(),
+        };
+        assert!(empty.validate().is_err());
     }
 }

@@ -16,6 +16,7 @@ use std::path::Path;
 use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 
+use super::CollectionConfig;
 use super::segment::FileFacts;
 use crate::error::Result;
 use crate::storage::{StorageError, read_file, write_file};
@@ -48,10 +49,49 @@ pub(crate) struct SegmentFacts {
     /// Offsets it holds (live or deleted).
     pub(crate) points: u64,
     pub(crate) files: Vec<FileFacts>,
-    /// Compact layouts: the oversample its codes need
+    /// Compact layouts: the oversample the unnamed vector's codes need
     /// ([`super::calibrate`]); absent in segments sealed before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) oversample: Option<u16>,
+    /// ... and the named vectors'.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) oversamples: BTreeMap<String, u16>,
+}
+
+impl SegmentFacts {
+    /// The facts of `segment`, whose vectors are `config`'s.
+    pub(crate) fn of(segment: &super::segment::Sealed, config: &CollectionConfig) -> Self {
+        let mut oversample = None;
+        let mut oversamples = BTreeMap::new();
+        for (name, o) in config.vectors.keys().zip(&segment.oversample) {
+            match (name.is_empty(), o) {
+                (true, o) => oversample = *o,
+                (false, Some(o)) => {
+                    oversamples.insert(name.clone(), *o);
+                }
+                (false, None) => {}
+            }
+        }
+        Self {
+            id: segment.id,
+            points: segment.points.len() as u64,
+            files: segment.files.clone(),
+            oversample,
+            oversamples,
+        }
+    }
+
+    /// The calibrated oversample of each of `config`'s vectors.
+    pub(crate) fn oversample_of(&self, config: &CollectionConfig) -> Vec<Option<u16>> {
+        config
+            .vectors
+            .keys()
+            .map(|name| match name.is_empty() {
+                true => self.oversample,
+                false => self.oversamples.get(name).copied(),
+            })
+            .collect()
+    }
 }
 
 /// Writes the manifest with each segment's deleted offsets (in the order of

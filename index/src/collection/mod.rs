@@ -44,7 +44,9 @@ use crate::error::{IndexError, Result};
 use crate::storage::{StorageError, Wal, WalOptions};
 
 pub use browse::{Count, MAX_FACET_LIMIT, MAX_SCROLL_LIMIT, ScrollPage, ScrollQuery, StoredPoint};
-pub use config::{CollectionConfig, Layout, MAX_DIMS, MULTIVECTOR_OVERSAMPLE};
+pub use config::{
+    CollectionConfig, Layout, MAX_DIMS, MAX_VECTOR_NAME, MULTIVECTOR_OVERSAMPLE, VectorConfig,
+};
 pub use multivector::MAX_TOKENS;
 pub use payload_ops::{PayloadUpdate, Selection, json_len};
 pub use point_ops::PointWrite;
@@ -239,7 +241,7 @@ impl Collection {
         let mut sealed = Vec::with_capacity(manifest.segments.len());
         for (facts, dead) in manifest.segments.iter().zip(deleted) {
             let mut segment = segment::open(&root, facts.id, &config, &facts.files)?;
-            segment.oversample = facts.oversample;
+            segment.oversample = facts.oversample_of(&config);
             if segment.points.len() as u64 != facts.points {
                 return Err(StorageError::corrupt(
                     &segment.dir,

@@ -170,12 +170,12 @@ impl Collection {
             let mut batch = Vec::new();
             let mut bytes = 0;
             for id in chunk {
-                let Some((vector, old)) = set.find(id, |points, offset| {
+                let Some((vectors, old)) = set.find(id, |points, offset| {
                     let old = points
                         .payloads
                         .get(offset)
                         .map(std::borrow::Cow::into_owned);
-                    (points.stored(offset).to_vec(), old)
+                    (points.stored_all(offset), old)
                 }) else {
                     continue;
                 };
@@ -189,7 +189,7 @@ impl Collection {
                 }
                 let point = LoggedPoint {
                     id: id.clone(),
-                    vector,
+                    vectors,
                     payload: Some(payload),
                 };
                 let size = super::point_ops::record_bytes(&point);

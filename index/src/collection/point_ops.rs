@@ -4,12 +4,13 @@
 //! bad), then logged and synced, then applied in memory, all under the writer
 //! lock so that the log's order is the order of application.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::multivector::prepare_tokens;
 use super::record::{LoggedPoint, Record};
-use super::{Collection, Layout, sealer};
+use super::{Collection, CollectionConfig, Layout, VectorConfig, sealer};
 use crate::distance::Metric;
 use crate::error::{IndexError, Result};
 use crate::filter::{Filter, FilterLimits};
@@ -24,17 +25,44 @@ const STALL_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 /// Waits at least this long are logged.
 const STALL_REPORT: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// Stored vectors by name (`""`: the unnamed vector).
+pub type NamedVectors = BTreeMap<String, Vec<f32>>;
+
 /// A point to write.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PointWrite {
     /// Its id.
     pub id: PointId,
-    /// Its vector, with the collection's dimension; for a multivector
-    /// collection, its token vectors one after another (a whole number of
-    /// rows of the collection's dimension).
+    /// Its unnamed vector (the v1 `vector`; empty: none), with the
+    /// vector's dimension; for a multivector layout, its token vectors one
+    /// after another (a whole number of rows of the vector's dimension).
     pub vector: Vec<f32>,
+    /// Its named vectors, in the same form.
+    pub vectors: BTreeMap<String, Vec<f32>>,
     /// Its payload.
     pub payload: Option<Payload>,
+}
+
+impl PointWrite {
+    /// A point holding the unnamed vector only.
+    pub fn new(id: PointId, vector: Vec<f32>, payload: Option<Payload>) -> Self {
+        Self {
+            id,
+            vector,
+            vectors: BTreeMap::new(),
+            payload,
+        }
+    }
+}
+
+/// Checks a vector of `config` as given (`field` names it in errors) and
+/// returns it as stored (normalised for cosine).
+pub(crate) fn prepare(field: &str, vector: Vec<f32>, config: &VectorConfig) -> Result<Vec<f32>> {
+    if config.layout == Layout::Multivector {
+        prepare_tokens(field, vector, config.dims, config.metric)
+    } else {
+        prepare_vector(field, vector, config.dims, config.metric)
+    }
 }
 
 /// Checks a vector's dimension and values; normalises it for cosine.
@@ -79,42 +107,22 @@ pub(crate) fn prepare_vector(
 }
 
 impl Collection {
-    /// Checks a point's vector (token vectors, flattened, for a multivector
-    /// layout) as [`Collection::upsert`] would, writing nothing; `field` names
-    /// it in the error.
-    pub fn check_vector(&self, field: &str, vector: &[f32]) -> Result<()> {
-        let (dims, metric, layout) = {
-            let config = self.inner.config.read();
-            (config.dims, config.metric, config.layout)
-        };
-        if layout == Layout::Multivector {
-            prepare_tokens(field, vector.to_vec(), dims, metric).map(drop)
-        } else {
-            prepare_vector(field, vector.to_vec(), dims, metric).map(drop)
-        }
+    /// Checks the vector named `name` of a point (token vectors, flattened,
+    /// for a multivector layout) as [`Collection::upsert`] would, writing
+    /// nothing; `field` names it in the error.
+    pub fn check_vector(&self, name: &str, field: &str, vector: &[f32]) -> Result<()> {
+        let config = self.inner.config.read().clone();
+        let (_, vector_config) = config.vector(name, field)?;
+        prepare(field, vector.to_vec(), vector_config).map(drop)
     }
 
     /// Inserts or replaces points; durable when it returns.
     pub fn upsert(&self, points: Vec<PointWrite>) -> Result<usize> {
-        let (dims, metric, layout) = {
-            let config = self.inner.config.read();
-            (config.dims, config.metric, config.layout)
-        };
+        let config = self.inner.config.read().clone();
         let logged = points
             .into_iter()
             .enumerate()
-            .map(|(i, p)| {
-                let vector = if layout == Layout::Multivector {
-                    prepare_tokens(&format!("points[{i}].multivector"), p.vector, dims, metric)?
-                } else {
-                    prepare_vector(&format!("points[{i}].vector"), p.vector, dims, metric)?
-                };
-                Ok(LoggedPoint {
-                    vector,
-                    id: p.id,
-                    payload: p.payload,
-                })
-            })
+            .map(|(i, p)| logged_point(&config, i, p))
             .collect::<Result<Vec<_>>>()?;
         let n = logged.len();
         if n == 0 {
@@ -188,11 +196,26 @@ impl Collection {
     /// The stored vector (normalised for cosine; a multivector collection's
     /// token vectors one after another) and payload of a point.
     pub fn get(&self, id: &PointId) -> Result<(Vec<f32>, Option<Payload>)> {
+        self.get_vectors(id)
+            .map(|(mut vectors, payload)| (vectors.remove("").unwrap_or_default(), payload))
+    }
+
+    /// The stored vectors a point holds, by name, and its payload.
+    pub fn get_vectors(&self, id: &PointId) -> Result<(NamedVectors, Option<Payload>)> {
+        let names: Vec<String> = self.inner.config.read().vectors.keys().cloned().collect();
         self.inner
             .segments()
             .find(id, |points, offset| {
                 (
-                    points.stored(offset).to_vec(),
+                    names
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(v, name)| {
+                            points
+                                .stored_if(v, offset)
+                                .map(|x| (name.clone(), x.to_vec()))
+                        })
+                        .collect(),
                     points
                         .payloads
                         .get(offset)
@@ -298,11 +321,50 @@ impl Collection {
 
 /// An upper bound of a point's bytes in an upsert record.
 pub(super) fn record_bytes(point: &LoggedPoint) -> usize {
-    32 + 4 * point.vector.len()
+    32 + 4 * point.floats()
         + point
             .payload
             .as_ref()
             .map_or(0, super::points::payload_size)
+}
+
+/// Point `i` of an upsert into a collection of `config`, checked, as logged.
+fn logged_point(config: &CollectionConfig, i: usize, p: PointWrite) -> Result<LoggedPoint> {
+    let unnamed_field = |config: &VectorConfig| match config.layout {
+        Layout::Multivector => format!("points[{i}].multivector"),
+        _ => format!("points[{i}].vector"),
+    };
+    let mut vectors = vec![None; config.vectors.len()];
+    // An empty unnamed vector with nothing else is checked as given (its
+    // layout says what it lacks).
+    if !p.vector.is_empty() || (p.vectors.is_empty() && config.default_vector().is_some()) {
+        let field = format!("points[{i}].vector");
+        let (v, vector) = config.vector("", &field)?;
+        vectors[v] = Some(prepare(&unnamed_field(vector), p.vector, vector)?);
+    }
+    for (name, given) in p.vectors {
+        let field = format!("points[{i}].vectors.{name}");
+        let (v, vector) = config.vector(&name, &field)?;
+        vectors[v] = Some(prepare(&field, given, vector)?);
+    }
+    if vectors.iter().all(Option::is_none) {
+        let (field, expected) = match config.default_vector() {
+            Some(vector) => (unnamed_field(vector), "its vector".to_string()),
+            None => (
+                format!("points[{i}].vectors"),
+                format!("one of its vectors ({})", config.vector_names()),
+            ),
+        };
+        return Err(IndexError::InvalidVector {
+            field,
+            reason: format!("the point holds no vector: give {expected}"),
+        });
+    }
+    Ok(LoggedPoint {
+        id: p.id,
+        vectors,
+        payload: p.payload,
+    })
 }
 
 #[cfg(test)]
@@ -319,12 +381,17 @@ mod tests {
         // Found by fuzz/request_decode: `{"ids": [1, 1]}` answered `deleted: 2`.
         let dir = TestDir::new("delete-dup");
         let config = CollectionConfig {
-            dims: 2,
-            metric: Metric::Dot,
-            layout: Layout::Float,
-            hnsw: HnswParams::default(),
+            vectors: std::collections::BTreeMap::from([(
+                String::new(),
+                crate::VectorConfig {
+                    dims: 2,
+                    metric: Metric::Dot,
+                    layout: Layout::Float,
+                    hnsw: HnswParams::default(),
+                    muvera: None,
+                },
+            )]),
             payload_schema: Default::default(),
-            muvera: None,
         };
         let wal = WalOptions {
             sync: false,
@@ -332,6 +399,7 @@ mod tests {
         };
         let c = Collection::create("c", &dir.join("c"), config, wal).unwrap();
         let point = |n| PointWrite {
+            vectors: Default::default(),
             id: PointId::Num(n),
             vector: vec![1.0, 0.5],
             payload: None,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use roaring::RoaringBitmap;
 
 use super::store::VectorStore;
-use super::{CollectionConfig, Layout};
+use super::{CollectionConfig, Layout, VectorConfig};
 use crate::codes::{CodeSpec, Codes};
 use crate::error::{IndexError, Result};
 use crate::graph::{BuildSpace, Space};
@@ -293,14 +293,18 @@ pub(crate) struct Points {
     /// instead of a hash map's ~40), searched by bisection.
     pub(crate) sorted: Vec<Offset>,
     pub(crate) by_offset: IdColumn,
-    pub(crate) store: VectorStore,
+    /// One store per vector of the collection, in the config's order.
+    pub(crate) stores: Vec<VectorStore>,
+    /// Per vector, the offsets that do not hold it (their slot in its store
+    /// is a placeholder, never searched nor linked in its graph).
+    pub(crate) absent: Vec<RoaringBitmap>,
     pub(crate) payloads: Payloads,
     pub(crate) live: RoaringBitmap,
     pub(crate) payload_index: PayloadIndex,
 }
 
-/// The MUVERA encoder of a multivector collection, `None` otherwise.
-pub(crate) fn fde_of(config: &CollectionConfig) -> Result<Option<Arc<Fde>>> {
+/// The MUVERA encoder of a multivector vector, `None` otherwise.
+pub(crate) fn fde_of(config: &VectorConfig) -> Result<Option<Arc<Fde>>> {
     match (config.layout, config.muvera) {
         (Layout::Multivector, Some(params)) => Fde::new(params, config.dims)
             .map(|fde| Some(Arc::new(fde)))
@@ -312,16 +316,40 @@ pub(crate) fn fde_of(config: &CollectionConfig) -> Result<Option<Arc<Fde>>> {
     }
 }
 
+/// Where the appendable segment whose files start at `base` keeps the
+/// token or vector file of the vector named `name` (`base` itself for the
+/// unnamed vector).
+pub(crate) fn store_path(base: &Path, name: &str) -> std::path::PathBuf {
+    if name.is_empty() {
+        return base.to_path_buf();
+    }
+    let stem = base
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = base
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    base.with_file_name(format!("{stem}-{name}.{ext}"))
+}
+
 impl Points {
     /// An empty appendable segment for `config`; a multivector layout
-    /// (re)creates its token file at `token_path`, a compact layout its vector
-    /// file beside it.
+    /// (re)creates its token file at `token_path` (named vectors: beside
+    /// it, see [`store_path`]), a compact layout its vector file beside it.
     pub(crate) fn new(config: &CollectionConfig, token_path: &Path) -> Result<Self> {
+        let stores = config
+            .vectors
+            .iter()
+            .map(|(name, vector)| VectorStore::appendable(vector, &store_path(token_path, name)))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             ids: HashMap::new(),
             sorted: Vec::new(),
             by_offset: IdColumn::default(),
-            store: VectorStore::appendable(config, token_path)?,
+            absent: vec![RoaringBitmap::new(); stores.len()],
+            stores,
             payloads: Payloads::heap(),
             live: RoaringBitmap::new(),
             payload_index: PayloadIndex::new(&config.payload_schema),
@@ -334,11 +362,17 @@ impl Points {
         &mut self,
         batch: &[super::record::LoggedPoint],
     ) -> Result<(), StorageError> {
-        let token_rows = match self.store.tokens() {
-            Some((tokens, _)) => batch.iter().map(|p| p.vector.len() / tokens.dims()).sum(),
-            None => 0,
-        };
-        self.store.reserve(batch.len(), token_rows)
+        for (v, store) in self.stores.iter_mut().enumerate() {
+            let token_rows = match store.tokens() {
+                Some((tokens, _)) => batch
+                    .iter()
+                    .map(|p| p.vector(v).map_or(0, |x| x.len() / tokens.dims()))
+                    .sum(),
+                None => 0,
+            };
+            store.reserve(batch.len(), token_rows)?;
+        }
+        Ok(())
     }
 
     /// The offset holding `id` (live or not, in a sealed segment).
@@ -359,27 +393,41 @@ impl Points {
         self.by_offset.len()
     }
 
-    /// What scans score exactly and the graph links in float space: the
-    /// full vector, or the FDE, of `offset`.
+    /// The store of vector `v` (its index in the config).
     #[inline]
-    pub(crate) fn vector(&self, offset: Offset) -> &[f32] {
-        self.store.vectors().get(offset)
+    pub(crate) fn store(&self, v: usize) -> &VectorStore {
+        &self.stores[v]
     }
 
-    /// What the log and segment files hold for `offset`: its vector, or its
-    /// token vectors flattened (multivector layout).
-    pub(crate) fn stored(&self, offset: Offset) -> &[f32] {
-        self.store.stored(offset)
+    /// Every stored vector of `offset`, in the config's order (as a log
+    /// record holds them).
+    pub(crate) fn stored_all(&self, offset: Offset) -> Vec<Option<Vec<f32>>> {
+        (0..self.stores.len())
+            .map(|v| self.stored_if(v, offset).map(<[f32]>::to_vec))
+            .collect()
     }
 
-    /// Whether a stored vector of `len` floats fits the layout.
-    pub(crate) fn fits(&self, len: usize) -> bool {
-        self.store.fits(len)
+    /// The stored vector `v` of `offset`, if it holds one.
+    pub(crate) fn stored_if(&self, v: usize, offset: Offset) -> Option<&[f32]> {
+        (!self.absent[v].contains(offset)).then(|| self.stores[v].stored(offset))
+    }
+
+    /// The offsets of the segment that hold vector `v`.
+    pub(crate) fn holding(&self, v: usize) -> Vec<Offset> {
+        let absent = &self.absent[v];
+        (0..self.len() as Offset)
+            .filter(|o| !absent.contains(*o))
+            .collect()
+    }
+
+    /// Whether a stored vector of `len` floats fits vector `v`'s layout.
+    pub(crate) fn fits(&self, v: usize, len: usize) -> bool {
+        self.stores[v].fits(len)
     }
 
     /// Bytes the segment's stored vectors take (the sealing threshold's measure).
     pub(crate) fn stored_bytes(&self) -> usize {
-        self.store.stored_bytes()
+        self.stores.iter().map(VectorStore::stored_bytes).sum()
     }
 
     /// Appends a point (live, indexed) at the next offset; the caller has
@@ -387,14 +435,23 @@ impl Points {
     pub(crate) fn push(
         &mut self,
         id: PointId,
-        stored: &[f32],
+        stored: &[Option<&[f32]>],
         payload: Option<Payload>,
     ) -> Result<(), StorageError> {
         let Ok(offset) = Offset::try_from(self.len()) else {
             tracing::error!("segment is full: 2^32 offsets used");
             return Ok(());
         };
-        self.store.push(stored)?;
+        debug_assert_eq!(stored.len(), self.stores.len());
+        for (v, (store, vector)) in self.stores.iter_mut().zip(stored).enumerate() {
+            match vector {
+                Some(vector) => store.push(vector)?,
+                None => {
+                    store.push_absent()?;
+                    self.absent[v].insert(offset);
+                }
+            }
+        }
         self.by_offset.push(id.clone());
         if let Some(payload) = &payload {
             self.payload_index.insert(offset, payload);
@@ -422,30 +479,36 @@ impl Points {
         self.ids.capacity() * (std::mem::size_of::<(PointId, Offset)>() + 8)
             + self.sorted.capacity() * std::mem::size_of::<Offset>()
             + self.by_offset.heap_bytes()
-            + self.store.tokens().map_or(0, |(t, _)| t.ram_bytes())
+            + self
+                .stores
+                .iter()
+                .filter_map(VectorStore::tokens)
+                .map(|(t, _)| t.ram_bytes())
+                .sum::<usize>()
     }
 
-    /// A view of the points in the graph's space, for building it.
-    pub(crate) fn build_space(&self, space: Space) -> PointsSpace<'_> {
+    /// A view of vector `v` of the points in the graph's space, for building
+    /// its graph.
+    pub(crate) fn build_space(&self, v: usize, space: Space) -> PointsSpace<'_> {
         PointsSpace {
-            points: self,
+            store: &self.stores[v],
             space,
         }
     }
 }
 
-/// Distances between a segment's points in the graph's space.
+/// Distances between a segment's points in one vector's graph space.
 pub(crate) struct PointsSpace<'a> {
-    points: &'a Points,
+    store: &'a VectorStore,
     space: Space,
 }
 
 impl PointsSpace<'_> {
     #[inline]
     fn floats(&self, o: Offset, spec: Option<&CodeSpec>) -> &[f32] {
-        match (spec, self.points.store.codes()) {
+        match (spec, self.store.codes()) {
             (Some(_), Some(codes)) => codes.prefix(o),
-            _ => self.points.vector(o),
+            _ => self.store.vectors().get(o),
         }
     }
 }
@@ -457,14 +520,13 @@ impl BuildSpace for PointsSpace<'_> {
             Space::Floats { metric, .. } => {
                 // Matryoshka links its prefixes, which the codes hold.
                 let prefix = self
-                    .points
                     .store
                     .codes()
                     .map(Codes::spec)
                     .filter(|s| s.floats() > 0);
                 metric.distance(self.floats(a, prefix), self.floats(b, prefix))
             }
-            Space::Codes(spec) => match self.points.store.codes() {
+            Space::Codes(spec) => match self.store.codes() {
                 Some(codes) => spec.code_distance(codes.words(a), codes.words(b)),
                 None => f32::MAX,
             },
@@ -473,7 +535,7 @@ impl BuildSpace for PointsSpace<'_> {
     }
 
     fn prefetch(&self, a: Offset) {
-        match (self.points.store.codes(), self.space) {
+        match (self.store.codes(), self.space) {
             (Some(codes), Space::Codes(_)) => crate::distance::prefetch_words(codes.words(a)),
             (Some(codes), _) if codes.spec().floats() > 0 => {
                 crate::distance::prefetch(codes.prefix(a));
@@ -481,7 +543,7 @@ impl BuildSpace for PointsSpace<'_> {
             _ => {
                 // The first lines only: the hardware prefetcher follows the
                 // sequential read of the rest.
-                let row = self.points.vector(a);
+                let row = self.store.vectors().get(a);
                 crate::distance::prefetch(&row[..row.len().min(PREFETCH_FLOATS)]);
             }
         }

@@ -5,9 +5,13 @@
 //! upsert  := 1 count:u32 { id dims:u32 f32*dims payload_len:u32 payload_json }*
 //! delete  := 2 count:u32 id*
 //! index   := 3 key_len:u32 key type:u8
+//! upsert2 := 4 count:u32 { id vectors:u16 { index:u16 len:u32 f32*len }* payload_len:u32 payload_json }*
 //! id      := 0 u64 | 1 uuid[16]
 //! ```
 //! Little-endian throughout; a payload length of `u32::MAX` means "no payload".
+//! `upsert` is the form of points holding the first vector only (every point
+//! of a collection with one vector); `upsert2` names each vector a point holds
+//! by its index in the collection's config (fixed at creation).
 //! Vectors are stored as the collection keeps them (normalised for cosine), so
 //! replay needs no recomputation.
 
@@ -18,10 +22,37 @@ use crate::types::{Payload, PayloadType, PointId};
 pub struct LoggedPoint {
     /// Its id.
     pub id: PointId,
-    /// Its stored vector.
-    pub vector: Vec<f32>,
+    /// Its stored vectors by the vector's index in the config; `None` for
+    /// a vector the point does not hold.
+    pub vectors: Vec<Option<Vec<f32>>>,
     /// Its payload.
     pub payload: Option<Payload>,
+}
+
+impl LoggedPoint {
+    /// A point holding the first vector only (a collection of one vector).
+    pub fn single(id: PointId, vector: Vec<f32>, payload: Option<Payload>) -> Self {
+        Self {
+            id,
+            vectors: vec![Some(vector)],
+            payload,
+        }
+    }
+
+    /// Its stored vector `v`, if it holds one.
+    pub fn vector(&self, v: usize) -> Option<&[f32]> {
+        self.vectors.get(v).and_then(Option::as_deref)
+    }
+
+    /// Floats of all its vectors.
+    pub fn floats(&self) -> usize {
+        self.vectors.iter().flatten().map(Vec::len).sum()
+    }
+
+    /// Whether it holds the first vector and no other.
+    fn first_only(&self) -> bool {
+        matches!(self.vectors.as_slice(), [Some(_)])
+    }
 }
 
 /// A logged mutation.
@@ -38,6 +69,7 @@ pub enum Record {
 const UPSERT: u8 = 1;
 const DELETE: u8 = 2;
 const CREATE_INDEX: u8 = 3;
+const UPSERT_NAMED: u8 = 4;
 const NO_PAYLOAD: u32 = u32::MAX;
 
 impl Record {
@@ -45,13 +77,31 @@ impl Record {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         match self {
-            Self::Upsert(points) => {
+            Self::Upsert(points) if points.iter().all(LoggedPoint::first_only) => {
                 out.push(UPSERT);
                 put_u32(&mut out, points.len());
                 for p in points {
+                    let vector = p.vector(0).unwrap_or_default();
                     put_id(&mut out, &p.id);
-                    put_u32(&mut out, p.vector.len());
-                    put_vector(&mut out, &p.vector);
+                    put_u32(&mut out, vector.len());
+                    put_vector(&mut out, vector);
+                    put_payload(&mut out, p.payload.as_ref());
+                }
+            }
+            Self::Upsert(points) => {
+                out.push(UPSERT_NAMED);
+                put_u32(&mut out, points.len());
+                for p in points {
+                    put_id(&mut out, &p.id);
+                    let held = p.vectors.iter().flatten().count();
+                    out.extend_from_slice(&(held as u16).to_le_bytes());
+                    for (v, vector) in p.vectors.iter().enumerate() {
+                        if let Some(vector) = vector {
+                            out.extend_from_slice(&(v as u16).to_le_bytes());
+                            put_u32(&mut out, vector.len());
+                            put_vector(&mut out, vector);
+                        }
+                    }
                     put_payload(&mut out, p.payload.as_ref());
                 }
             }
@@ -82,9 +132,32 @@ impl Record {
                     let dims = r.u32()? as usize;
                     let vector = r.f32s(dims)?;
                     let payload = r.payload()?;
+                    points.push(LoggedPoint::single(id, vector, payload));
+                }
+                Self::Upsert(points)
+            }
+            UPSERT_NAMED => {
+                let n = r.u32()? as usize;
+                let mut points = Vec::with_capacity(n.min(1 << 16));
+                for _ in 0..n {
+                    let id = r.id()?;
+                    let held = r.u16()? as usize;
+                    let mut vectors: Vec<Option<Vec<f32>>> = Vec::new();
+                    for _ in 0..held {
+                        let v = r.u16()? as usize;
+                        let len = r.u32()? as usize;
+                        let vector = r.f32s(len)?;
+                        if vectors.len() <= v {
+                            vectors.resize(v + 1, None);
+                        }
+                        if vectors[v].replace(vector).is_some() {
+                            return None;
+                        }
+                    }
+                    let payload = r.payload()?;
                     points.push(LoggedPoint {
                         id,
-                        vector,
+                        vectors,
                         payload,
                     });
                 }
@@ -202,6 +275,10 @@ impl<'a> Reader<'a> {
         Some(self.take(1)?[0])
     }
 
+    pub(crate) fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_le_bytes(self.take(2)?.try_into().ok()?))
+    }
+
     pub(crate) fn u32(&mut self) -> Option<u32> {
         Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
     }
@@ -252,19 +329,29 @@ mod tests {
         payload.insert("pos".into(), "verb".into());
         let records = [
             Record::Upsert(vec![
+                LoggedPoint::single(PointId::Num(7), vec![0.5, -1.25], Some(payload.clone())),
+                LoggedPoint::single(
+                    PointId::Uuid(uuid::Uuid::from_u128(42)),
+                    vec![1.0, 2.0],
+                    None,
+                ),
+                LoggedPoint::single(
+                    PointId::string("doc-17#chunk-3 ✓").unwrap(),
+                    vec![3.0, 4.0],
+                    None,
+                ),
+            ]),
+            // Named vectors: any subset, by index.
+            Record::Upsert(vec![
+                LoggedPoint::single(PointId::Num(1), vec![0.5], None),
                 LoggedPoint {
-                    id: PointId::Num(7),
-                    vector: vec![0.5, -1.25],
+                    id: PointId::Num(2),
+                    vectors: vec![None, Some(vec![1.0, 2.0, 3.0])],
                     payload: Some(payload),
                 },
                 LoggedPoint {
-                    id: PointId::Uuid(uuid::Uuid::from_u128(42)),
-                    vector: vec![1.0, 2.0],
-                    payload: None,
-                },
-                LoggedPoint {
-                    id: PointId::string("doc-17#chunk-3 ✓").unwrap(),
-                    vector: vec![3.0, 4.0],
+                    id: PointId::Num(3),
+                    vectors: vec![Some(vec![1.0]), None, Some(vec![]), Some(vec![4.0; 5])],
                     payload: None,
                 },
             ]),

@@ -294,7 +294,7 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
         // Shutting down: the frozen points are replayed from the log at the next start.
         return Ok(false);
     };
-    let (points, oversample) = (sealed.points.len(), sealed.oversample);
+    let (points, oversample) = (sealed.points.len(), format!("{:?}", sealed.oversample));
     let ready = Ready::new(sealed, &config);
     // The build's scratch is freed: return it before the segment counts as indexed.
     background::release_freed_memory();
@@ -324,13 +324,15 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
     }
     inner.room.1.notify_all();
     for f in &frozen {
-        f.points.read().store.remove_files();
+        for store in &f.points.read().stores {
+            store.remove_files();
+        }
     }
     tracing::info!(
         collection = %inner.name,
         segment = id,
         points,
-        oversample,
+        %oversample,
         seconds = started.elapsed().as_secs_f64(),
         "segment sealed"
     );
@@ -514,7 +516,9 @@ fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
     // the swap, searches read a few pages of them; the float layout walks
     // its vectors, which stay).
     for e in &entries {
-        e.segment.points.store.release_rerank_file();
+        for store in &e.segment.points.stores {
+            store.release_rerank_file();
+        }
         e.segment.points.payloads.release_resident();
     }
     let cancelled = || {
@@ -523,7 +527,7 @@ fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
     };
     let start = reusable_graph(&entries);
     let Some(sealed) =
-        background::pool().install(|| written.seal(&config, start.as_ref(), &cancelled))?
+        background::pool().install(|| written.seal(&config, start.as_deref(), &cancelled))?
     else {
         tracing::info!(
             collection = %inner.name,
@@ -534,7 +538,7 @@ fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
         background::release_freed_memory();
         return Ok(!inner.signal.is_stopped());
     };
-    let (points, oversample) = (sealed.points.len(), sealed.oversample);
+    let (points, oversample) = (sealed.points.len(), format!("{:?}", sealed.oversample));
     let ready = Ready::new(sealed, &config);
     background::release_freed_memory();
     {
@@ -566,7 +570,7 @@ fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
         merged = entries.len(),
         plan = ?plan,
         points,
-        oversample,
+        %oversample,
         seconds = started.elapsed().as_secs_f64(),
         "segments merged"
     );
@@ -579,18 +583,24 @@ fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
 /// The graph of a merge's largest source, renumbered as its live points'
 /// offsets in the merged segment (sources are written in order, each its
 /// live points in order), when few enough of its nodes were deleted
-/// ([`REUSE_MIN_LIVE`]) that the links left keep it a good graph.
-fn reusable_graph(sources: &[SealedEntry]) -> Option<crate::graph::FlatGraph> {
+/// ([`REUSE_MIN_LIVE`]) that the links left keep it a good graph; one per
+/// vector.
+fn reusable_graph(sources: &[SealedEntry]) -> Option<Vec<crate::graph::FlatGraph>> {
     let largest = (0..sources.len()).max_by_key(|&i| sources[i].live.len())?;
-    let (graph, live) = (&sources[largest].segment.graph, &sources[largest].live);
-    if graph.is_empty() || (live.len() as f64) < REUSE_MIN_LIVE * graph.len() as f64 {
-        return None;
-    }
+    let (graphs, live) = (&sources[largest].segment.graphs, &sources[largest].live);
     let first: u64 = sources[..largest].iter().map(|s| s.live.len()).sum();
-    Some(graph.remap(|o| {
-        live.contains(o)
-            .then(|| (first + live.rank(o) - 1) as crate::types::Offset)
-    }))
+    graphs
+        .iter()
+        .map(|graph| {
+            if graph.is_empty() || (live.len() as f64) < REUSE_MIN_LIVE * graph.len() as f64 {
+                return None;
+            }
+            Some(graph.remap(|o| {
+                live.contains(o)
+                    .then(|| (first + live.rank(o) - 1) as crate::types::Offset)
+            }))
+        })
+        .collect()
 }
 
 /// Writes the manifest of the current segment set, then cuts the log
@@ -610,12 +620,7 @@ fn checkpoint(inner: &Inner) -> Result<()> {
         let segments = set
             .sealed
             .iter()
-            .map(|e| SegmentFacts {
-                id: e.segment.id,
-                points: e.segment.points.len() as u64,
-                files: e.segment.files.clone(),
-                oversample: e.segment.oversample,
-            })
+            .map(|e| SegmentFacts::of(&e.segment, &inner.config.read()))
             .collect();
         let deleted = set
             .sealed

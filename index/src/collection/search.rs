@@ -25,7 +25,7 @@
 //! every match is scored by Chamfer.
 
 use std::cmp::Ordering as CmpOrdering;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use roaring::RoaringBitmap;
 
@@ -84,6 +84,8 @@ pub const MAX_OVERSAMPLE: f32 = 1_000.0;
 /// A search.
 #[derive(Debug, Clone, Copy)]
 pub struct SearchQuery<'a> {
+    /// The vector searched, by name (`""`: the unnamed, v1 vector).
+    pub using: &'a str,
     /// The query vector; for a multivector collection, the query's token
     /// vectors one after another.
     pub vector: &'a [f32],
@@ -117,8 +119,10 @@ pub struct ScoredPoint {
     pub score: f32,
     /// The payload, when asked for.
     pub payload: Option<Payload>,
-    /// The stored vector, when asked for.
+    /// The stored unnamed vector, when asked for and held.
     pub vector: Option<Vec<f32>>,
+    /// The named vectors it holds, when asked for.
+    pub vectors: BTreeMap<String, Vec<f32>>,
 }
 
 #[derive(PartialEq)]
@@ -172,13 +176,19 @@ impl TopK {
 impl Collection {
     /// Runs a search; results best first.
     pub fn search(&self, query: &SearchQuery<'_>) -> Result<Vec<ScoredPoint>> {
-        let (dims, metric, layout) = {
+        let (v, vector_config) = {
             let config = self.inner.config.read();
             if let Some(filter) = query.filter {
                 filter.validate(&config.payload_schema, &query.filter_limits)?;
             }
-            (config.dims, config.metric, config.layout)
+            let (v, vector) = config.vector(query.using, "using")?;
+            (v, vector.clone())
         };
+        let (dims, metric, layout) = (
+            vector_config.dims,
+            vector_config.metric,
+            vector_config.layout,
+        );
         let vector = if layout == Layout::Multivector {
             prepare_tokens("multivector", query.vector.to_vec(), dims, metric)?
         } else {
@@ -208,11 +218,12 @@ impl Collection {
         let k = query.limit;
         let params = Params {
             query,
+            v,
             vector: &vector,
             dims,
             metric,
             layout,
-            m: self.inner.config.read().hnsw.m,
+            m: vector_config.hnsw.m,
             // Candidates for the rerank: `limit × oversample`.
             n: ((k as f64 * f64::from(oversample)).ceil() as usize).clamp(k, *EF_RANGE.end()),
             asked: query.oversample.is_some(),
@@ -223,6 +234,15 @@ impl Collection {
         // Segment `i`: the sealed ones, then the frozen ones, then the
         // appendable one (oldest first).
         let mut found: Vec<Hit> = Vec::new();
+        let names = self
+            .inner
+            .config
+            .read()
+            .vectors
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>();
+        let with_vector = query.with_vector.then_some(names.as_slice());
         // Sealed and frozen segments' points never change (their deletions
         // go to the set's bitmaps): their hits are filled once merged. The
         // appendable segment may replace a hit's point (and clear its
@@ -230,9 +250,8 @@ impl Collection {
         // under it.
         let mut add = |segment: usize, view: View<'_>, fill_now: bool| {
             found.extend(view.search(&params).into_iter().map(|(offset, score)| {
-                let fill = fill_now.then(|| {
-                    Filled::read(view.points, offset, query.with_payload, query.with_vector)
-                });
+                let fill = fill_now
+                    .then(|| Filled::read(view.points, offset, query.with_payload, with_vector));
                 Hit {
                     id: view.points.by_offset.get(offset),
                     score,
@@ -247,8 +266,8 @@ impl Collection {
                 points: &entry.segment.points,
                 live: &entry.live,
                 index: &entry.index,
-                graph: Some(&entry.segment.graph),
-                oversample: entry.segment.oversample,
+                graphs: &entry.segment.graphs,
+                oversample: &entry.segment.oversample,
             };
             add(i, view, false);
         }
@@ -278,7 +297,7 @@ impl Collection {
             .map(|hit| {
                 let filled = hit.filled.unwrap_or_else(|| {
                     let read = |points: &Points| {
-                        Filled::read(points, hit.offset, query.with_payload, query.with_vector)
+                        Filled::read(points, hit.offset, query.with_payload, with_vector)
                     };
                     match hit.segment.checked_sub(first_frozen) {
                         None => read(&set.sealed[hit.segment].segment.points),
@@ -290,6 +309,7 @@ impl Collection {
                     score: hit.score,
                     payload: filled.payload,
                     vector: filled.vector,
+                    vectors: filled.vectors,
                 }
             })
             .collect())
@@ -309,8 +329,8 @@ impl Collection {
                 points: &entry.segment.points,
                 live: &entry.live,
                 index: &entry.index,
-                graph: None,
-                oversample: None,
+                graphs: &[],
+                oversample: &[],
             };
             view.matching(filter, &mut ids);
         }
@@ -327,6 +347,8 @@ impl Collection {
 struct Params<'a> {
     query: &'a SearchQuery<'a>,
     /// The prepared query vector (normalised; tokens for multivector).
+    /// The vector searched: its index in the config.
+    v: usize,
     vector: &'a [f32],
     dims: usize,
     metric: Metric,
@@ -369,17 +391,32 @@ struct Hit {
 pub(super) struct Filled {
     pub(super) payload: Option<Payload>,
     pub(super) vector: Option<Vec<f32>>,
+    pub(super) vectors: BTreeMap<String, Vec<f32>>,
 }
 
 impl Filled {
-    /// The payload and stored vector of `offset`, as far as asked for.
+    /// The payload and stored vectors (`with_vector`: the collection's
+    /// vectors' names, in order) of `offset`, as far as asked for.
     pub(super) fn read(
         points: &Points,
         offset: Offset,
         with_payload: bool,
-        with_vector: bool,
+        with_vector: Option<&[String]>,
     ) -> Self {
+        let (mut vector, mut vectors) = (None, BTreeMap::new());
+        for (v, name) in with_vector.unwrap_or_default().iter().enumerate() {
+            let Some(stored) = points.stored_if(v, offset) else {
+                continue;
+            };
+            if name.is_empty() {
+                vector = Some(stored.to_vec());
+            } else {
+                vectors.insert(name.clone(), stored.to_vec());
+            }
+        }
         Self {
+            vector,
+            vectors,
             payload: if with_payload {
                 points
                     .payloads
@@ -388,7 +425,6 @@ impl Filled {
             } else {
                 None
             },
-            vector: with_vector.then(|| points.stored(offset).to_vec()),
         }
     }
 }
@@ -398,9 +434,10 @@ pub(super) struct View<'a> {
     pub(super) points: &'a Points,
     pub(super) live: &'a RoaringBitmap,
     pub(super) index: &'a PayloadIndex,
-    pub(super) graph: Option<&'a FlatGraph>,
-    /// The calibrated oversample of a sealed segment's codes.
-    pub(super) oversample: Option<u16>,
+    /// A sealed segment's graphs (per vector); none for unsealed ones.
+    pub(super) graphs: &'a [FlatGraph],
+    /// The calibrated oversample of a sealed segment's codes, per vector.
+    pub(super) oversample: &'a [Option<u16>],
 }
 
 impl<'a> View<'a> {
@@ -416,8 +453,8 @@ impl<'a> View<'a> {
             points,
             live,
             index: &points.payload_index,
-            graph: None,
-            oversample: None,
+            graphs: &[],
+            oversample: &[],
         }
     }
 
@@ -442,14 +479,22 @@ impl<'a> View<'a> {
     fn search(&self, params: &Params<'_>) -> Vec<(Offset, f32)> {
         let query = params.query;
         let points = self.points;
-        if self.live.is_empty() {
+        // Points without the vector searched are not candidates.
+        let absent = &points.absent[params.v];
+        let holding;
+        let live = if absent.is_empty() {
+            self.live
+        } else {
+            holding = self.live - absent;
+            &holding
+        };
+        if live.is_empty() {
             return Vec::new();
         }
         let ids = |id: &PointId| points.offset_of(id);
         let exact_set = query
             .filter
-            .and_then(|f| planner::resolve(f, self.index, &ids, self.live));
-        let live = self.live;
+            .and_then(|f| planner::resolve(f, self.index, &ids, live));
         let matches = |o: Offset| -> bool {
             live.contains(o)
                 && match (query.filter, &exact_set) {
@@ -471,9 +516,9 @@ impl<'a> View<'a> {
             (Some(f), None) => planner::estimate(f, self.index, &ids, live),
         };
         let ctx = Ctx {
-            points,
+            store: points.store(params.v),
             live,
-            graph: self.graph,
+            graph: self.graphs.get(params.v),
             m: params.m,
             total,
             matches: &matches,
@@ -482,7 +527,7 @@ impl<'a> View<'a> {
             estimation: &estimation,
         };
         let params = Params {
-            n: params.candidates(self.oversample),
+            n: params.candidates(self.oversample.get(params.v).copied().flatten()),
             ..*params
         };
         ctx.best(&params)
@@ -491,7 +536,8 @@ impl<'a> View<'a> {
 
 /// What every search strategy reads, in one segment.
 struct Ctx<'a> {
-    points: &'a Points,
+    /// The store of the vector searched.
+    store: &'a VectorStore,
     live: &'a RoaringBitmap,
     /// Sealed segments' graph (over every offset of the segment).
     graph: Option<&'a FlatGraph>,
@@ -509,9 +555,8 @@ impl Ctx<'_> {
     /// The segment's best `limit` (offset, score) pairs, by the layout's plan.
     fn best(&self, params: &Params<'_>) -> Vec<(Offset, f32)> {
         let (query, vector, k, n) = (params.query, params.vector, params.query.limit, params.n);
-        let points = self.points;
         match (
-            &points.store,
+            self.store,
             params.layout.code_spec(params.dims, params.metric),
         ) {
             (VectorStore::Multivector { tokens, fde, .. }, _) => {
@@ -541,7 +586,7 @@ impl Ctx<'_> {
                 let qcode = spec.query(vector);
                 let scorer = codes.scorer(&qcode);
                 let full = FullScorer {
-                    points,
+                    store: self.store,
                     vector,
                     metric: params.metric,
                 };
@@ -657,7 +702,7 @@ fn search_float(
     metric: Metric,
     k: usize,
 ) -> Vec<(Offset, f32)> {
-    let scorer = FloatScorer::new(vector, ctx.points.store.vectors().all(), metric);
+    let scorer = FloatScorer::new(vector, ctx.store.vectors().all(), metric);
     let found = match ctx.plan(query, k, EXACT_THRESHOLD, planner::FLOAT_WALK) {
         Strategy::Exact => None,
         Strategy::Graph { ef } => ctx.walk(&scorer, k, query.ef.unwrap_or(ef), true),
@@ -705,7 +750,7 @@ fn search_fde(
     encoding: &[f32],
     n: usize,
 ) -> Vec<(Offset, f32)> {
-    let scorer = FloatScorer::new(encoding, ctx.points.store.vectors().all(), Metric::Dot);
+    let scorer = FloatScorer::new(encoding, ctx.store.vectors().all(), Metric::Dot);
     let threshold = (EXACT_THRESHOLD * FDE_SCAN_DIMS / encoding.len().max(1))
         .clamp(FDE_SCAN_MIN, EXACT_THRESHOLD);
     let found = match ctx.plan(query, n, threshold, FDE_WALK) {
@@ -733,7 +778,7 @@ pub(super) fn rerank<S: Scorer>(
 
 /// Exact scores of the full vectors (in the heap or the vector file), on the API's scale.
 pub(super) struct FullScorer<'a> {
-    pub(super) points: &'a Points,
+    pub(super) store: &'a VectorStore,
     pub(super) vector: &'a [f32],
     pub(super) metric: Metric,
 }
@@ -741,11 +786,11 @@ pub(super) struct FullScorer<'a> {
 impl Scorer for FullScorer<'_> {
     #[inline]
     fn score(&self, o: Offset) -> f32 {
-        self.metric.score(self.vector, self.points.vector(o))
+        self.metric.score(self.vector, self.store.vectors().get(o))
     }
 
     #[inline]
     fn prefetch(&self, o: Offset) {
-        crate::distance::prefetch(self.points.vector(o));
+        crate::distance::prefetch(self.store.vectors().get(o));
     }
 }

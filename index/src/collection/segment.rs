@@ -11,7 +11,14 @@
 //!   tokens.f32    STOK  f32 token rows          (multivector, mapped)
 //!   spans.bin     SSPN  count:u64 { start:u64 rows:u32 }*  (multivector, heap)
 //!   graph.bin     SGRF  the flat HNSW graph     (heap)
+//!   absent.bin    SABS  vectors:u32 { len:u32 roaring }*  (heap; only when
+//!                       some point lacks one of the collection's vectors)
 //! ```
+//!
+//! The vector files (`vectors`, `codes`, `tokens`, `spans`, `graph`) are
+//! per vector of the collection: the unnamed vector's as above, a named
+//! one's with its name before the extension (`vectors.dense.f32`,
+//! `graph.dense.bin`).
 //!
 //! Every file ends with the storage layer's footer (kind, version, length,
 //! CRC-32). The manifest names each file with its length and CRC, so a
@@ -32,7 +39,7 @@ use super::multivector::TokenStore;
 use super::points::{IdColumn, Payloads, Points, fde_of};
 use super::record::{Reader, put_id};
 use super::store::{VectorStore, Vectors};
-use super::{CollectionConfig, Layout};
+use super::{CollectionConfig, Layout, VectorConfig};
 use crate::codes::Codes;
 use crate::error::Result;
 use crate::graph::{self, FlatGraph};
@@ -52,6 +59,7 @@ const CODES: (&str, [u8; 4]) = ("codes.bin", *b"SCOD");
 const TOKENS: (&str, [u8; 4]) = ("tokens.f32", *b"STOK");
 const SPANS: (&str, [u8; 4]) = ("spans.bin", *b"SSPN");
 const GRAPH: (&str, [u8; 4]) = ("graph.bin", *b"SGRF");
+const ABSENT: (&str, [u8; 4]) = ("absent.bin", *b"SABS");
 
 /// A file of a segment as the manifest names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,15 +69,29 @@ pub(crate) struct FileFacts {
     pub(crate) crc: u32,
 }
 
-/// A sealed segment: its points and graph, never written again.
+/// A sealed segment: its points and graphs, never written again.
 pub(crate) struct Sealed {
     pub(crate) id: u64,
     pub(crate) dir: PathBuf,
     pub(crate) points: Points,
-    pub(crate) graph: FlatGraph,
+    /// One graph per vector, in the config's order.
+    pub(crate) graphs: Vec<FlatGraph>,
     pub(crate) files: Vec<FileFacts>,
-    /// Compact layouts: the oversample its codes need ([`super::calibrate`]).
-    pub(crate) oversample: Option<u16>,
+    /// Per vector, compact layouts: the oversample its codes need
+    /// ([`super::calibrate`]).
+    pub(crate) oversample: Vec<Option<u16>>,
+}
+
+/// The file `file` of the vector named `name`: the name before the extension
+/// (the unnamed vector's file keeps its v1 name).
+fn of_vector(file: (&str, [u8; 4]), name: &str) -> (String, [u8; 4]) {
+    if name.is_empty() {
+        return (file.0.to_string(), file.1);
+    }
+    match file.0.rsplit_once('.') {
+        Some((stem, ext)) => (format!("{stem}.{name}.{ext}"), file.1),
+        None => (format!("{}.{name}", file.0), file.1),
+    }
 }
 
 impl Sealed {
@@ -96,7 +118,7 @@ pub(crate) struct Written {
     id: u64,
     root: PathBuf,
     tmp: PathBuf,
-    names: Vec<(&'static str, [u8; 4])>,
+    names: Vec<(String, [u8; 4])>,
 }
 
 /// Writes the live points of `sources`, in order, into a temporary
@@ -115,8 +137,17 @@ pub(crate) fn write(
         std::fs::remove_dir_all(&tmp).map_err(|e| StorageError::io(&tmp, e))?;
     }
     std::fs::create_dir(&tmp).map_err(|e| StorageError::io(&tmp, e))?;
-    let mut names = vec![IDS, PAYLOADS, VECTORS];
-    write_points(&tmp, config, sources, &mut names)?;
+    let mut names = vec![
+        (IDS.0.to_string(), IDS.1),
+        (PAYLOADS.0.to_string(), PAYLOADS.1),
+    ];
+    write_points(&tmp, sources)?;
+    for (v, (name, vector)) in config.vectors.iter().enumerate() {
+        write_vector(&tmp, v, name, vector, sources, &mut names)?;
+    }
+    if write_absent(&tmp, config.vectors.len(), sources)? {
+        names.push((ABSENT.0.to_string(), ABSENT.1));
+    }
     Ok(Written {
         id,
         root: root.to_path_buf(),
@@ -126,49 +157,58 @@ pub(crate) fn write(
 }
 
 impl Written {
-    /// Builds the graph over the written points (inserting into `start`, a
-    /// graph over some of them in this segment's offsets, if given), writes
-    /// it, and moves the directory into place; returns the segment opened,
-    /// or `None` (and nothing left on disk) if `cancelled` stopped the build.
+    /// Builds each vector's graph over the written points (inserting into
+    /// `start[v]`, a graph over some of them in this segment's offsets, if
+    /// given), writes them, and moves the directory into place; returns the
+    /// segment opened, or `None` (and nothing left on disk) if `cancelled`
+    /// stopped a build.
     pub(crate) fn seal(
         mut self,
         config: &CollectionConfig,
-        start: Option<&FlatGraph>,
+        start: Option<&[FlatGraph]>,
         cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Result<Option<Sealed>> {
         let (id, tmp) = (self.id, self.tmp.clone());
         let mut points = open_points(&tmp, config, None)?;
-        let started = std::time::Instant::now();
-        let offsets: Vec<Offset> = (0..points.len() as Offset).collect();
-        let space = points.build_space(config.graph_space());
-        let built = match start {
-            Some(start) => {
-                graph::extend_unless(&space, &offsets, config.hnsw, id, start, cancelled)
-            }
-            None => graph::build_unless(&space, &offsets, config.hnsw, id, cancelled),
-        };
-        let Some(graph) = built else {
-            drop(points);
-            if let Err(error) = std::fs::remove_dir_all(&tmp) {
-                tracing::warn!(%error, segment = id, "cannot remove a cancelled segment's files");
-            }
-            return Ok(None);
-        };
-        let oversample = super::calibrate::oversample(&points, &graph, config, id);
-        let mut body = Vec::with_capacity(graph.ram_bytes() + 64);
-        graph.encode(&mut body);
-        write_file(&tmp.join(GRAPH.0), GRAPH.1, VERSION, &body)?;
-        self.names.push(GRAPH);
-        tracing::debug!(
-            segment = id,
-            points = points.len(),
-            seconds = started.elapsed().as_secs_f64(),
-            "segment graph built"
-        );
+        let mut graphs = Vec::with_capacity(config.vectors.len());
+        let mut oversample = Vec::with_capacity(config.vectors.len());
+        for (v, (name, vector)) in config.vectors.iter().enumerate() {
+            let started = std::time::Instant::now();
+            // Points without the vector are not linked.
+            let offsets = points.holding(v);
+            let space = points.build_space(v, vector.graph_space());
+            let built = match start.and_then(|s| s.get(v)) {
+                Some(start) => {
+                    graph::extend_unless(&space, &offsets, vector.hnsw, id, start, cancelled)
+                }
+                None => graph::build_unless(&space, &offsets, vector.hnsw, id, cancelled),
+            };
+            let Some(graph) = built else {
+                drop(points);
+                if let Err(error) = std::fs::remove_dir_all(&tmp) {
+                    tracing::warn!(%error, segment = id, "cannot remove a cancelled segment's files");
+                }
+                return Ok(None);
+            };
+            oversample.push(super::calibrate::oversample(&points, v, &graph, vector, id));
+            let mut body = Vec::with_capacity(graph.ram_bytes() + 64);
+            graph.encode(&mut body);
+            let file = of_vector(GRAPH, name);
+            write_file(&tmp.join(&file.0), file.1, VERSION, &body)?;
+            self.names.push(file);
+            tracing::debug!(
+                segment = id,
+                vector = name.as_str(),
+                points = points.len(),
+                seconds = started.elapsed().as_secs_f64(),
+                "segment graph built"
+            );
+            graphs.push(graph);
+        }
         let files = self
             .names
             .iter()
-            .map(|&(name, _)| facts(&tmp.join(name), name))
+            .map(|(name, _)| facts(&tmp.join(name), name))
             .collect::<Result<Vec<_>, _>>()?;
         sync_dir(&tmp)?;
         let dir = path(&self.root, id);
@@ -184,85 +224,164 @@ impl Written {
             id,
             dir,
             points,
-            graph,
+            graphs,
             files,
             oversample,
         }))
     }
 }
 
-/// Streams the points' files; adds the optional files written to `names`.
-fn write_points(
-    dir: &Path,
-    config: &CollectionConfig,
-    sources: &[Source<'_>],
-    names: &mut Vec<(&'static str, [u8; 4])>,
-) -> Result<()> {
+/// Streams the points' ids and payloads.
+fn write_points(dir: &Path, sources: &[Source<'_>]) -> Result<()> {
     let count: u64 = sources.iter().map(|s| s.live.len()).sum();
     let mut ids = Vec::with_capacity(count as usize * 9 + 8);
     ids.extend_from_slice(&count.to_le_bytes());
     let mut payloads = FileWriter::create(&dir.join(PAYLOADS.0), PAYLOADS.1, VERSION)?;
     let mut starts = Vec::with_capacity(count as usize + 1);
-    let mut vectors = FileWriter::create(&dir.join(VECTORS.0), VECTORS.1, VERSION)?;
-    let multivector = config.layout == Layout::Multivector;
-    let mut tokens = if multivector {
-        Some(FileWriter::create(&dir.join(TOKENS.0), TOKENS.1, VERSION)?)
-    } else {
-        None
-    };
-    let mut spans = Vec::new();
-    let mut token_rows = 0u64;
-    let mut codes = config
-        .layout
-        .code_spec(config.dims, config.metric)
-        .map(Codes::new);
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |e: std::io::Error| StorageError::io(&path, e)
-    };
-    let mut row = Vec::new();
+    let io = io_error(&dir.join(PAYLOADS.0));
     for source in sources {
         for o in source.live {
             let p = source.points;
             put_id(&mut ids, &p.by_offset.get(o));
             starts.push(payloads.bytes_written());
             if let Some(json) = p.payloads.raw(o) {
-                payloads
-                    .write_all(json)
-                    .map_err(io(&dir.join(PAYLOADS.0)))?;
-            }
-            put_f32s(&mut row, p.vector(o));
-            vectors.write_all(&row).map_err(io(&dir.join(VECTORS.0)))?;
-            if let (Some(out), Some((store, _))) = (&mut tokens, p.store.tokens()) {
-                let t = store.get(o);
-                put_f32s(&mut row, t);
-                out.write_all(&row).map_err(io(&dir.join(TOKENS.0)))?;
-                let n = (t.len() / config.dims) as u32;
-                spans.push((token_rows, n));
-                token_rows += u64::from(n);
-            }
-            if let Some(codes) = &mut codes {
-                codes.push(p.stored(o));
+                payloads.write_all(json).map_err(&io)?;
             }
         }
     }
     starts.push(payloads.bytes_written());
     // The starts table is read as u64s: align it.
     let pad = (8 - payloads.bytes_written() % 8) % 8;
-    payloads
-        .write_all(&[0u8; 8][..pad as usize])
-        .map_err(io(&dir.join(PAYLOADS.0)))?;
+    payloads.write_all(&[0u8; 8][..pad as usize]).map_err(&io)?;
     let mut table = Vec::with_capacity(starts.len() * 8 + 8);
     for s in &starts {
         table.extend_from_slice(&s.to_le_bytes());
     }
     table.extend_from_slice(&count.to_le_bytes());
-    payloads
-        .write_all(&table)
-        .map_err(io(&dir.join(PAYLOADS.0)))?;
+    payloads.write_all(&table).map_err(&io)?;
     payloads.finish()?;
-    vectors.finish()?;
     write_file(&dir.join(IDS.0), IDS.1, VERSION, &ids)?;
+    Ok(())
+}
+
+/// Writes which of the new segment's offsets lack each of the `vectors`
+/// vectors, if any does; returns whether it wrote the file.
+fn write_absent(dir: &Path, vectors: usize, sources: &[Source<'_>]) -> Result<bool> {
+    let mut absent = vec![RoaringBitmap::new(); vectors];
+    let mut offset: Offset = 0;
+    for source in sources {
+        for o in source.live {
+            for (v, bitmap) in absent.iter_mut().enumerate() {
+                if source.points.absent.get(v).is_some_and(|a| a.contains(o)) {
+                    bitmap.insert(offset);
+                }
+            }
+            offset += 1;
+        }
+    }
+    if absent.iter().all(RoaringBitmap::is_empty) {
+        return Ok(false);
+    }
+    let path = dir.join(ABSENT.0);
+    let mut body = Vec::new();
+    body.extend_from_slice(&(vectors as u32).to_le_bytes());
+    for bitmap in &absent {
+        let mut bytes = Vec::with_capacity(bitmap.serialized_size());
+        bitmap
+            .serialize_into(&mut bytes)
+            .map_err(|e| StorageError::io(&path, e))?;
+        body.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        body.extend_from_slice(&bytes);
+    }
+    write_file(&path, ABSENT.1, VERSION, &body)?;
+    Ok(true)
+}
+
+/// Reads which offsets lack each of the `vectors` vectors (none, without
+/// the file).
+fn read_absent(dir: &Path, vectors: usize, count: usize) -> Result<Vec<RoaringBitmap>> {
+    let path = dir.join(ABSENT.0);
+    if !path.exists() {
+        return Ok(vec![RoaringBitmap::new(); vectors]);
+    }
+    let corrupt = |reason: &str| StorageError::corrupt(&path, reason);
+    let (_, body) = read_file(&path, ABSENT.1, VERSION)?;
+    let mut r = Reader {
+        bytes: &body,
+        at: 0,
+    };
+    if r.u32().map(|n| n as usize) != Some(vectors) {
+        return Err(corrupt("its count of vectors differs from the collection's").into());
+    }
+    let mut absent = Vec::with_capacity(vectors);
+    for _ in 0..vectors {
+        let bytes = r
+            .u32()
+            .and_then(|len| r.take(len as usize))
+            .ok_or_else(|| corrupt("truncated"))?;
+        let bitmap = RoaringBitmap::deserialize_from(bytes)
+            .map_err(|_| corrupt("a bitmap does not decode"))?;
+        if bitmap.max().is_some_and(|m| m as usize >= count) {
+            return Err(corrupt("an offset past the segment's points").into());
+        }
+        absent.push(bitmap);
+    }
+    Ok(absent)
+}
+
+/// A mapper of I/O errors on `path`.
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> StorageError + use<> {
+    let path = path.to_path_buf();
+    move |e| StorageError::io(&path, e)
+}
+
+/// Streams vector `v`'s files (named `name`); adds them to `names`.
+fn write_vector(
+    dir: &Path,
+    v: usize,
+    name: &str,
+    config: &VectorConfig,
+    sources: &[Source<'_>],
+    names: &mut Vec<(String, [u8; 4])>,
+) -> Result<()> {
+    let (vectors_name, vectors_kind) = of_vector(VECTORS, name);
+    let mut vectors = FileWriter::create(&dir.join(&vectors_name), vectors_kind, VERSION)?;
+    let vectors_io = io_error(&dir.join(&vectors_name));
+    names.push((vectors_name, vectors_kind));
+    let tokens_file = of_vector(TOKENS, name);
+    let mut tokens = if config.layout == Layout::Multivector {
+        Some(FileWriter::create(
+            &dir.join(&tokens_file.0),
+            tokens_file.1,
+            VERSION,
+        )?)
+    } else {
+        None
+    };
+    let tokens_io = io_error(&dir.join(&tokens_file.0));
+    let mut spans = Vec::new();
+    let mut token_rows = 0u64;
+    let mut codes = config.code_spec().map(Codes::new);
+    let mut row = Vec::new();
+    for source in sources {
+        let store = source.points.store(v);
+        for o in source.live {
+            put_f32s(&mut row, store.vectors().get(o));
+            vectors.write_all(&row).map_err(&vectors_io)?;
+            if let (Some(out), Some((tokens, _))) = (&mut tokens, store.tokens()) {
+                let t = tokens.get(o);
+                put_f32s(&mut row, t);
+                out.write_all(&row).map_err(&tokens_io)?;
+                let n = (t.len() / config.dims) as u32;
+                spans.push((token_rows, n));
+                token_rows += u64::from(n);
+            }
+            if let Some(codes) = &mut codes {
+                codes.push(store.stored(o));
+            }
+        }
+    }
+    vectors.finish()?;
     if let Some(tokens) = tokens {
         tokens.finish()?;
         let mut body = Vec::with_capacity(spans.len() * 12 + 8);
@@ -271,8 +390,9 @@ fn write_points(
             body.extend_from_slice(&start.to_le_bytes());
             body.extend_from_slice(&n.to_le_bytes());
         }
-        write_file(&dir.join(SPANS.0), SPANS.1, VERSION, &body)?;
-        names.extend([TOKENS, SPANS]);
+        let spans_file = of_vector(SPANS, name);
+        write_file(&dir.join(&spans_file.0), spans_file.1, VERSION, &body)?;
+        names.extend([tokens_file, spans_file]);
     }
     if let Some(codes) = codes {
         let (words, floats) = codes.parts();
@@ -283,8 +403,9 @@ fn write_points(
         for f in floats {
             body.extend_from_slice(&f.to_le_bytes());
         }
-        write_file(&dir.join(CODES.0), CODES.1, VERSION, &body)?;
-        names.push(CODES);
+        let codes_file = of_vector(CODES, name);
+        write_file(&dir.join(&codes_file.0), codes_file.1, VERSION, &body)?;
+        names.push(codes_file);
     }
     Ok(())
 }
@@ -353,28 +474,33 @@ pub(crate) fn open(
         }
     }
     let mut points = open_points(&dir, config, Some(files))?;
-    let graph_path = dir.join(GRAPH.0);
-    // Decoded as it is read: the file's bytes and the graph are never both
-    // whole in memory (a restore or start-up would hold the graph twice).
-    let (_, mut body) = CheckedBody::open(&graph_path, GRAPH.1, VERSION)?;
-    let decoded = FlatGraph::decode(&mut body);
-    body.finish()?;
-    let graph = decoded
-        .filter(|g| g.span() <= points.len())
-        .ok_or_else(|| {
-            StorageError::corrupt(
-                &graph_path,
-                "the graph does not decode or does not fit the segment's points",
-            )
-        })?;
+    let mut graphs = Vec::with_capacity(config.vectors.len());
+    for name in config.vectors.keys() {
+        let (file, kind) = of_vector(GRAPH, name);
+        let graph_path = dir.join(file);
+        // Decoded as it is read: the file's bytes and the graph are never
+        // both whole in memory (a restore or start-up would hold it twice).
+        let (_, mut body) = CheckedBody::open(&graph_path, kind, VERSION)?;
+        let decoded = FlatGraph::decode(&mut body);
+        body.finish()?;
+        let graph = decoded
+            .filter(|g| g.span() <= points.len())
+            .ok_or_else(|| {
+                StorageError::corrupt(
+                    &graph_path,
+                    "the graph does not decode or does not fit the segment's points",
+                )
+            })?;
+        graphs.push(graph);
+    }
     points.live = (0..points.len() as Offset).collect();
     Ok(Sealed {
         id,
         dir,
         points,
-        graph,
+        graphs,
         files: files.to_vec(),
-        oversample: None,
+        oversample: vec![None; config.vectors.len()],
     })
 }
 
@@ -425,79 +551,103 @@ fn open_points(
     if stated != count as u64 {
         return Err(corrupt(PAYLOADS.0, "its count differs from the ids'").into());
     }
-    let d = config.point_dims();
-    let vector_file = mapped(VECTORS, config.layout != Layout::Float)?;
-    if vector_file.len() != count * d * 4 {
-        return Err(corrupt(VECTORS.0, "its length does not fit the points").into());
+    let mut stores = Vec::with_capacity(config.vectors.len());
+    for (name, vector) in &config.vectors {
+        stores.push(open_store(dir, name, vector, count, &mapped)?);
     }
-    let vectors = Vectors::Mapped {
-        dims: d,
-        file: vector_file,
-    };
-    let store = match config.layout.code_spec(config.dims, config.metric) {
-        Some(spec) => {
-            // Decoded as read: the file's bytes and the codes are never
-            // both whole in memory.
-            let (_, mut body) = CheckedBody::open(&dir.join(CODES.0), CODES.1, VERSION)?;
-            let n_words = count * spec.words();
-            let n_floats = count * spec.floats();
-            if body.len() != (n_words * 8 + n_floats * 4) as u64 {
-                return Err(corrupt(CODES.0, "its length does not fit the points").into());
-            }
-            let short = || corrupt(CODES.0, "the file could not be read whole");
-            let mut words = Vec::with_capacity(n_words);
-            for _ in 0..n_words {
-                words.push(u64::from_le_bytes(body.take().ok_or_else(short)?));
-            }
-            let mut floats = Vec::with_capacity(n_floats);
-            for _ in 0..n_floats {
-                floats.push(f32::from_le_bytes(body.take().ok_or_else(short)?));
-            }
-            body.finish()?;
-            VectorStore::Compact {
-                codes: Codes::from_parts(spec, words, floats)
-                    .ok_or_else(|| corrupt(CODES.0, "not whole codes"))?,
-                vectors,
-            }
-        }
-        None => match fde_of(config)? {
-            Some(fde) => {
-                let file = mapped(TOKENS, true)?;
-                let (_, body) = read_file(&dir.join(SPANS.0), SPANS.1, VERSION)?;
-                let mut r = Reader {
-                    bytes: &body,
-                    at: 0,
-                };
-                let n = r.u64().unwrap_or(u64::MAX);
-                if n != count as u64 {
-                    return Err(corrupt(SPANS.0, "its count differs from the ids'").into());
-                }
-                let mut spans = Vec::with_capacity(count);
-                for _ in 0..count {
-                    let span = r.u64().zip(r.u32());
-                    spans.push(span.ok_or_else(|| corrupt(SPANS.0, "truncated"))?);
-                }
-                VectorStore::Multivector {
-                    tokens: TokenStore::sealed(file, config.dims, spans)
-                        .map_err(|reason| corrupt(TOKENS.0, &reason))?,
-                    fdes: vectors,
-                    fde,
-                }
-            }
-            None => VectorStore::Float(vectors),
-        },
-    };
+    let absent = read_absent(dir, config.vectors.len(), count)?;
     Ok(Points {
         ids: HashMap::new(),
         sorted,
         by_offset,
-        store,
+        stores,
+        absent,
         payloads: Payloads::Disk {
             file: payload_file,
             count,
         },
         live: RoaringBitmap::new(),
         payload_index: PayloadIndex::new(&Default::default()),
+    })
+}
+
+/// Maps a segment's file (name, kind), `random` or sequential reads ahead.
+type MapFile<'a> = dyn Fn((&str, [u8; 4]), bool) -> Result<MappedFile> + 'a;
+
+/// Opens the store of the vector named `name` (`count` points) in `dir`,
+/// mapping its large files with `mapped`.
+fn open_store(
+    dir: &Path,
+    name: &str,
+    config: &VectorConfig,
+    count: usize,
+    mapped: &MapFile<'_>,
+) -> Result<VectorStore> {
+    let corrupt = |name: &str, reason: &str| StorageError::corrupt(&dir.join(name), reason);
+    let d = config.point_dims();
+    let vectors_file = of_vector(VECTORS, name);
+    let vector_file = mapped(
+        (&vectors_file.0, vectors_file.1),
+        config.layout != Layout::Float,
+    )?;
+    if vector_file.len() != count * d * 4 {
+        return Err(corrupt(&vectors_file.0, "its length does not fit the points").into());
+    }
+    let vectors = Vectors::Mapped {
+        dims: d,
+        file: vector_file,
+    };
+    if let Some(spec) = config.code_spec() {
+        // Decoded as read: the file's bytes and the codes are never both
+        // whole in memory.
+        let (codes_name, kind) = of_vector(CODES, name);
+        let (_, mut body) = CheckedBody::open(&dir.join(&codes_name), kind, VERSION)?;
+        let n_words = count * spec.words();
+        let n_floats = count * spec.floats();
+        if body.len() != (n_words * 8 + n_floats * 4) as u64 {
+            return Err(corrupt(&codes_name, "its length does not fit the points").into());
+        }
+        let short = || corrupt(&codes_name, "the file could not be read whole");
+        let mut words = Vec::with_capacity(n_words);
+        for _ in 0..n_words {
+            words.push(u64::from_le_bytes(body.take().ok_or_else(short)?));
+        }
+        let mut floats = Vec::with_capacity(n_floats);
+        for _ in 0..n_floats {
+            floats.push(f32::from_le_bytes(body.take().ok_or_else(short)?));
+        }
+        body.finish()?;
+        return Ok(VectorStore::Compact {
+            codes: Codes::from_parts(spec, words, floats)
+                .ok_or_else(|| corrupt(&codes_name, "not whole codes"))?,
+            vectors,
+        });
+    }
+    let Some(fde) = fde_of(config)? else {
+        return Ok(VectorStore::Float(vectors));
+    };
+    let tokens_file = of_vector(TOKENS, name);
+    let file = mapped((&tokens_file.0, tokens_file.1), true)?;
+    let (spans_name, kind) = of_vector(SPANS, name);
+    let (_, body) = read_file(&dir.join(&spans_name), kind, VERSION)?;
+    let mut r = Reader {
+        bytes: &body,
+        at: 0,
+    };
+    let n = r.u64().unwrap_or(u64::MAX);
+    if n != count as u64 {
+        return Err(corrupt(&spans_name, "its count differs from the ids'").into());
+    }
+    let mut spans = Vec::with_capacity(count);
+    for _ in 0..count {
+        let span = r.u64().zip(r.u32());
+        spans.push(span.ok_or_else(|| corrupt(&spans_name, "truncated"))?);
+    }
+    Ok(VectorStore::Multivector {
+        tokens: TokenStore::sealed(file, config.dims, spans)
+            .map_err(|reason| corrupt(&tokens_file.0, &reason))?,
+        fdes: vectors,
+        fde,
     })
 }
 

@@ -154,11 +154,21 @@ impl SegmentSet {
                 for chunk in batch.chunks(PUSH_CHUNK) {
                     let mut appendable = self.appendable.write();
                     for p in chunk {
-                        if !appendable.fits(p.vector.len()) {
+                        // Checked before they were logged: a vector that
+                        // does not fit is a record of another collection.
+                        let stored: Vec<Option<&[f32]>> =
+                            (0..appendable.stores.len()).map(|v| p.vector(v)).collect();
+                        let fits = stored
+                            .iter()
+                            .enumerate()
+                            .all(|(v, x)| x.is_none_or(|x| appendable.fits(v, x.len())))
+                            && stored.iter().any(Option::is_some);
+                        if !fits {
+                            tracing::error!(id = %p.id, "a logged point does not fit the collection's vectors; skipped");
                             continue;
                         }
                         appendable.remove(&p.id);
-                        appendable.push(p.id.clone(), &p.vector, p.payload.clone())?;
+                        appendable.push(p.id.clone(), &stored, p.payload.clone())?;
                     }
                 }
                 for p in &batch {

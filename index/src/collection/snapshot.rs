@@ -144,31 +144,36 @@ pub(crate) fn load(
         bytes: &body,
         at: 0,
     };
+    // The format predates named vectors: its collections have one, unnamed.
+    let Some(vector) = config
+        .default_vector()
+        .filter(|_| config.vectors.len() == 1)
+    else {
+        return Err(
+            corrupt("the collection does not have the single vector of this format").into(),
+        );
+    };
+    let (expected, multivector) = (vector.dims, vector.layout == super::Layout::Multivector);
     let lsn = r.u64().ok_or_else(|| corrupt("no header"))?;
     let dims = r.u32().ok_or_else(|| corrupt("no header"))? as usize;
-    if dims != config.dims {
+    if dims != expected {
         return Err(corrupt(&format!(
-            "snapshot has {dims} dimensions, the collection {}",
-            config.dims
+            "snapshot has {dims} dimensions, the collection {expected}"
         ))
         .into());
     }
     let count = r.u64().ok_or_else(|| corrupt("no header"))?;
-    let multivector = config.layout == super::Layout::Multivector;
     let mut batch_floats = 0usize;
     let mut batch = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(LOAD_CHUNK));
     for i in 0..count {
         let point = (|| {
             let id = r.id()?;
             let rows = if multivector { r.u32()? as usize } else { 1 };
-            Some(LoggedPoint {
-                id,
-                vector: r.f32s(rows.checked_mul(dims)?)?,
-                payload: r.payload()?,
-            })
+            let vector = r.f32s(rows.checked_mul(dims)?)?;
+            Some(LoggedPoint::single(id, vector, r.payload()?))
         })()
         .ok_or_else(|| corrupt(&format!("point {i} of {count} does not decode")))?;
-        batch_floats += point.vector.len();
+        batch_floats += point.floats();
         batch.push(point);
         if batch.len() == LOAD_CHUNK || batch_floats >= LOAD_CHUNK_FLOATS {
             batch_floats = 0;

@@ -91,10 +91,14 @@ impl Collection {
         let set = self.inner.segments();
         // The float layout walks its vectors, the multivector layout its
         // FDEs: mapped or not, they are resident.
-        let float = matches!(
-            self.inner.config.read().layout,
-            Layout::Float | Layout::Multivector
-        );
+        let float: Vec<bool> = self
+            .inner
+            .config
+            .read()
+            .vectors
+            .values()
+            .map(|v| matches!(v.layout, Layout::Float | Layout::Multivector))
+            .collect();
         let mut memory = MemoryUsage {
             wal: self.inner.wal.disk_bytes(),
             ..MemoryUsage::default()
@@ -104,20 +108,22 @@ impl Collection {
             |p: &Points, live: &RoaringBitmap, index: &PayloadIndex, m: &mut MemoryUsage| {
                 points += live.len();
                 held += p.len() as u64;
-                let vectors = p.store.vectors();
-                let mapped = vectors.mapped_bytes();
-                if float {
-                    m.vectors += vectors.heap_bytes() as u64 + mapped;
-                } else {
-                    m.vectors += vectors.heap_bytes() as u64;
-                    m.vectors_file += mapped;
+                for (store, &float) in p.stores.iter().zip(&float) {
+                    let vectors = store.vectors();
+                    let mapped = vectors.mapped_bytes();
+                    if float {
+                        m.vectors += vectors.heap_bytes() as u64 + mapped;
+                    } else {
+                        m.vectors += vectors.heap_bytes() as u64;
+                        m.vectors_file += mapped;
+                    }
+                    m.codes += store.codes_bytes() as u64;
+                    m.vectors_file += store.tokens().map_or(0, |(t, _)| t.disk_bytes());
                 }
-                m.codes += p.store.codes_bytes() as u64;
                 m.payload_index += index.ram_bytes() as u64;
                 m.payloads += p.payloads.heap_bytes() as u64;
                 m.payloads_file += p.payloads.disk_bytes();
                 m.ids += (p.ids_bytes() + live.serialized_size()) as u64;
-                m.vectors_file += p.store.tokens().map_or(0, |(t, _)| t.disk_bytes());
             };
         for entry in &set.sealed {
             let before = memory.vectors + memory.vectors_file + memory.payloads_file;
@@ -128,7 +134,12 @@ impl Collection {
                 &mut memory,
             );
             let mapped = memory.vectors + memory.vectors_file + memory.payloads_file - before;
-            memory.graph += entry.segment.graph.ram_bytes() as u64;
+            memory.graph += entry
+                .segment
+                .graphs
+                .iter()
+                .map(|g| g.ram_bytes() as u64)
+                .sum::<u64>();
             memory.segments_file += entry.segment.disk_bytes().saturating_sub(mapped);
             indexed += entry.live.len();
         }

@@ -15,7 +15,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::CollectionConfig;
+use super::VectorConfig;
 use super::multivector::TokenStore;
 use super::points::fde_of;
 use crate::codes::Codes;
@@ -144,7 +144,7 @@ impl VectorStore {
     /// An empty store for an appendable segment of `config`: token vectors
     /// (multivector) in a new file at `token_path`, full vectors (compact
     /// layouts) in a new file beside it, everything else in the heap.
-    pub(crate) fn appendable(config: &CollectionConfig, token_path: &Path) -> Result<Self> {
+    pub(crate) fn appendable(config: &VectorConfig, token_path: &Path) -> Result<Self> {
         let heap = |dims| Vectors::Heap {
             dims,
             data: Vec::new(),
@@ -237,6 +237,25 @@ impl VectorStore {
             Self::Multivector { tokens, fdes, fde } => {
                 tokens.push(stored)?;
                 fdes.push(&fde.encode_document(stored))
+            }
+        }
+    }
+
+    /// Appends a placeholder for the next offset, which does not hold this
+    /// vector: zeros (no token vectors for a multivector), never scored (the
+    /// segment's absence bitmap leaves it out of searches and graphs).
+    pub(crate) fn push_absent(&mut self) -> Result<(), StorageError> {
+        let zeros = vec![0.0; self.vectors().dims()];
+        match self {
+            Self::Float(vectors) => vectors.push(&zeros),
+            Self::Compact { codes, vectors } => {
+                vectors.push(&zeros)?;
+                codes.push(&zeros);
+                Ok(())
+            }
+            Self::Multivector { tokens, fdes, .. } => {
+                tokens.push(&[])?;
+                fdes.push(&zeros)
             }
         }
     }

@@ -184,15 +184,20 @@ fn config(sc: &Scenario) -> CollectionConfig {
         .map(|k| (k.to_string(), PayloadType::Integer))
         .collect();
     CollectionConfig {
-        dims: sc.dims,
-        metric: sc.metric,
-        layout: sc.layout,
-        hnsw: HnswParams {
-            m: 12,
-            ef_construction: 32,
-        },
+        vectors: std::collections::BTreeMap::from([(
+            String::new(),
+            trawl_index::VectorConfig {
+                dims: sc.dims,
+                metric: sc.metric,
+                layout: sc.layout,
+                hnsw: HnswParams {
+                    m: 12,
+                    ef_construction: 32,
+                },
+                muvera: None,
+            },
+        )]),
         payload_schema,
-        muvera: None,
     }
 }
 

@@ -61,6 +61,7 @@ pub fn query<'a>(
     with_vector: bool,
 ) -> SearchQuery<'a> {
     SearchQuery {
+        using: "",
         vector,
         filter,
         filter_limits: FilterLimits::default(),

@@ -111,6 +111,7 @@ impl<'a> Writer<'a> {
             self.version[l as usize] = v;
             world.begin(id, Some(v));
             writes.push(PointWrite {
+                vectors: Default::default(),
                 id: PointId::Num(id),
                 vector: world.vector(id, v),
                 payload: Some(world.payload(id, v)),

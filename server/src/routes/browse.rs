@@ -39,7 +39,7 @@ pub async fn scroll(
         .map(convert::parse_cursor)
         .transpose()?;
     let limits = state.config().filter_limits();
-    let config = collection.config();
+    let config = convert::unnamed(&collection.config())?.clone();
     let page = blocking(move || {
         let query = ScrollQuery {
             filter: filter.as_ref(),

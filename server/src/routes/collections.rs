@@ -117,17 +117,18 @@ pub async fn info(
     // The collection's own name, also when asked through an alias.
     let name = collection.name().to_string();
     let (config, stats) = blocking(move || Ok((collection.config(), collection.stats()))).await?;
+    let vector = convert::unnamed(&config)?;
     Ok(Json(CollectionInfo {
         name,
         vector: VectorConfig {
-            dims: Some(config.dims),
-            metric: convert::api_metric(config.metric),
-            layout: config.layout.as_str(),
+            dims: Some(vector.dims),
+            metric: convert::api_metric(vector.metric),
+            layout: vector.layout.as_str(),
             hnsw: HnswConfig {
-                m: config.hnsw.m,
-                ef_construction: config.hnsw.ef_construction,
+                m: vector.hnsw.m,
+                ef_construction: vector.hnsw.ef_construction,
             },
-            muvera: config.muvera.as_ref().map(convert::api_muvera),
+            muvera: vector.muvera.as_ref().map(convert::api_muvera),
         },
         payload_indexes: config
             .payload_schema

@@ -192,7 +192,7 @@ pub async fn get(
     let config = collection.config();
     let wanted = domain_id.clone();
     let (vector, payload) = blocking(move || Ok(collection.get(&wanted)?)).await?;
-    let (vector, multivector) = convert::stored_vector(&config, vector);
+    let (vector, multivector) = convert::stored_vector(convert::unnamed(&config)?, vector);
     Ok(Json(PointRecord {
         id: convert::api_id(&domain_id),
         payload,

@@ -85,6 +85,7 @@ async fn run(
     };
     let mut prepared = Vec::with_capacity(requests.len());
     let config = collection.config();
+    let config = convert::unnamed(&config)?.clone();
     let mut vectors = Vectors::new(state, config.layout, config.dims);
     for (i, mut request) in requests.into_iter().enumerate() {
         if request.limit == 0 || request.limit > max_limit {
@@ -129,6 +130,7 @@ async fn run(
             .zip(&vectors)
             .map(|(p, vector)| {
                 let query = SearchQuery {
+                    using: "",
                     vector,
                     filter: p.filter.as_ref(),
                     filter_limits: limits,
@@ -227,7 +229,7 @@ pub async fn query(
         let config = collection.config();
         let source = collection.clone();
         let (stored, _) = blocking(move || Ok(source.get(&id)?)).await?;
-        (vector, multivector) = convert::stored_vector(&config, stored);
+        (vector, multivector) = convert::stored_vector(convert::unnamed(&config)?, stored);
         filters.push(Filter {
             must_not: vec![Condition::HasId {
                 has_id: vec![example.clone()],

@@ -173,6 +173,7 @@ pub fn prepare(
     let mut ids = Vec::with_capacity(points.len());
     let mut payloads = Vec::with_capacity(points.len());
     let config = collection.config();
+    let config = convert::unnamed(&config)?;
     let mut vectors = Vectors::new(state, config.layout, config.dims);
     for (i, p) in points.into_iter().enumerate() {
         ids.push(convert::point_id(&p.id, &format!("points[{i}].id"))?);
@@ -191,7 +192,7 @@ pub fn prepare(
             _ => "vector",
         };
         for (i, vector) in vectors.given() {
-            collection.check_vector(&format!("points[{i}].{name}"), vector)?;
+            collection.check_vector("", &format!("points[{i}].{name}"), vector)?;
         }
     }
     Ok(Prepared {
@@ -241,6 +242,7 @@ impl Prepared {
             .zip(vectors)
             .zip(self.payloads)
             .map(|((id, vector), payload)| PointWrite {
+                vectors: Default::default(),
                 id,
                 vector,
                 payload,

@@ -118,12 +118,17 @@ fn recall_at_10_on_real_embeddings_with_and_without_filters() {
     }
     schema.insert("len_words".to_string(), PayloadType::Integer);
     let config = CollectionConfig {
-        dims: 384,
-        metric: Metric::Cosine,
-        layout: Layout::Float,
-        hnsw: HnswParams::default(),
+        vectors: std::collections::BTreeMap::from([(
+            String::new(),
+            trawl_index::VectorConfig {
+                dims: 384,
+                metric: Metric::Cosine,
+                layout: Layout::Float,
+                hnsw: HnswParams::default(),
+                muvera: None,
+            },
+        )]),
         payload_schema: schema,
-        muvera: None,
     };
     let collection = Collection::create(
         "recall",
@@ -141,6 +146,7 @@ fn recall_at_10_on_real_embeddings_with_and_without_filters() {
         .zip(base)
         .enumerate()
         .map(|(i, (e, d))| PointWrite {
+            vectors: Default::default(),
             id: PointId::Num(i as u64),
             vector: e.pooled,
             payload: Some(d.payload),
@@ -169,6 +175,7 @@ fn recall_at_10_on_real_embeddings_with_and_without_filters() {
         let (mut found, mut wanted) = (0usize, 0usize);
         for q in &query_vectors {
             let query = |exact| SearchQuery {
+                using: "",
                 vector: &q.pooled,
                 filter: filter.as_ref(),
                 filter_limits: FilterLimits::default(),

@@ -51,12 +51,17 @@ pub(super) fn measure(
     let scratch = std::env::temp_dir().join(format!("trawl-bench-muvera-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     let config = CollectionConfig {
-        dims: bench.docs.dims,
-        metric: Metric::Cosine,
-        layout: Layout::Multivector,
-        hnsw: HnswParams::default(),
+        vectors: std::collections::BTreeMap::from([(
+            String::new(),
+            trawl_index::VectorConfig {
+                dims: bench.docs.dims,
+                metric: Metric::Cosine,
+                layout: Layout::Multivector,
+                hnsw: HnswParams::default(),
+                muvera: Some(params),
+            },
+        )]),
         payload_schema: Default::default(),
-        muvera: Some(params),
     };
     let wal = WalOptions {
         sync: false,
@@ -69,6 +74,7 @@ pub(super) fn measure(
     for start in (0..n).step_by(UPSERT_BATCH) {
         let points = (start..(start + UPSERT_BATCH).min(n))
             .map(|j| PointWrite {
+                vectors: Default::default(),
                 id: PointId::Num(j as u64),
                 vector: bench.docs.get(j).to_vec(),
                 payload: None,
@@ -91,6 +97,7 @@ pub(super) fn measure(
         let (mut recall_sum, mut ndcg_sum) = (0.0, 0.0);
         for (k, &(i, relevant)) in bench.measured.iter().enumerate() {
             let query = SearchQuery {
+                using: "",
                 vector: bench.queries.get(i),
                 filter: None,
                 filter_limits: FilterLimits::default(),
