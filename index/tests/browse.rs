@@ -33,6 +33,7 @@ fn config() -> CollectionConfig {
                 layout: Layout::Binary { bits: 1 },
                 hnsw: HnswParams::default(),
                 muvera: None,
+                encoder: None,
             },
         )]),
         payload_schema,

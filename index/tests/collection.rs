@@ -30,6 +30,7 @@ fn config() -> CollectionConfig {
                 layout: Layout::Float,
                 hnsw: HnswParams::default(),
                 muvera: None,
+                encoder: None,
             },
         )]),
         payload_schema,

@@ -29,6 +29,7 @@ fn config(layout: Layout) -> CollectionConfig {
                 layout,
                 hnsw: HnswParams::default(),
                 muvera: None,
+                encoder: None,
             },
         )]),
         payload_schema: BTreeMap::new(),

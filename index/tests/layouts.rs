@@ -41,6 +41,7 @@ fn config(layout: &str) -> CollectionConfig {
                     ef_construction: 64,
                 },
                 muvera: None,
+                encoder: None,
             },
         )]),
         payload_schema,

@@ -30,6 +30,7 @@ fn config() -> CollectionConfig {
                 layout: Layout::Binary { bits: 2 },
                 hnsw: HnswParams::default(),
                 muvera: None,
+                encoder: None,
             },
         )]),
         payload_schema,

@@ -81,6 +81,13 @@ pub struct VectorConfig {
     /// takes its default; answers give them all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub muvera: Option<MuveraConfig>,
+    /// Named vectors: `float` (the model's sentence embedding) or
+    /// `multivector` (its token embeddings, for a `multivector` layout) lets
+    /// a point's or a query's `text` fill this vector with the server's
+    /// model; `dims` must then be the model's. The unnamed `vector` always
+    /// takes `text`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoder: Option<String>,
 }
 
 /// Parameters of MUVERA fixed-dimensional encodings (Dhulipala et al., 2024),
@@ -120,8 +127,13 @@ fn default_layout() -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCollection {
-    /// The vector schema.
-    pub vector: VectorConfig,
+    /// The unnamed vector (the v1 schema).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector: Option<VectorConfig>,
+    /// Named vectors (letters, digits, `_` and `-`, at most 64 bytes); a
+    /// point holds any of them. At least one of `vector` and `vectors`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vectors: BTreeMap<String, VectorConfig>,
     /// Payload fields to index, with their types.
     #[serde(default)]
     pub payload_indexes: BTreeMap<String, PayloadIndexType>,
@@ -141,8 +153,12 @@ pub struct CollectionAck {
 pub struct CollectionInfo {
     /// The collection's name.
     pub name: String,
-    /// The vector schema (with `dims` filled in).
-    pub vector: VectorConfig,
+    /// The unnamed vector's schema (with `dims` filled in), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector: Option<VectorConfig>,
+    /// The named vectors' schemas.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vectors: BTreeMap<String, VectorConfig>,
     /// Indexed payload fields.
     pub payload_indexes: BTreeMap<String, PayloadIndexType>,
     /// Live points.

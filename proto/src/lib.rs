@@ -46,7 +46,7 @@ pub use openai::{
 pub use operations::{Operation, OperationStatus};
 pub use points::{
     BatchSearchRequest, BatchSearchResponse, DeletePayloadKeys, DeletePoints, DeleteResult, Hit,
-    Payload, PointInput, PointRecord, SearchParams, SearchRequest, SearchResponse, SetPayload,
-    UpdateResult, UpsertPoints, UpsertResult,
+    NamedVector, Payload, PointInput, PointRecord, SearchParams, SearchRequest, SearchResponse,
+    SetPayload, UpdateResult, UpsertPoints, UpsertResult,
 };
 pub use query::{QueryRequest, QueryStage};

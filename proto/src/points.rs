@@ -1,5 +1,7 @@
 //! Points: upsert, get, delete; and search.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -9,7 +11,21 @@ use crate::ids::PointId;
 /// A JSON object attached to a point.
 pub type Payload = serde_json::Map<String, serde_json::Value>;
 
-/// One point to upsert: an id, exactly one of `vector`, `text` or `multivector`, and an optional payload.
+/// A named vector's value: a vector, or token vectors (rows) for a
+/// `multivector` layout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum NamedVector {
+    /// A vector.
+    Dense(Vec<f32>),
+    /// Token vectors.
+    Multi(Vec<Vec<f32>>),
+}
+
+/// One point to upsert: an id, its vectors (the unnamed one as exactly one
+/// of `vector`, `text` or `multivector`; named ones in `vectors`; `text`
+/// also fills every named vector with an `encoder` not given), and an
+/// optional payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PointInput {
@@ -24,6 +40,9 @@ pub struct PointInput {
     /// Token vectors, for multi-vector collections.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multivector: Option<Vec<Vec<f32>>>,
+    /// Named vectors, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vectors: BTreeMap<String, NamedVector>,
     /// The payload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
@@ -78,6 +97,9 @@ pub struct PointRecord {
     /// The stored token vectors (multi-vector collections).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multivector: Option<Vec<Vec<f32>>>,
+    /// The stored named vectors it holds, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vectors: BTreeMap<String, NamedVector>,
 }
 
 /// Search tuning.
@@ -104,6 +126,10 @@ pub struct SearchParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchRequest {
+    /// The vector searched, by name (default `""`: the unnamed vector);
+    /// only points holding it are found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub using: Option<String>,
     /// Query vector.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vector: Option<Vec<f32>>,
@@ -156,6 +182,9 @@ pub struct Hit {
     /// The token vectors, when asked for (multi-vector collections).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multivector: Option<Vec<Vec<f32>>>,
+    /// The named vectors it holds, when asked for.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vectors: BTreeMap<String, NamedVector>,
 }
 
 /// Answer of a search.

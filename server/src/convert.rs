@@ -214,6 +214,47 @@ pub fn stored_vector(
     }
 }
 
+/// A point's stored vectors as the API shows them: the unnamed one as
+/// `vector` (or `multivector`), the named ones by name.
+pub struct ApiVectors {
+    /// The unnamed vector (single-vector layouts).
+    pub vector: Option<Vec<f32>>,
+    /// The unnamed vector's token vectors (multivector layout).
+    pub multivector: Option<Vec<Vec<f32>>>,
+    /// The named vectors held.
+    pub vectors: std::collections::BTreeMap<String, trawl_proto::NamedVector>,
+}
+
+impl ApiVectors {
+    /// The vectors of a point of a collection of `config`.
+    pub fn new(
+        config: &trawl_index::CollectionConfig,
+        unnamed: Option<Vec<f32>>,
+        named: std::collections::BTreeMap<String, Vec<f32>>,
+    ) -> Self {
+        let (vector, multivector) = match (unnamed, config.default_vector()) {
+            (Some(stored), Some(vector)) => stored_vector(vector, stored),
+            _ => (None, None),
+        };
+        let vectors = named
+            .into_iter()
+            .filter_map(|(name, stored)| {
+                let vector = config.vectors.get(&name)?;
+                let value = match stored_vector(vector, stored) {
+                    (_, Some(rows)) => trawl_proto::NamedVector::Multi(rows),
+                    (dense, None) => trawl_proto::NamedVector::Dense(dense.unwrap_or_default()),
+                };
+                Some((name, value))
+            })
+            .collect();
+        Self {
+            vector,
+            multivector,
+            vectors,
+        }
+    }
+}
+
 /// The unnamed vector (`""`) of a collection: the v1 `vector`.
 pub fn unnamed(
     config: &trawl_index::CollectionConfig,
@@ -229,56 +270,158 @@ pub fn unnamed(
     })
 }
 
-/// The collection a create request asks for, with `dims` resolved (the
-/// request's, or the default encoder's) and checked against `max_dims`
-/// (`--max-dims`); `Store::create` validates the rest.
+/// The collection a create request asks for: each vector with `dims`
+/// resolved (the request's, or `model`'s: the server's model, once loaded)
+/// and checked against `max_dims` (`--max-dims`), and a named vector with an
+/// `encoder` checked against the model; `Store::create` validates the rest.
 pub fn collection_config(
     request: &trawl_proto::CreateCollection,
-    dims: usize,
+    model: Option<&trawl_encoders::ModelSpec>,
     max_dims: usize,
 ) -> Result<trawl_index::CollectionConfig, ApiError> {
-    use trawl_index::{HnswParams, Layout};
-    if dims > max_dims {
+    if request.vector.is_none() && request.vectors.is_empty() {
         return Err(ApiError::invalid(
-            "vector.dims",
-            format!("must be at most {max_dims} (--max-dims), got {dims}"),
+            "vector",
+            "give the collection's `vector`, or named vectors in `vectors`",
         ));
     }
-    let layout = Layout::parse(&request.vector.layout)?;
-    let muvera = match (layout, request.vector.muvera) {
-        (Layout::Multivector, Some(given)) if given.fde_dims.is_some() => {
-            return Err(ApiError::invalid(
-                "vector.muvera.fde_dims",
-                "is derived (r_reps · 2^k_sim · d_proj, or final_dims); set those instead",
-            ));
-        }
-        (Layout::Multivector, given) => Some(muvera(&given.unwrap_or_default())),
-        (_, Some(_)) => {
-            return Err(ApiError::invalid(
-                "vector.muvera",
-                "MUVERA parameters apply to the multivector layout only",
-            ));
-        }
-        (_, None) => None,
-    };
+    if request.vectors.contains_key("") {
+        return Err(ApiError::invalid(
+            "vectors",
+            "the vector named \"\" is the unnamed one: give it as `vector`",
+        ));
+    }
+    let mut vectors = std::collections::BTreeMap::new();
+    let given = request
+        .vector
+        .iter()
+        .map(|v| (String::new(), v))
+        .chain(request.vectors.iter().map(|(n, v)| (n.clone(), v)));
+    for (name, vector) in given {
+        let field = trawl_index::CollectionConfig::field_of(&name);
+        vectors.insert(name, vector_config(vector, &field, model, max_dims)?);
+    }
     Ok(trawl_index::CollectionConfig {
-        vectors: std::collections::BTreeMap::from([(
-            String::new(),
-            trawl_index::VectorConfig {
-                dims,
-                metric: metric(request.vector.metric),
-                layout,
-                hnsw: HnswParams {
-                    m: request.vector.hnsw.m,
-                    ef_construction: request.vector.hnsw.ef_construction,
-                },
-                muvera,
-            },
-        )]),
+        vectors,
         payload_schema: request
             .payload_indexes
             .iter()
             .map(|(k, t)| (k.clone(), payload_type(*t)))
             .collect(),
     })
+}
+
+/// One vector of a create request; errors name fields under `field`.
+fn vector_config(
+    vector: &trawl_proto::VectorConfig,
+    field: &str,
+    model: Option<&trawl_encoders::ModelSpec>,
+    max_dims: usize,
+) -> Result<trawl_index::VectorConfig, ApiError> {
+    use trawl_index::{HnswParams, Layout};
+    let layout = Layout::parse(&vector.layout).map_err(|e| match e {
+        trawl_index::IndexError::InvalidParameter { reason, .. } => {
+            ApiError::invalid(format!("{field}.layout"), reason)
+        }
+        other => other.into(),
+    })?;
+    let model_dims = || {
+        model.map(|m| m.dims).ok_or_else(|| {
+            ApiError::invalid(
+                format!("{field}.dims"),
+                "the server's model is not loaded yet: give `dims`, or retry once /readyz answers 200",
+            )
+        })
+    };
+    let dims = match vector.dims {
+        Some(dims) => dims,
+        None => model_dims()?,
+    };
+    if dims > max_dims {
+        return Err(ApiError::invalid(
+            format!("{field}.dims"),
+            format!("must be at most {max_dims} (--max-dims), got {dims}"),
+        ));
+    }
+    if let Some(encoder) = &vector.encoder {
+        let wanted = match encoder.as_str() {
+            "float" => Layout::Float,
+            "multivector" => Layout::Multivector,
+            other => {
+                return Err(ApiError::invalid(
+                    format!("{field}.encoder"),
+                    format!(
+                        "unknown encoder {other:?}: expected \"float\" (the model's sentence embedding) or \"multivector\" (its token embeddings)"
+                    ),
+                ));
+            }
+        };
+        if (wanted == Layout::Multivector) != (layout == Layout::Multivector) {
+            return Err(ApiError::invalid(
+                format!("{field}.encoder"),
+                format!(
+                    "the {encoder} encoder does not fill a {} layout: use {}",
+                    layout.as_str(),
+                    if wanted == Layout::Multivector {
+                        "layout multivector"
+                    } else {
+                        "encoder multivector with layout multivector, or a float, binary or matryoshka layout with encoder float"
+                    }
+                ),
+            ));
+        }
+        if let Some(model) = model
+            && model.dims != dims
+        {
+            return Err(ApiError::invalid(
+                format!("{field}.dims"),
+                format!(
+                    "the server's model ({}) embeds text into {} dimensions, so a vector it fills ({field}.encoder) has {}, not {dims}",
+                    model.name, model.dims, model.dims
+                ),
+            ));
+        }
+    }
+    let muvera = match (layout, vector.muvera) {
+        (Layout::Multivector, Some(given)) if given.fde_dims.is_some() => {
+            return Err(ApiError::invalid(
+                format!("{field}.muvera.fde_dims"),
+                "is derived (r_reps · 2^k_sim · d_proj, or final_dims); set those instead",
+            ));
+        }
+        (Layout::Multivector, given) => Some(muvera(&given.unwrap_or_default())),
+        (_, Some(_)) => {
+            return Err(ApiError::invalid(
+                format!("{field}.muvera"),
+                "MUVERA parameters apply to the multivector layout only",
+            ));
+        }
+        (_, None) => None,
+    };
+    Ok(trawl_index::VectorConfig {
+        dims,
+        metric: metric(vector.metric),
+        layout,
+        hnsw: HnswParams {
+            m: vector.hnsw.m,
+            ef_construction: vector.hnsw.ef_construction,
+        },
+        muvera,
+        encoder: vector.encoder.clone(),
+    })
+}
+
+/// A vector's schema as the API shows it.
+pub fn api_vector_config(vector: &trawl_index::VectorConfig) -> trawl_proto::VectorConfig {
+    trawl_proto::VectorConfig {
+        dims: Some(vector.dims),
+        metric: api_metric(vector.metric),
+        layout: vector.layout.as_str(),
+        hnsw: trawl_proto::HnswConfig {
+            m: vector.hnsw.m,
+            ef_construction: vector.hnsw.ef_construction,
+        },
+        muvera: vector.muvera.as_ref().map(api_muvera),
+        encoder: vector.encoder.clone(),
+    }
 }

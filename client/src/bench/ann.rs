@@ -238,6 +238,7 @@ fn run_layout(args: &AnnArgs, data: &Data<'_>, layout_name: &str) -> Result<(Vec
                     ef_construction: args.ef_construction,
                 },
                 muvera: None,
+                encoder: None,
             },
         )]),
         payload_schema: keys,

@@ -213,14 +213,7 @@ impl Collection {
             });
         }
         self.validate_filter(query.filter, limits)?;
-        let names = self
-            .inner
-            .config
-            .read()
-            .vectors
-            .keys()
-            .cloned()
-            .collect::<Vec<_>>();
+        let names = self.inner.config.read().names();
         let with_vector = query.with_vector.then_some(names.as_slice());
         let set = self.inner.segments();
         // One more than the page, to know whether another page follows.

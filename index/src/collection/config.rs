@@ -166,6 +166,10 @@ pub struct VectorConfig {
     /// creator gave none; stored, seed included, so encodings never change).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub muvera: Option<FdeParams>,
+    /// What fills it from a point's or query's text (the server's concern:
+    /// `float` or `multivector`); kept with the schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoder: Option<String>,
 }
 
 impl VectorConfig {
@@ -177,6 +181,7 @@ impl VectorConfig {
             layout,
             hnsw: HnswParams::default(),
             muvera: (layout == Layout::Multivector).then(FdeParams::default),
+            encoder: None,
         }
     }
 
@@ -333,6 +338,11 @@ impl CollectionConfig {
                     self.vector_names()
                 ),
             })
+    }
+
+    /// The vectors' names, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.vectors.keys().cloned().collect()
     }
 
     /// The vectors' names, quoted, for messages.

@@ -104,14 +104,24 @@ pub(crate) fn write(dir: &Path, manifest: &Manifest, deleted: &[RoaringBitmap]) 
     body.extend_from_slice(&(json.len() as u32).to_le_bytes());
     body.extend_from_slice(&json);
     for bitmap in deleted {
-        let mut bytes = Vec::with_capacity(bitmap.serialized_size());
-        bitmap
-            .serialize_into(&mut bytes)
-            .map_err(|e| StorageError::io(&path, e))?;
-        body.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-        body.extend_from_slice(&bytes);
+        put_bitmap(&mut body, bitmap, &path)?;
     }
     write_file(&path, KIND, VERSION, &body)?;
+    Ok(())
+}
+
+/// Appends `bitmap`, length-prefixed, to `body` (a file at `path`).
+pub(crate) fn put_bitmap(
+    body: &mut Vec<u8>,
+    bitmap: &RoaringBitmap,
+    path: &Path,
+) -> Result<(), StorageError> {
+    let mut bytes = Vec::with_capacity(bitmap.serialized_size());
+    bitmap
+        .serialize_into(&mut bytes)
+        .map_err(|e| StorageError::io(path, e))?;
+    body.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    body.extend_from_slice(&bytes);
     Ok(())
 }
 

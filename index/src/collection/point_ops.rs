@@ -389,6 +389,7 @@ mod tests {
                     layout: Layout::Float,
                     hnsw: HnswParams::default(),
                     muvera: None,
+                    encoder: None,
                 },
             )]),
             payload_schema: Default::default(),

@@ -234,14 +234,7 @@ impl Collection {
         // Segment `i`: the sealed ones, then the frozen ones, then the
         // appendable one (oldest first).
         let mut found: Vec<Hit> = Vec::new();
-        let names = self
-            .inner
-            .config
-            .read()
-            .vectors
-            .keys()
-            .cloned()
-            .collect::<Vec<_>>();
+        let names = self.inner.config.read().names();
         let with_vector = query.with_vector.then_some(names.as_slice());
         // Sealed and frozen segments' points never change (their deletions
         // go to the set's bitmaps): their hits are filled once merged. The

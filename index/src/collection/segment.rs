@@ -286,12 +286,7 @@ fn write_absent(dir: &Path, vectors: usize, sources: &[Source<'_>]) -> Result<bo
     let mut body = Vec::new();
     body.extend_from_slice(&(vectors as u32).to_le_bytes());
     for bitmap in &absent {
-        let mut bytes = Vec::with_capacity(bitmap.serialized_size());
-        bitmap
-            .serialize_into(&mut bytes)
-            .map_err(|e| StorageError::io(&path, e))?;
-        body.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-        body.extend_from_slice(&bytes);
+        super::manifest::put_bitmap(&mut body, bitmap, &path)?;
     }
     write_file(&path, ABSENT.1, VERSION, &body)?;
     Ok(true)

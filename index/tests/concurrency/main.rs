@@ -195,6 +195,7 @@ fn config(sc: &Scenario) -> CollectionConfig {
                     ef_construction: 32,
                 },
                 muvera: None,
+                encoder: None,
             },
         )]),
         payload_schema,

@@ -39,7 +39,7 @@ pub async fn scroll(
         .map(convert::parse_cursor)
         .transpose()?;
     let limits = state.config().filter_limits();
-    let config = convert::unnamed(&collection.config())?.clone();
+    let config = collection.config();
     let page = blocking(move || {
         let query = ScrollQuery {
             filter: filter.as_ref(),
@@ -55,15 +55,13 @@ pub async fn scroll(
         .points
         .into_iter()
         .map(|p| {
-            let (vector, multivector) = match p.vector {
-                Some(v) => convert::stored_vector(&config, v),
-                None => (None, None),
-            };
+            let v = convert::ApiVectors::new(&config, p.vector, p.vectors);
             PointRecord {
                 id: convert::api_id(&p.id),
                 payload: p.payload,
-                vector,
-                multivector,
+                vector: v.vector,
+                multivector: v.multivector,
+                vectors: v.vectors,
             }
         })
         .collect();

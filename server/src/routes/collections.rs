@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use trawl_proto::{
     CollectionAck, CollectionInfo, CollectionList, CollectionSummary, CreateCollection, ErrorBody,
-    HnswConfig, MemoryInfo, RecoverCollection, VectorConfig,
+    MemoryInfo, RecoverCollection,
 };
 
 use crate::convert;
@@ -31,11 +31,17 @@ pub async fn create(
     Path(CollectionPath { name }): Path<CollectionPath>,
     ApiJson(request): ApiJson<CreateCollection>,
 ) -> Result<Json<CollectionAck>, ApiError> {
-    let dims = match request.vector.dims {
-        Some(dims) => dims,
-        None => state.embedder()?.spec().dims,
+    // The model's dimension fills an omitted `dims` (the unnamed vector's
+    // default, as ever) and checks vectors with an `encoder`.
+    let needs_model = request.vector.as_ref().is_some_and(|v| v.dims.is_none())
+        || request.vectors.values().any(|v| v.encoder.is_some());
+    let model = match state.try_embedder() {
+        Some(embedder) => Some(embedder.spec().clone()),
+        None if needs_model => Some(state.embedder()?.spec().clone()),
+        None => None,
     };
-    let config = convert::collection_config(&request, dims, state.config().limits.max_dims)?;
+    let config =
+        convert::collection_config(&request, model.as_ref(), state.config().limits.max_dims)?;
     let store = state.store()?.clone();
     let created = name.clone();
     blocking(move || Ok(store.create(&created, config)?)).await?;
@@ -117,19 +123,15 @@ pub async fn info(
     // The collection's own name, also when asked through an alias.
     let name = collection.name().to_string();
     let (config, stats) = blocking(move || Ok((collection.config(), collection.stats()))).await?;
-    let vector = convert::unnamed(&config)?;
     Ok(Json(CollectionInfo {
         name,
-        vector: VectorConfig {
-            dims: Some(vector.dims),
-            metric: convert::api_metric(vector.metric),
-            layout: vector.layout.as_str(),
-            hnsw: HnswConfig {
-                m: vector.hnsw.m,
-                ef_construction: vector.hnsw.ef_construction,
-            },
-            muvera: vector.muvera.as_ref().map(convert::api_muvera),
-        },
+        vector: config.default_vector().map(convert::api_vector_config),
+        vectors: config
+            .vectors
+            .iter()
+            .filter(|(name, _)| !name.is_empty())
+            .map(|(name, v)| (name.clone(), convert::api_vector_config(v)))
+            .collect(),
         payload_indexes: config
             .payload_schema
             .iter()

@@ -244,6 +244,11 @@ impl Vectors {
         ))
     }
 
+    /// Records an item that holds no value (a placeholder, never embedded).
+    pub fn skip(&mut self) {
+        self.vectors.push(Vec::new());
+    }
+
     /// Whether some items are texts to embed.
     pub fn has_texts(&self) -> bool {
         !self.texts.is_empty()

@@ -191,13 +191,15 @@ pub async fn get(
     let domain_id = convert::point_id(&api_id, "id")?;
     let config = collection.config();
     let wanted = domain_id.clone();
-    let (vector, payload) = blocking(move || Ok(collection.get(&wanted)?)).await?;
-    let (vector, multivector) = convert::stored_vector(convert::unnamed(&config)?, vector);
+    let (mut vectors, payload) = blocking(move || Ok(collection.get_vectors(&wanted)?)).await?;
+    let unnamed = vectors.remove("");
+    let v = convert::ApiVectors::new(&config, unnamed, vectors);
     Ok(Json(PointRecord {
         id: convert::api_id(&domain_id),
         payload,
-        vector,
-        multivector,
+        vector: v.vector,
+        multivector: v.multivector,
+        vectors: v.vectors,
     }))
 }
 

@@ -1,5 +1,6 @@
 //! Search and batch search.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use axum::Json;
@@ -85,9 +86,26 @@ async fn run(
     };
     let mut prepared = Vec::with_capacity(requests.len());
     let config = collection.config();
-    let config = convert::unnamed(&config)?.clone();
-    let mut vectors = Vectors::new(state, config.layout, config.dims);
+    // The query vectors of the searches of each vector searched, embedded
+    // together; each search's (vector, place among them).
+    let mut batches: BTreeMap<String, (Vectors, usize)> = BTreeMap::new();
+    let mut places = Vec::with_capacity(requests.len());
     for (i, mut request) in requests.into_iter().enumerate() {
+        let using = request.using.clone().unwrap_or_default();
+        let (_, vector) = config.vector(&using, &field(i, "using"))?;
+        if request.text.is_some() && !using.is_empty() && vector.encoder.is_none() {
+            return Err(ApiError::invalid(
+                field(i, "text"),
+                format!(
+                    "the vector {using:?} has no encoder to embed text with: send `vector` (or `multivector`), or search a vector created with an `encoder`"
+                ),
+            ));
+        }
+        let (vectors, count) = batches
+            .entry(using.clone())
+            .or_insert_with(|| (Vectors::new(state, vector.layout, vector.dims), 0));
+        places.push((using, *count));
+        *count += 1;
         if request.limit == 0 || request.limit > max_limit {
             return Err(ApiError::invalid(
                 field(i, "limit"),
@@ -122,16 +140,19 @@ async fn run(
         let filter = request.filter.as_ref().map(convert::filter).transpose()?;
         prepared.push(Prepared { filter, request });
     }
-    let vectors = vectors.resolve(state).await?;
+    let mut resolved = BTreeMap::new();
+    for (using, (vectors, _)) in batches {
+        resolved.insert(using, vectors.resolve(state).await?);
+    }
     let limits = state.config().filter_limits();
     blocking(move || {
         prepared
             .iter()
-            .zip(&vectors)
-            .map(|(p, vector)| {
+            .zip(&places)
+            .map(|(p, (using, place))| {
                 let query = SearchQuery {
-                    using: "",
-                    vector,
+                    using,
+                    vector: &resolved[using][*place],
                     filter: p.filter.as_ref(),
                     filter_limits: limits,
                     limit: p.request.limit,
@@ -146,16 +167,14 @@ async fn run(
                     .search(&query)?
                     .into_iter()
                     .map(|h| {
-                        let (vector, multivector) = match h.vector {
-                            Some(v) => convert::stored_vector(&config, v),
-                            None => (None, None),
-                        };
+                        let v = convert::ApiVectors::new(&config, h.vector, h.vectors);
                         Hit {
                             id: convert::api_id(&h.id),
                             score: h.score,
                             payload: h.payload,
-                            vector,
-                            multivector,
+                            vector: v.vector,
+                            multivector: v.multivector,
+                            vectors: v.vectors,
                         }
                     })
                     .collect();
@@ -190,12 +209,8 @@ pub async fn query(
 ) -> Result<Json<SearchResponse>, ApiError> {
     let collection = state.store()?.get(&name)?;
     let (stage, at) = one_stage(&request)?;
-    if let Some(using) = stage.using.as_deref().filter(|u| !u.is_empty()) {
-        return Err(ApiError::invalid(
-            format!("{at}using"),
-            format!("no vector named {using:?}: this collection has one vector, named \"\""),
-        ));
-    }
+    let using = stage.using.clone().unwrap_or_default();
+    collection.config().vector(&using, &format!("{at}using"))?;
     let max_limit = state.config().limits.max_limit;
     let limit = match stage.limit {
         Some(l) if l == 0 || l > max_limit => {
@@ -227,9 +242,16 @@ pub async fn query(
     if let Some(example) = &stage.point {
         let id = convert::point_id(example, &format!("{at}point"))?;
         let config = collection.config();
+        let (_, searched) = config.vector(&using, &format!("{at}using"))?;
         let source = collection.clone();
-        let (stored, _) = blocking(move || Ok(source.get(&id)?)).await?;
-        (vector, multivector) = convert::stored_vector(convert::unnamed(&config)?, stored);
+        let (mut stored, _) = blocking(move || Ok(source.get_vectors(&id)?)).await?;
+        let Some(stored) = stored.remove(&using) else {
+            return Err(ApiError::invalid(
+                format!("{at}point"),
+                format!("the point holds no vector {using:?} to search by"),
+            ));
+        };
+        (vector, multivector) = convert::stored_vector(searched, stored);
         filters.push(Filter {
             must_not: vec![Condition::HasId {
                 has_id: vec![example.clone()],
@@ -246,6 +268,7 @@ pub async fn query(
         }),
     };
     let search = SearchRequest {
+        using: Some(using),
         vector,
         text: stage.text.clone(),
         multivector,

@@ -12,7 +12,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use trawl_index::{Collection, PointId, PointWrite};
-use trawl_proto::{ErrorBody, Operation, Payload, PointInput, UpsertPoints, UpsertResult};
+use trawl_proto::{
+    ErrorBody, NamedVector, Operation, Payload, PointInput, UpsertPoints, UpsertResult,
+};
 
 use crate::convert;
 use crate::error::{ApiError, WriteJson};
@@ -157,8 +159,34 @@ impl Drop for StopOnDrop {
 #[derive(Clone)]
 pub struct Prepared {
     ids: Vec<PointId>,
-    vectors: Vectors,
+    /// One per vector of the collection that some point holds or may fill
+    /// from its text (the unnamed vector first).
+    batches: Vec<Batch>,
     payloads: Vec<Option<Payload>>,
+}
+
+/// The values of one vector across the points of an upsert.
+#[derive(Clone)]
+struct Batch {
+    name: String,
+    vectors: Vectors,
+    /// Whether each point holds the vector (else its item is a placeholder).
+    held: Vec<bool>,
+}
+
+impl Batch {
+    fn new(state: &AppState, name: &str, vector: &trawl_index::VectorConfig) -> Self {
+        Self {
+            name: name.to_string(),
+            vectors: Vectors::new(state, vector.layout, vector.dims),
+            held: Vec::new(),
+        }
+    }
+
+    fn skip(&mut self) {
+        self.vectors.skip();
+        self.held.push(false);
+    }
 }
 
 /// Checks every point of an upsert into `collection`. Vectors given as
@@ -173,31 +201,121 @@ pub fn prepare(
     let mut ids = Vec::with_capacity(points.len());
     let mut payloads = Vec::with_capacity(points.len());
     let config = collection.config();
-    let config = convert::unnamed(&config)?;
-    let mut vectors = Vectors::new(state, config.layout, config.dims);
-    for (i, p) in points.into_iter().enumerate() {
+    let mut batches: Vec<Batch> = config
+        .vectors
+        .iter()
+        .map(|(name, vector)| Batch::new(state, name, vector))
+        .collect();
+    // The unnamed vector's batch comes first (names sort after "").
+    let unnamed = config.default_vector().is_some();
+    for (i, mut p) in points.into_iter().enumerate() {
         ids.push(convert::point_id(&p.id, &format!("points[{i}].id"))?);
-        vectors.take(p.vector, p.text, p.multivector, |name| {
-            format!("points[{i}].{name}")
-        })?;
+        if let Some(name) = p
+            .vectors
+            .keys()
+            .find(|n| !config.vectors.contains_key(*n) || n.is_empty())
+        {
+            return Err(ApiError::invalid(
+                format!("points[{i}].vectors.{name}"),
+                format!(
+                    "the collection has no vector named {name:?}; its named vectors are {}",
+                    config.vector_names()
+                ),
+            ));
+        }
+        let gives_unnamed = p.vector.is_some() || p.multivector.is_some();
+        let mut holds = false;
+        for batch in &mut batches {
+            let vector = &config.vectors[&batch.name];
+            let field = |name: &str| {
+                if batch.name.is_empty() {
+                    format!("points[{i}].{name}")
+                } else {
+                    format!("points[{i}].vectors.{}", batch.name)
+                }
+            };
+            if batch.name.is_empty() {
+                if gives_unnamed || p.text.is_some() || p.vectors.is_empty() {
+                    batch.vectors.take(
+                        p.vector.take(),
+                        p.text.clone(),
+                        p.multivector.take(),
+                        field,
+                    )?;
+                    batch.held.push(true);
+                    holds = true;
+                } else {
+                    batch.skip();
+                }
+                continue;
+            }
+            match p.vectors.remove(&batch.name) {
+                Some(NamedVector::Dense(v)) => batch.vectors.take(Some(v), None, None, field)?,
+                Some(NamedVector::Multi(rows)) => {
+                    batch.vectors.take(None, None, Some(rows), field)?
+                }
+                None if p.text.is_some() && vector.encoder.is_some() => {
+                    batch.vectors.take(None, p.text.clone(), None, field)?
+                }
+                None => {
+                    batch.skip();
+                    continue;
+                }
+            }
+            batch.held.push(true);
+            holds = true;
+        }
+        if !unnamed && gives_unnamed {
+            return Err(ApiError::invalid(
+                format!("points[{i}].vector"),
+                format!(
+                    "the collection has no unnamed vector: give its vectors by name in `vectors` ({})",
+                    config.vector_names()
+                ),
+            ));
+        }
+        if !holds {
+            return Err(ApiError::invalid(
+                format!("points[{i}].vectors"),
+                format!(
+                    "the point holds no vector: give one of the collection's vectors ({}){}",
+                    config.vector_names(),
+                    if p.text.is_some() {
+                        "; `text` fills only the unnamed vector and those created with an `encoder`"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
         if let Some(payload) = &p.payload {
             check_payload(payload, &format!("points[{i}].payload"), state)?;
         }
         payloads.push(p.payload);
     }
-    vectors.check_model(state)?;
-    if queued || vectors.has_texts() {
-        let name = match config.layout {
-            trawl_index::Layout::Multivector => "multivector",
-            _ => "vector",
-        };
-        for (i, vector) in vectors.given() {
-            collection.check_vector("", &format!("points[{i}].{name}"), vector)?;
+    // Vectors no point holds are left out.
+    batches.retain(|b| b.held.iter().any(|h| *h));
+    let texts = batches.iter().any(|b| b.vectors.has_texts());
+    for batch in &batches {
+        batch.vectors.check_model(state)?;
+        if queued || texts {
+            let layout = config.vectors[&batch.name].layout;
+            for (i, vector) in batch.vectors.given() {
+                if !batch.held[i] {
+                    continue;
+                }
+                let field = match (batch.name.as_str(), layout) {
+                    ("", trawl_index::Layout::Multivector) => format!("points[{i}].multivector"),
+                    ("", _) => format!("points[{i}].vector"),
+                    (name, _) => format!("points[{i}].vectors.{name}"),
+                };
+                collection.check_vector(&batch.name, &field, vector)?;
+            }
         }
     }
     Ok(Prepared {
         ids,
-        vectors,
+        batches,
         payloads,
     })
 }
@@ -218,7 +336,15 @@ impl Prepared {
         let n = n.min(self.len());
         Self {
             ids: self.ids.drain(..n).collect(),
-            vectors: self.vectors.take_front(n),
+            batches: self
+                .batches
+                .iter_mut()
+                .map(|b| Batch {
+                    name: b.name.clone(),
+                    vectors: b.vectors.take_front(n),
+                    held: b.held.drain(..n).collect(),
+                })
+                .collect(),
             payloads: self.payloads.drain(..n).collect(),
         }
     }
@@ -226,7 +352,7 @@ impl Prepared {
     /// Points written at once: the embed request limit when some are text
     /// (so that a long write makes progress it can report), else all.
     pub fn chunk(&self, state: &AppState) -> usize {
-        if self.vectors.has_texts() {
+        if self.batches.iter().any(|b| b.vectors.has_texts()) {
             state.config().limits.max_inputs
         } else {
             self.len().max(1)
@@ -235,19 +361,25 @@ impl Prepared {
 
     /// Embeds the texts; the writes, in order.
     pub async fn resolve(self, state: &AppState) -> Result<Vec<PointWrite>, ApiError> {
-        let vectors = self.vectors.resolve(state).await?;
-        Ok(self
+        let mut writes: Vec<PointWrite> = self
             .ids
             .into_iter()
-            .zip(vectors)
             .zip(self.payloads)
-            .map(|((id, vector), payload)| PointWrite {
-                vectors: Default::default(),
-                id,
-                vector,
-                payload,
-            })
-            .collect())
+            .map(|(id, payload)| PointWrite::new(id, Vec::new(), payload))
+            .collect();
+        for batch in self.batches {
+            let vectors = batch.vectors.resolve(state).await?;
+            for ((write, vector), held) in writes.iter_mut().zip(vectors).zip(batch.held) {
+                match (held, batch.name.is_empty()) {
+                    (false, _) => {}
+                    (true, true) => write.vector = vector,
+                    (true, false) => {
+                        write.vectors.insert(batch.name.clone(), vector);
+                    }
+                }
+            }
+        }
+        Ok(writes)
     }
 }
 

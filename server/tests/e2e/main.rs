@@ -10,6 +10,7 @@ mod foundation;
 mod hostile;
 mod ids;
 mod load;
+mod named;
 mod operations;
 mod recall;
 mod security;

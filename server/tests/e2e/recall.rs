@@ -126,6 +126,7 @@ fn recall_at_10_on_real_embeddings_with_and_without_filters() {
                 layout: Layout::Float,
                 hnsw: HnswParams::default(),
                 muvera: None,
+                encoder: None,
             },
         )]),
         payload_schema: schema,

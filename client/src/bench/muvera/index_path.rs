@@ -59,6 +59,7 @@ pub(super) fn measure(
                 layout: Layout::Multivector,
                 hnsw: HnswParams::default(),
                 muvera: Some(params),
+                encoder: None,
             },
         )]),
         payload_schema: Default::default(),
