@@ -1,6 +1,7 @@
 //! Damage to a stopped collection's files: every kind of file (config,
-//! snapshot, log, vector file) flipped, truncated, deleted, or replaced by an
-//! older copy. Each case must be detected and the collection refused on its
+//! snapshot, log, vector file, a named vector's files and the list of
+//! points lacking it) flipped, truncated, deleted, or replaced by an older
+//! copy. Each case must be detected and the collection refused on its
 //! own (the store opens; a second collection serves as before), or, where the
 //! damage cannot lose anything acknowledged (derived files, a torn log tail),
 //! the collection must open with exactly what was acknowledged. Nothing wrong
@@ -18,6 +19,9 @@ use trawl_index::{
 };
 
 const DIMS: usize = 16;
+
+/// The victim's named vector, held by two points in three.
+const EXTRA: &str = "extra";
 
 fn config(layout: Layout) -> CollectionConfig {
     CollectionConfig {
@@ -44,8 +48,12 @@ fn wal() -> WalOptions {
 }
 
 fn point(id: u64, rng: &mut Rng) -> PointWrite {
+    let mut vectors = BTreeMap::new();
+    if !id.is_multiple_of(3) {
+        vectors.insert(EXTRA.to_string(), (0..8).map(|_| rng.unit()).collect());
+    }
     PointWrite {
-        vectors: Default::default(),
+        vectors,
         id: PointId::Num(id),
         vector: (0..DIMS).map(|_| rng.unit()).collect(),
         payload: Some(serde_json::json!({ "n": id }).as_object().unwrap().clone()),
@@ -68,11 +76,21 @@ fn build(root: &Path, rng: &mut Rng) -> (History, PathBuf, PathBuf) {
     let store = Store::open(root, wal()).unwrap();
     let bystander = store.create("bystander", config(Layout::Float)).unwrap();
     bystander
-        .upsert((0..50).map(|i| point(i, rng)).collect())
+        .upsert(
+            (0..50)
+                .map(|i| PointWrite {
+                    vectors: BTreeMap::new(),
+                    ..point(i, rng)
+                })
+                .collect(),
+        )
         .unwrap();
-    let victim = store
-        .create("victim", config(Layout::Binary { bits: 1 }))
-        .unwrap();
+    let mut victim_config = config(Layout::Binary { bits: 1 });
+    victim_config.vectors.insert(
+        EXTRA.to_string(),
+        trawl_index::VectorConfig::new(8, Metric::Dot, Layout::Float),
+    );
+    let victim = store.create("victim", victim_config).unwrap();
     let mut live = BTreeMap::new();
     let mut upsert = |ids: std::ops::Range<u64>, rng: &mut Rng| {
         let batch: Vec<PointWrite> = ids.map(|i| point(i, rng)).collect();
@@ -316,6 +334,9 @@ fn damaged_files_are_detected_and_contained() {
         "vectors.f32",
         "codes.bin",
         "graph.bin",
+        "vectors.extra.f32",
+        "graph.extra.bin",
+        "absent.bin",
     ] {
         for how in [
             Damage::Flip(0.0),
