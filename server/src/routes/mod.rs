@@ -12,6 +12,8 @@ pub mod search;
 pub mod snapshots;
 pub mod upsert;
 
+use std::collections::BTreeMap;
+
 use trawl_proto::ErrorBody;
 
 use crate::error::ApiError;
@@ -318,24 +320,62 @@ impl Vectors {
 
     /// Embeds the texts with the default encoder (in chunks of the per-request
     /// input limit, so large upserts fit the queue) and returns all vectors in order.
-    pub async fn resolve(mut self, state: &AppState) -> Result<Vec<Vec<f32>>, ApiError> {
+    pub async fn resolve(self, state: &AppState) -> Result<Vec<Vec<f32>>, ApiError> {
         self.check_model(state)?;
+        let texts = self.texts.iter().cloned().collect();
+        let encoded = embed_texts(state, texts, self.multivector.is_some()).await?;
+        self.fill(state, &encoded)
+    }
+
+    /// The items given as text, by item.
+    pub fn texts(&self) -> &[(usize, String)] {
+        &self.texts
+    }
+
+    /// Whether its texts become token vectors.
+    pub fn wants_tokens(&self) -> bool {
+        self.multivector.is_some() && self.has_texts()
+    }
+
+    /// Fills the text items from their embeddings (`encoded`, by item, with
+    /// token vectors if [`Vectors::wants_tokens`]); all vectors in order.
+    pub fn fill(
+        mut self,
+        state: &AppState,
+        encoded: &BTreeMap<usize, trawl_encoders::Encoded>,
+    ) -> Result<Vec<Vec<f32>>, ApiError> {
         if self.has_texts() {
-            // Loaded by now (embedding needs it): the check above may have
-            // run before.
+            // Loaded by now (embedding needs it).
             self.check_dims(state.embedder()?.spec())?;
         }
-        let chunk = state.config().limits.max_inputs;
-        for part in self.texts.chunks(chunk) {
-            let texts = part.iter().map(|(_, t)| t.clone()).collect();
-            let encoded = embed::run_encoder(state, texts, self.multivector.is_some()).await?;
-            for ((i, _), e) in part.iter().zip(encoded) {
-                self.vectors[*i] = match (self.multivector, e.tokens) {
-                    (Some(_), Some(tokens)) => tokens.concat(),
-                    _ => e.pooled,
-                };
-            }
+        for (i, _) in &self.texts {
+            let e = encoded
+                .get(i)
+                .ok_or_else(|| ApiError::Internal(format!("text item {i} was not embedded")))?;
+            self.vectors[*i] = match (self.multivector, &e.tokens) {
+                (Some(_), Some(tokens)) => tokens.concat(),
+                _ => e.pooled.clone(),
+            };
         }
         Ok(self.vectors)
     }
+}
+
+/// Embeds `texts` (by item) with the default encoder, in chunks of the
+/// per-request input limit (so large upserts fit the queue), with token
+/// vectors when `tokens`.
+pub async fn embed_texts(
+    state: &AppState,
+    texts: BTreeMap<usize, String>,
+    tokens: bool,
+) -> Result<BTreeMap<usize, trawl_encoders::Encoded>, ApiError> {
+    let chunk = state.config().limits.max_inputs.max(1);
+    let items: Vec<(usize, String)> = texts.into_iter().collect();
+    let mut out = BTreeMap::new();
+    for part in items.chunks(chunk) {
+        let inputs = part.iter().map(|(_, t)| t.clone()).collect();
+        let encoded = embed::run_encoder(state, inputs, tokens).await?;
+        out.extend(part.iter().map(|(i, _)| *i).zip(encoded));
+    }
+    Ok(out)
 }

@@ -4,6 +4,7 @@
 //! many points were written) or as a queued operation (`wait=false`, see
 //! [`crate::operations`]).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -359,8 +360,18 @@ impl Prepared {
         }
     }
 
-    /// Embeds the texts; the writes, in order.
+    /// Embeds the texts, each once for every vector it fills (the pooled
+    /// vector and the token vectors come from one pass); the writes, in order.
     pub async fn resolve(self, state: &AppState) -> Result<Vec<PointWrite>, ApiError> {
+        for batch in &self.batches {
+            batch.vectors.check_model(state)?;
+        }
+        let mut texts = BTreeMap::new();
+        for batch in &self.batches {
+            texts.extend(batch.vectors.texts().iter().cloned());
+        }
+        let tokens = self.batches.iter().any(|b| b.vectors.wants_tokens());
+        let encoded = super::embed_texts(state, texts, tokens).await?;
         let mut writes: Vec<PointWrite> = self
             .ids
             .into_iter()
@@ -368,7 +379,7 @@ impl Prepared {
             .map(|(id, payload)| PointWrite::new(id, Vec::new(), payload))
             .collect();
         for batch in self.batches {
-            let vectors = batch.vectors.resolve(state).await?;
+            let vectors = batch.vectors.fill(state, &encoded)?;
             for ((write, vector), held) in writes.iter_mut().zip(vectors).zip(batch.held) {
                 match (held, batch.name.is_empty()) {
                     (false, _) => {}
