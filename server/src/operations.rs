@@ -168,9 +168,14 @@ impl Operations {
         self.dir.join(format!("{id}{POINTS_SUFFIX}"))
     }
 
-    /// Queues `request` for `collection` (its points checked already):
-    /// durable when it returns.
-    pub fn accept(&self, collection: &str, request: &UpsertPoints) -> Result<Operation, ApiError> {
+    /// Queues `request` (an upsert's body as JSON, of `points` points,
+    /// checked already) for `collection`: durable when it returns.
+    pub fn accept(
+        &self,
+        collection: &str,
+        points: usize,
+        request: &[u8],
+    ) -> Result<Operation, ApiError> {
         {
             let mut table = self.lock();
             if table.pending >= self.capacity {
@@ -186,19 +191,15 @@ impl Operations {
             id: uuid::Uuid::new_v4().to_string(),
             collection: collection.to_string(),
             status: OperationStatus::Queued,
-            points: request.points.len(),
+            points,
             written: 0,
             error: None,
             created: now(),
             finished: None,
         };
-        let written = serde_json::to_vec(request)
-            .map_err(|e| ApiError::Internal(format!("encoding a queued write: {e}")))
-            .and_then(|bytes| {
-                write_durably(&self.points_path(&op.id), &bytes)
-                    .and_then(|()| self.persist(&op))
-                    .map_err(|e| io_error(collection, &e))
-            });
+        let written = write_durably(&self.points_path(&op.id), request)
+            .and_then(|()| self.persist(&op))
+            .map_err(|e| io_error(collection, &e));
         if let Err(error) = written {
             self.lock().pending -= 1;
             let _ = std::fs::remove_file(self.status_path(&op.id));

@@ -95,15 +95,28 @@ pub async fn upsert(
         request.points.len(),
         state.config().limits.max_upsert_points,
     )?;
+    // Points are checked on the write pool (a large batch's checks take
+    // milliseconds that searches should not wait behind).
     if params.wait == Some(false) {
-        // Checked now, so that a bad point is a 4xx here, not a failed operation.
-        prepare(&state, &collection, request.points.clone(), true)?;
         let operations = Arc::clone(state.operations()?);
-        let collection = collection.name().to_string();
-        let accepted = blocking_write(move || operations.accept(&collection, &request)).await?;
+        let checker = state.clone();
+        let accepted = blocking_write(move || {
+            // Encoded for the queue first, then checked (which consumes the
+            // points, so the request is never copied): a bad point is a 4xx
+            // here, not a failed operation.
+            let count = request.points.len();
+            let bytes = serde_json::to_vec(&request)
+                .map_err(|e| ApiError::Internal(format!("encoding a queued write: {e}")))?;
+            prepare(&checker, &collection, request.points, true)?;
+            operations.accept(collection.name(), count, &bytes)
+        })
+        .await?;
         return Ok((StatusCode::ACCEPTED, Json(accepted)).into_response());
     }
-    let prepared = prepare(&state, &collection, request.points, false)?;
+    let checker = state.clone();
+    let checked = collection.clone();
+    let prepared =
+        blocking_write(move || prepare(&checker, &checked, request.points, false)).await?;
     let total = prepared.len();
     let progress = Arc::new(Progress::default());
     // Stops the write after its current chunk if this request ends first
