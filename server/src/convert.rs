@@ -255,21 +255,6 @@ impl ApiVectors {
     }
 }
 
-/// The unnamed vector (`""`) of a collection: the v1 `vector`.
-pub fn unnamed(
-    config: &trawl_index::CollectionConfig,
-) -> Result<&trawl_index::VectorConfig, ApiError> {
-    config.default_vector().ok_or_else(|| {
-        ApiError::invalid(
-            "vector",
-            format!(
-                "the collection has no unnamed vector; its vectors are {}",
-                config.vector_names()
-            ),
-        )
-    })
-}
-
 /// The collection a create request asks for: each vector with `dims`
 /// resolved (the request's, or `model`'s: the server's model, once loaded)
 /// and checked against `max_dims` (`--max-dims`), and a named vector with an

@@ -213,7 +213,11 @@ impl Collection {
             });
         }
         self.validate_filter(query.filter, limits)?;
-        let names = self.inner.config.read().names();
+        let names = if query.with_vector {
+            self.inner.config.read().names()
+        } else {
+            Vec::new()
+        };
         let with_vector = query.with_vector.then_some(names.as_slice());
         let set = self.inner.segments();
         // One more than the page, to know whether another page follows.

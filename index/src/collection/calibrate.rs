@@ -46,9 +46,11 @@ const MIN_POINTS: usize = 4 * 1_024;
 /// `None` for layouts without codes and small segments. Reads every full
 /// vector once (a compact layout's vector file is then dropped from the
 /// resident set again).
+/// `holding`: the offsets that hold vector `v` (those its graph links).
 pub(crate) fn oversample(
     points: &Points,
     v: usize,
+    holding: &[Offset],
     graph: &FlatGraph,
     config: &VectorConfig,
     seed: u64,
@@ -56,8 +58,6 @@ pub(crate) fn oversample(
     let store = points.store(v);
     let codes = store.codes()?;
     let spec = config.code_spec()?;
-    // The points holding the vector.
-    let holding = points.holding(v);
     let n = holding.len();
     if n < MIN_POINTS {
         return None;
@@ -71,7 +71,7 @@ pub(crate) fn oversample(
         .iter()
         .map(|&o| store.vectors().get(o).to_vec())
         .collect();
-    let truth = exact_top(store, &holding, config, &sample, &queries);
+    let truth = exact_top(store, holding, config, &sample, &queries);
     let default = config.layout.default_oversample(config.dims);
     let recall = |oversample: u16| -> f64 {
         let wanted = K * usize::from(oversample);
@@ -81,8 +81,8 @@ pub(crate) fn oversample(
                 let qcode = spec.query(&queries[q]);
                 let scorer = codes.scorer(&qcode);
                 let me = sample[q];
-                let absent = &points.absent[v];
-                let not_me = |o: Offset| o != me && !absent.contains(o);
+                // The graph links only the points holding the vector.
+                let not_me = |o: Offset| o != me;
                 let candidates =
                     graph.search(&scorer, wanted, wanted.max(DEFAULT_EF), Some(&not_me));
                 let full = FullScorer {

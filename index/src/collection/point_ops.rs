@@ -111,7 +111,7 @@ impl Collection {
     /// for a multivector layout) as [`Collection::upsert`] would, writing
     /// nothing; `field` names it in the error.
     pub fn check_vector(&self, name: &str, field: &str, vector: &[f32]) -> Result<()> {
-        let config = self.inner.config.read().clone();
+        let config = self.inner.config.read();
         let (_, vector_config) = config.vector(name, field)?;
         prepare(field, vector.to_vec(), vector_config).map(drop)
     }

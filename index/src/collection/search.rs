@@ -176,13 +176,19 @@ impl TopK {
 impl Collection {
     /// Runs a search; results best first.
     pub fn search(&self, query: &SearchQuery<'_>) -> Result<Vec<ScoredPoint>> {
-        let (v, vector_config) = {
+        let (v, vector_config, names) = {
             let config = self.inner.config.read();
             if let Some(filter) = query.filter {
                 filter.validate(&config.payload_schema, &query.filter_limits)?;
             }
             let (v, vector) = config.vector(query.using, "using")?;
-            (v, vector.clone())
+            // The names, to return the vectors by name, only when asked.
+            let names = if query.with_vector {
+                config.names()
+            } else {
+                Vec::new()
+            };
+            (v, vector.clone(), names)
         };
         let (dims, metric, layout) = (
             vector_config.dims,
@@ -234,7 +240,6 @@ impl Collection {
         // Segment `i`: the sealed ones, then the frozen ones, then the
         // appendable one (oldest first).
         let mut found: Vec<Hit> = Vec::new();
-        let names = self.inner.config.read().names();
         let with_vector = query.with_vector.then_some(names.as_slice());
         // Sealed and frozen segments' points never change (their deletions
         // go to the set's bitmaps): their hits are filled once merged. The
@@ -339,9 +344,9 @@ impl Collection {
 #[derive(Clone, Copy)]
 struct Params<'a> {
     query: &'a SearchQuery<'a>,
-    /// The prepared query vector (normalised; tokens for multivector).
     /// The vector searched: its index in the config.
     v: usize,
+    /// The prepared query vector (normalised; tokens for multivector).
     vector: &'a [f32],
     dims: usize,
     metric: Metric,

@@ -190,7 +190,9 @@ impl Written {
                 }
                 return Ok(None);
             };
-            oversample.push(super::calibrate::oversample(&points, v, &graph, vector, id));
+            oversample.push(super::calibrate::oversample(
+                &points, v, &offsets, &graph, vector, id,
+            ));
             let mut body = Vec::with_capacity(graph.ram_bytes() + 64);
             graph.encode(&mut body);
             let file = of_vector(GRAPH, name);

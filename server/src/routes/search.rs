@@ -210,7 +210,8 @@ pub async fn query(
     let collection = state.store()?.get(&name)?;
     let (stage, at) = one_stage(&request)?;
     let using = stage.using.clone().unwrap_or_default();
-    collection.config().vector(&using, &format!("{at}using"))?;
+    let config = collection.config();
+    let (_, searched) = config.vector(&using, &format!("{at}using"))?;
     let max_limit = state.config().limits.max_limit;
     let limit = match stage.limit {
         Some(l) if l == 0 || l > max_limit => {
@@ -241,8 +242,6 @@ pub async fn query(
     let (mut vector, mut multivector) = (stage.vector.clone(), stage.multivector.clone());
     if let Some(example) = &stage.point {
         let id = convert::point_id(example, &format!("{at}point"))?;
-        let config = collection.config();
-        let (_, searched) = config.vector(&using, &format!("{at}using"))?;
         let source = collection.clone();
         let (mut stored, _) = blocking(move || Ok(source.get_vectors(&id)?)).await?;
         let Some(stored) = stored.remove(&using) else {
