@@ -143,6 +143,18 @@ async fn aliases_route_switch_atomically_and_survive_a_kill() {
             404,
             "collection_not_found",
         ),
+        // An alias names a collection, never another alias: no chains, so
+        // no cycles.
+        (
+            json!([{"create": {"alias": "other", "collection": "docs"}}]),
+            404,
+            "collection_not_found",
+        ),
+        (
+            json!([{"delete": {"alias": "docs"}}, {"create": {"alias": "a", "collection": "b"}}, {"create": {"alias": "b", "collection": "a"}}]),
+            404,
+            "collection_not_found",
+        ),
         (
             json!([{"create": {"alias": "fine", "collection": "docs_v1"}}, {"delete": {"alias": "nope"}}]),
             404,

@@ -214,6 +214,39 @@ async fn scroll_count_and_facet_over_http() {
         .post("/collections/nope/points/count", &json!({}))
         .await;
     assert_error(status, &answer, 404, "collection_not_found");
+
+    // A cursor names the last id returned, not a place in one collection:
+    // taken from `docs`, it pages another collection from that id on.
+    let (_, page) = server
+        .post("/collections/docs/points/scroll", &json!({"limit": 3}))
+        .await;
+    let cursor = page["next"].as_str().expect("next").to_string();
+    let (status, body) = server
+        .put("/collections/other", &json!({"vector": {"dims": DIMS}}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let points: Vec<Value> = (0..6u64)
+        .map(|id| json!({"id": id, "vector": vector(id)}))
+        .collect();
+    let (status, body) = server
+        .put("/collections/other/points", &json!({ "points": points }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, page) = server
+        .post(
+            "/collections/other/points/scroll",
+            &json!({"limit": 10, "cursor": cursor}),
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let last = cursor.trim_start_matches("n:").parse::<u64>().unwrap();
+    let ids: Vec<u64> = page["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, ((last + 1)..6).collect::<Vec<u64>>(), "{page}");
 }
 
 #[tokio::test]
