@@ -151,6 +151,7 @@ pub struct Fixture {
 /// fixture [`schema`].
 pub fn config(layout: Layout, metric: Metric) -> CollectionConfig {
     CollectionConfig {
+        text: None,
  vectors: std::collections::BTreeMap::from([(String::new(), trawl_index::VectorConfig { dims: DIMS, metric, layout, hnsw: HnswParams::default(), muvera: (layout == Layout::Multivector).then_some(FdeParams {
             k_sim: 2,
             d_proj: 4,

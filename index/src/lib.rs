@@ -17,13 +17,15 @@ pub mod planner;
 pub mod snapshots;
 pub mod storage;
 pub mod store;
+pub mod text;
+mod topk;
 mod types;
 
 pub use collection::{
     Collection, CollectionConfig, CollectionStats, Count, IDLE_MERGE, Layout, MAX_DIMS,
     MAX_FACET_LIMIT, MAX_OVERSAMPLE, MAX_SCROLL_LIMIT, MAX_VECTOR_NAME, MemoryUsage, PayloadUpdate,
     PointWrite, ScoredPoint, ScrollPage, ScrollQuery, SealPolicy, SearchQuery, Selection,
-    StoredPoint, VectorConfig, json_len,
+    StoredPoint, TextSearch, VectorConfig, json_len,
 };
 pub use distance::Metric;
 pub use error::{IndexError, Result};

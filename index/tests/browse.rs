@@ -25,6 +25,7 @@ fn config() -> CollectionConfig {
     payload_schema.insert("size".to_string(), PayloadType::Integer);
     payload_schema.insert("weight".to_string(), PayloadType::Float);
     CollectionConfig {
+        text: None,
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {

@@ -25,6 +25,7 @@ const EXTRA: &str = "extra";
 
 fn config(layout: Layout) -> CollectionConfig {
     CollectionConfig {
+        text: None,
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {

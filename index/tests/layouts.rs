@@ -30,6 +30,7 @@ fn config(layout: &str) -> CollectionConfig {
     let mut payload_schema = BTreeMap::new();
     payload_schema.insert("bucket".to_string(), PayloadType::Integer);
     CollectionConfig {
+        text: None,
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {

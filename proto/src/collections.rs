@@ -194,13 +194,14 @@ fn optimizer_ok() -> String {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct MemoryInfo {
     /// In memory, by part: `vectors` (full vectors, float layout), `codes`
-    /// (compact layouts), `graph` (links), `payload_index`, `payloads`, `ids`.
+    /// (compact layouts), `graph` (links), `payload_index`, `payloads`, `ids`,
+    /// `text` (the full-text index of points not sealed yet).
     pub ram: BTreeMap<String, u64>,
     /// On disk, by part: `vectors_file` (full vectors of compact layouts and
     /// token vectors, memory-mapped and read only to rerank), `payloads_file`
     /// (payloads of sealed segments, read for hits and unindexed filters),
-    /// `wal`, `segments_file` (every file of the sealed segments, the two
-    /// parts above included).
+    /// `wal`, `segments_file` (the other files of the sealed segments),
+    /// `text_file` (the sealed segments' full-text indexes, memory-mapped).
     pub disk: BTreeMap<String, u64>,
 }
 

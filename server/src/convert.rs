@@ -287,6 +287,7 @@ pub fn collection_config(
         vectors.insert(name, vector_config(vector, &field, model, max_dims)?);
     }
     Ok(trawl_index::CollectionConfig {
+        text: None,
         vectors,
         payload_schema: request
             .payload_indexes

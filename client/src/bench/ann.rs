@@ -227,6 +227,7 @@ fn run_layout(args: &AnnArgs, data: &Data<'_>, layout_name: &str) -> Result<(Vec
     let layout = Layout::parse(layout_name)?;
     let compact = layout != Layout::Float;
     let config = CollectionConfig {
+        text: None,
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {

@@ -10,6 +10,7 @@ use crate::distance::Metric;
 use crate::error::{IndexError, Result};
 use crate::graph::{HnswParams, Space};
 use crate::muvera::FdeParams;
+use crate::text::TextConfig;
 use crate::types::PayloadType;
 
 /// How vectors are stored and searched.
@@ -277,6 +278,9 @@ pub struct CollectionConfig {
     pub vectors: BTreeMap<String, VectorConfig>,
     /// Indexed payload fields.
     pub payload_schema: BTreeMap<String, PayloadType>,
+    /// The full-text (BM25) index over a payload text field, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextConfig>,
 }
 
 /// `config.json` as written: the named form, or the single vector's fields
@@ -287,6 +291,8 @@ struct StoredConfig {
     vectors: BTreeMap<String, VectorConfig>,
     #[serde(default)]
     payload_schema: BTreeMap<String, PayloadType>,
+    #[serde(default)]
+    text: Option<TextConfig>,
     #[serde(flatten)]
     single: Option<VectorConfig>,
 }
@@ -300,6 +306,7 @@ impl From<StoredConfig> for CollectionConfig {
         Self {
             vectors,
             payload_schema: stored.payload_schema,
+            text: stored.text,
         }
     }
 }
@@ -310,6 +317,7 @@ impl CollectionConfig {
         Self {
             vectors: BTreeMap::from([(String::new(), vector)]),
             payload_schema: BTreeMap::new(),
+            text: None,
         }
     }
 
@@ -391,9 +399,22 @@ impl CollectionConfig {
                 });
             }
         }
+        if let Some(text) = &self.text
+            && (text.field.is_empty() || text.field.len() > MAX_TEXT_FIELD)
+        {
+            return Err(IndexError::InvalidParameter {
+                field: "text.field".into(),
+                reason: format!(
+                    "name the payload field holding the text (1 to {MAX_TEXT_FIELD} bytes)"
+                ),
+            });
+        }
         Ok(())
     }
 }
+
+/// Longest name of a text field.
+pub const MAX_TEXT_FIELD: usize = 256;
 
 #[cfg(test)]
 mod tests {
@@ -445,6 +466,7 @@ mod tests {
         let err = l2.validate().unwrap_err().to_string();
         assert!(err.contains("vectors.tokens.layout"), "{err}");
         let empty = CollectionConfig {
+            text: None,
             vectors: BTreeMap::new(),
             payload_schema: BTreeMap::new(),
         };

@@ -20,6 +20,7 @@
 mod browse;
 mod calibrate;
 mod config;
+mod lexical;
 mod manifest;
 pub(crate) mod multivector;
 mod payload_ops;
@@ -47,6 +48,7 @@ pub use browse::{Count, MAX_FACET_LIMIT, MAX_SCROLL_LIMIT, ScrollPage, ScrollQue
 pub use config::{
     CollectionConfig, Layout, MAX_DIMS, MAX_VECTOR_NAME, MULTIVECTOR_OVERSAMPLE, VectorConfig,
 };
+pub use lexical::TextSearch;
 pub use multivector::MAX_TOKENS;
 pub use payload_ops::{PayloadUpdate, Selection, json_len};
 pub use point_ops::PointWrite;

@@ -381,6 +381,7 @@ mod tests {
         // Found by fuzz/request_decode: `{"ids": [1, 1]}` answered `deleted: 2`.
         let dir = TestDir::new("delete-dup");
         let config = CollectionConfig {
+            text: None,
             vectors: std::collections::BTreeMap::from([(
                 String::new(),
                 crate::VectorConfig {

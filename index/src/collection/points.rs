@@ -22,6 +22,7 @@ use crate::graph::{BuildSpace, Space};
 use crate::muvera::Fde;
 use crate::payload_index::PayloadIndex;
 use crate::storage::{MappedFile, StorageError};
+use crate::text::TextIndex;
 use crate::types::{Offset, Payload, PointId};
 
 /// Payloads by offset, as compact JSON: one buffer, not a map per point (a
@@ -301,6 +302,9 @@ pub(crate) struct Points {
     pub(crate) payloads: Payloads,
     pub(crate) live: RoaringBitmap,
     pub(crate) payload_index: PayloadIndex,
+    /// The full-text index of the collection's text field (collections with
+    /// a [`crate::text::TextConfig`]); the appendable segment's in memory.
+    pub(crate) text: Option<TextIndex>,
 }
 
 /// The MUVERA encoder of a multivector vector, `None` otherwise.
@@ -353,6 +357,11 @@ impl Points {
             payloads: Payloads::heap(),
             live: RoaringBitmap::new(),
             payload_index: PayloadIndex::new(&config.payload_schema),
+            text: config
+                .text
+                .as_ref()
+                .map(|text| TextIndex::appendable(text, token_path))
+                .transpose()?,
         })
     }
 
@@ -455,6 +464,9 @@ impl Points {
         self.by_offset.push(id.clone());
         if let Some(payload) = &payload {
             self.payload_index.insert(offset, payload);
+        }
+        if let (Some(index), Some(payload)) = (&self.text, &payload) {
+            index.add(offset, payload);
         }
         self.payloads.push(payload.as_ref());
         self.live.insert(offset);

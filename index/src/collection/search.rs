@@ -24,13 +24,13 @@
 //! `exact: true`, or when no more points match than candidates are wanted,
 //! every match is scored by Chamfer.
 
-use std::cmp::Ordering as CmpOrdering;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 
 use roaring::RoaringBitmap;
 
 use super::multivector::{ChamferScorer, prepare_tokens};
 use super::point_ops::prepare_vector;
+use super::set::SegmentSet;
 use super::store::VectorStore;
 use super::{Collection, Layout, Points};
 use crate::distance::Metric;
@@ -40,6 +40,8 @@ use crate::graph::{EF_RANGE, FlatGraph, FloatScorer, Scorer};
 use crate::payload_index::PayloadIndex;
 use crate::planner::{self, Strategy};
 use crate::types::{Offset, Payload, PointId};
+
+pub(crate) use crate::topk::TopK;
 
 /// Candidate sets up to this size are scanned exactly.
 pub const EXACT_THRESHOLD: usize = 4_096;
@@ -125,54 +127,6 @@ pub struct ScoredPoint {
     pub vectors: BTreeMap<String, Vec<f32>>,
 }
 
-#[derive(PartialEq)]
-struct Scored(f32, Offset);
-
-impl Eq for Scored {}
-
-impl PartialOrd for Scored {
-    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Scored {
-    /// Reversed, so that a `BinaryHeap` keeps the worst of the best on top.
-    fn cmp(&self, other: &Self) -> CmpOrdering {
-        other.0.total_cmp(&self.0).then(self.1.cmp(&other.1))
-    }
-}
-
-/// Keeps the `k` best (score, offset) pairs.
-pub(super) struct TopK {
-    k: usize,
-    heap: BinaryHeap<Scored>,
-}
-
-impl TopK {
-    pub(super) fn new(k: usize) -> Self {
-        Self {
-            k,
-            heap: BinaryHeap::with_capacity(k + 1),
-        }
-    }
-
-    pub(super) fn push(&mut self, score: f32, offset: Offset) {
-        if self.heap.len() < self.k {
-            self.heap.push(Scored(score, offset));
-        } else if self.heap.peek().is_some_and(|worst| score > worst.0) {
-            self.heap.pop();
-            self.heap.push(Scored(score, offset));
-        }
-    }
-
-    pub(super) fn into_sorted(self) -> Vec<(Offset, f32)> {
-        let mut v: Vec<(Offset, f32)> = self.heap.into_iter().map(|s| (s.1, s.0)).collect();
-        v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        v
-    }
-}
-
 impl Collection {
     /// Runs a search; results best first.
     pub fn search(&self, query: &SearchQuery<'_>) -> Result<Vec<ScoredPoint>> {
@@ -237,80 +191,10 @@ impl Collection {
         // No collection lock is held: the sealed segments never change, and
         // the set holds their live offsets as of now.
         let set = self.inner.segments();
-        // Segment `i`: the sealed ones, then the frozen ones, then the
-        // appendable one (oldest first).
-        let mut found: Vec<Hit> = Vec::new();
         let with_vector = query.with_vector.then_some(names.as_slice());
-        // Sealed and frozen segments' points never change (their deletions
-        // go to the set's bitmaps): their hits are filled once merged. The
-        // appendable segment may replace a hit's point (and clear its
-        // payload) as soon as its lock is released: its hits are filled
-        // under it.
-        let mut add = |segment: usize, view: View<'_>, fill_now: bool| {
-            found.extend(view.search(&params).into_iter().map(|(offset, score)| {
-                let fill = fill_now
-                    .then(|| Filled::read(view.points, offset, query.with_payload, with_vector));
-                Hit {
-                    id: view.points.by_offset.get(offset),
-                    score,
-                    segment,
-                    offset,
-                    filled: fill,
-                }
-            }));
-        };
-        for (i, entry) in set.sealed.iter().enumerate() {
-            let view = View {
-                points: &entry.segment.points,
-                live: &entry.live,
-                index: &entry.index,
-                graphs: &entry.segment.graphs,
-                oversample: &entry.segment.oversample,
-            };
-            add(i, view, false);
-        }
-        let first_frozen = set.sealed.len();
-        for (i, frozen) in set.frozen.iter().enumerate() {
-            add(
-                first_frozen + i,
-                View::frozen(&frozen.points.read(), &frozen.live),
-                false,
-            );
-        }
-        let appendable = first_frozen + set.frozen.len();
-        add(appendable, View::unsealed(&set.appendable.read()), true);
-        // A point being replaced can show in two segments for an instant:
-        // keep the newest.
-        let mut newest = std::collections::HashMap::with_capacity(found.len());
-        for hit in &found {
-            let at = newest.entry(hit.id.clone()).or_insert(hit.segment);
-            *at = (*at).max(hit.segment);
-        }
-        found.retain(|hit| newest.get(&hit.id) == Some(&hit.segment));
-        found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
-        found.truncate(k);
-        // Payloads and vectors only for the hits returned.
-        Ok(found
-            .into_iter()
-            .map(|hit| {
-                let filled = hit.filled.unwrap_or_else(|| {
-                    let read = |points: &Points| {
-                        Filled::read(points, hit.offset, query.with_payload, with_vector)
-                    };
-                    match hit.segment.checked_sub(first_frozen) {
-                        None => read(&set.sealed[hit.segment].segment.points),
-                        Some(i) => read(&set.frozen[i].points.read()),
-                    }
-                });
-                ScoredPoint {
-                    id: hit.id,
-                    score: hit.score,
-                    payload: filled.payload,
-                    vector: filled.vector,
-                    vectors: filled.vectors,
-                }
-            })
-            .collect())
+        gather(&set, k, query.with_payload, with_vector, |view| {
+            Ok(view.search(&params))
+        })
     }
 
     /// Ids of every live point matching `filter` (for delete by filter).
@@ -338,6 +222,90 @@ impl Collection {
         View::unsealed(&set.appendable.read()).matching(filter, &mut ids);
         Ok(ids)
     }
+}
+
+/// Runs `per_segment` on every segment of `set` and merges their hits into
+/// the `k` best, filled with payloads and vectors as asked.
+pub(super) fn gather(
+    set: &SegmentSet,
+    k: usize,
+    with_payload: bool,
+    with_vector: Option<&[String]>,
+    mut per_segment: impl FnMut(&View<'_>) -> Result<Vec<(Offset, f32)>>,
+) -> Result<Vec<ScoredPoint>> {
+    // Segment `i`: the sealed ones, then the frozen ones, then the
+    // appendable one (oldest first).
+    let mut found: Vec<Hit> = Vec::new();
+    // Sealed and frozen segments' points never change (their deletions
+    // go to the set's bitmaps): their hits are filled once merged. The
+    // appendable segment may replace a hit's point (and clear its
+    // payload) as soon as its lock is released: its hits are filled
+    // under it.
+    let mut add = |segment: usize, view: View<'_>, fill_now: bool| -> Result<()> {
+        for (offset, score) in per_segment(&view)? {
+            let fill =
+                fill_now.then(|| Filled::read(view.points, offset, with_payload, with_vector));
+            found.push(Hit {
+                id: view.points.by_offset.get(offset),
+                score,
+                segment,
+                offset,
+                filled: fill,
+            });
+        }
+        Ok(())
+    };
+    for (i, entry) in set.sealed.iter().enumerate() {
+        let view = View {
+            points: &entry.segment.points,
+            live: &entry.live,
+            index: &entry.index,
+            graphs: &entry.segment.graphs,
+            oversample: &entry.segment.oversample,
+        };
+        add(i, view, false)?;
+    }
+    let first_frozen = set.sealed.len();
+    for (i, frozen) in set.frozen.iter().enumerate() {
+        add(
+            first_frozen + i,
+            View::frozen(&frozen.points.read(), &frozen.live),
+            false,
+        )?;
+    }
+    let appendable = first_frozen + set.frozen.len();
+    add(appendable, View::unsealed(&set.appendable.read()), true)?;
+    // A point being replaced can show in two segments for an instant:
+    // keep the newest.
+    let mut newest = std::collections::HashMap::with_capacity(found.len());
+    for hit in &found {
+        let at = newest.entry(hit.id.clone()).or_insert(hit.segment);
+        *at = (*at).max(hit.segment);
+    }
+    found.retain(|hit| newest.get(&hit.id) == Some(&hit.segment));
+    found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+    found.truncate(k);
+    // Payloads and vectors only for the hits returned.
+    Ok(found
+        .into_iter()
+        .map(|hit| {
+            let filled = hit.filled.unwrap_or_else(|| {
+                let read =
+                    |points: &Points| Filled::read(points, hit.offset, with_payload, with_vector);
+                match hit.segment.checked_sub(first_frozen) {
+                    None => read(&set.sealed[hit.segment].segment.points),
+                    Some(i) => read(&set.frozen[i].points.read()),
+                }
+            });
+            ScoredPoint {
+                id: hit.id,
+                score: hit.score,
+                payload: filled.payload,
+                vector: filled.vector,
+                vectors: filled.vectors,
+            }
+        })
+        .collect())
 }
 
 /// What one search asks of every segment.

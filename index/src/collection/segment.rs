@@ -13,6 +13,8 @@
 //!   graph.bin     SGRF  the flat HNSW graph     (heap)
 //!   absent.bin    SABS  vectors:u32 { len:u32 roaring }*  (heap; only when
 //!                       some point lacks one of the collection's vectors)
+//!   text.bin      SFTX  the tantivy index of the points' texts  (mapped;
+//!                       collections with a text field: see `crate::text`)
 //! ```
 //!
 //! The vector files (`vectors`, `codes`, `tokens`, `spans`, `graph`) are
@@ -47,6 +49,7 @@ use crate::payload_index::PayloadIndex;
 use crate::storage::{
     CheckedBody, FileWriter, MappedFile, StorageError, read_file, sync_dir, write_file,
 };
+use crate::text::{self, TextConfig, TextIndex};
 use crate::types::Offset;
 
 /// The directory of sealed segments inside a collection's.
@@ -147,6 +150,10 @@ pub(crate) fn write(
     }
     if write_absent(&tmp, config.vectors.len(), sources)? {
         names.push((ABSENT.0.to_string(), ABSENT.1));
+    }
+    if let Some(text) = &config.text {
+        write_text(&tmp, text, sources)?;
+        names.push((text::FILE.to_string(), text::bundle::KIND));
     }
     Ok(Written {
         id,
@@ -263,6 +270,28 @@ fn write_points(dir: &Path, sources: &[Source<'_>]) -> Result<()> {
     payloads.write_all(&table).map_err(&io)?;
     payloads.finish()?;
     write_file(&dir.join(IDS.0), IDS.1, VERSION, &ids)?;
+    Ok(())
+}
+
+/// Builds the text index of the points of `sources` (in the new segment's
+/// offsets) into the segment's text file.
+fn write_text(dir: &Path, config: &TextConfig, sources: &[Source<'_>]) -> Result<()> {
+    let texts = sources
+        .iter()
+        .flat_map(|source| {
+            source.live.iter().map(move |o| {
+                source.points.payloads.get(o).map(|p| {
+                    config
+                        .texts(&p)
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                })
+            })
+        })
+        .enumerate()
+        .filter_map(|(offset, texts)| Some((offset as Offset, texts?)));
+    TextIndex::build(config, &dir.join(text::FILE), texts)?;
     Ok(())
 }
 
@@ -565,6 +594,10 @@ fn open_points(
         },
         live: RoaringBitmap::new(),
         payload_index: PayloadIndex::new(&Default::default()),
+        text: match config.text {
+            Some(_) => Some(TextIndex::open(&dir.join(text::FILE), verify.is_some())?),
+            None => None,
+        },
     })
 }
 

@@ -171,6 +171,9 @@ impl SegmentSet {
                         appendable.push(p.id.clone(), &stored, p.payload.clone())?;
                     }
                 }
+                if let Some(text) = &self.appendable.read().text {
+                    text.commit();
+                }
                 for p in &batch {
                     self.remove_sealed_or_frozen(&p.id);
                 }
@@ -243,6 +246,9 @@ impl SegmentSet {
         let fresh = Points::new(config, &path)
             .map_err(|e| StorageError::io(&path, std::io::Error::other(e.to_string())))?;
         let old = std::mem::replace(&mut self.appendable, Arc::new(RwLock::new(fresh)));
+        if let Some(text) = &mut old.write().text {
+            text.freeze();
+        }
         let live = Arc::new(old.read().live.clone());
         self.frozen.push(Frozen {
             points: old,

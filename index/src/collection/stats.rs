@@ -45,6 +45,8 @@ pub struct MemoryUsage {
     pub payloads: u64,
     /// Memory: id maps and the live bitmap.
     pub ids: u64,
+    /// Memory: the full-text index of points not sealed yet.
+    pub text: u64,
     /// Disk: the memory-mapped full vectors (compact layouts) and token vectors.
     pub vectors_file: u64,
     /// Disk: the payloads of sealed segments.
@@ -53,21 +55,29 @@ pub struct MemoryUsage {
     pub wal: u64,
     /// Disk: the other files of the sealed segments (ids, codes, graph).
     pub segments_file: u64,
+    /// Disk: the sealed segments' full-text indexes (mapped).
+    pub text_file: u64,
 }
 
 impl MemoryUsage {
     /// Bytes in memory.
     pub fn ram_bytes(&self) -> u64 {
-        self.vectors + self.codes + self.graph + self.payload_index + self.payloads + self.ids
+        self.vectors
+            + self.codes
+            + self.graph
+            + self.payload_index
+            + self.payloads
+            + self.ids
+            + self.text
     }
 
     /// Bytes on disk.
     pub fn disk_bytes(&self) -> u64 {
-        self.vectors_file + self.payloads_file + self.wal + self.segments_file
+        self.vectors_file + self.payloads_file + self.wal + self.segments_file + self.text_file
     }
 
     /// The parts as (name, in memory?, bytes), for reports and metrics.
-    pub fn parts(&self) -> [(&'static str, bool, u64); 10] {
+    pub fn parts(&self) -> [(&'static str, bool, u64); 12] {
         [
             ("vectors", true, self.vectors),
             ("codes", true, self.codes),
@@ -75,10 +85,12 @@ impl MemoryUsage {
             ("payload_index", true, self.payload_index),
             ("payloads", true, self.payloads),
             ("ids", true, self.ids),
+            ("text", true, self.text),
             ("vectors_file", false, self.vectors_file),
             ("payloads_file", false, self.payloads_file),
             ("wal", false, self.wal),
             ("segments_file", false, self.segments_file),
+            ("text_file", false, self.text_file),
         ]
     }
 }
@@ -124,6 +136,7 @@ impl Collection {
                 m.payloads += p.payloads.heap_bytes() as u64;
                 m.payloads_file += p.payloads.disk_bytes();
                 m.ids += (p.ids_bytes() + live.serialized_size()) as u64;
+                m.text += p.text.as_ref().map_or(0, |t| t.ram_bytes() as u64);
             };
         for entry in &set.sealed {
             let before = memory.vectors + memory.vectors_file + memory.payloads_file;
@@ -133,7 +146,16 @@ impl Collection {
                 &entry.index,
                 &mut memory,
             );
-            let mapped = memory.vectors + memory.vectors_file + memory.payloads_file - before;
+            let text_file: u64 = entry
+                .segment
+                .files
+                .iter()
+                .filter(|f| f.name == crate::text::FILE)
+                .map(|f| f.len)
+                .sum();
+            memory.text_file += text_file;
+            let mapped =
+                memory.vectors + memory.vectors_file + memory.payloads_file - before + text_file;
             memory.graph += entry
                 .segment
                 .graphs

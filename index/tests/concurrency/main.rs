@@ -184,6 +184,7 @@ fn config(sc: &Scenario) -> CollectionConfig {
         .map(|k| (k.to_string(), PayloadType::Integer))
         .collect();
     CollectionConfig {
+        text: None,
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {

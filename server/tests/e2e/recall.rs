@@ -118,6 +118,7 @@ fn recall_at_10_on_real_embeddings_with_and_without_filters() {
     }
     schema.insert("len_words".to_string(), PayloadType::Integer);
     let config = CollectionConfig {
+        text: None,
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {

@@ -51,6 +51,7 @@ pub(super) fn measure(
     let scratch = std::env::temp_dir().join(format!("trawl-bench-muvera-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     let config = CollectionConfig {
+        text: None,
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {
