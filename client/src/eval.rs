@@ -9,7 +9,11 @@
 //! recall@100), and score the rankings with binary relevance (a judgement
 //! with a score above 0 is relevant). `--exact` asks for
 //! brute-force search, which separates the encoder's quality from the index's
-//! recall. Without `--url` a `trawl` server is started for the run (the binary
+//! recall. `--mode` picks the retrievers: `dense` (the above), `lexical`
+//! (BM25 over the collection's full-text index, through
+//! `POST /collections/{name}/query`), `hybrid` (the server's default fusion
+//! of both), or a fusion named outright (`rrf`, `dbsf`, `minmax`: dense and
+//! lexical stages of [`FUSED_DEPTH`] candidates each). Without `--url` a `trawl` server is started for the run (the binary
 //! beside this one, with the default model) and stopped afterwards.
 
 use std::collections::{BTreeMap, HashSet};
@@ -29,6 +33,8 @@ use crate::bench::server::{ServerProcess, check_ready, sibling_binary};
 const DEPTH: usize = 100;
 /// Queries per batch request.
 const QUERY_BATCH: usize = 32;
+/// Candidates of each stage of the fusions named by `--mode`.
+pub const FUSED_DEPTH: usize = 100;
 
 /// Arguments of `trawl-eval`.
 #[derive(Debug, Args)]
@@ -44,6 +50,12 @@ pub struct EvalArgs {
     /// by Chamfer over the model's token vectors), one collection each.
     #[arg(long, default_value = "float")]
     pub layout: String,
+    /// Retrievers to evaluate, comma-separated, each on the same collection:
+    /// `dense`, `lexical` (BM25), `hybrid` (the server's default fusion of
+    /// both), `rrf`, `dbsf`, `minmax` (dense and lexical fused so, the last
+    /// with weights 0.5 and 0.5).
+    #[arg(long, default_value = "dense")]
+    pub mode: String,
     /// Brute-force search (perfect index recall): the encoder's quality alone.
     #[arg(long)]
     pub exact: bool,
@@ -184,6 +196,7 @@ pub fn score(ranking: &[String], relevant: &HashSet<String>) -> Scores {
 struct Row {
     dataset: String,
     layout: String,
+    mode: String,
     search: &'static str,
     docs: usize,
     queries: usize,
@@ -271,7 +284,7 @@ async fn run_async(args: &EvalArgs) -> Result<()> {
         .map(str::trim)
         .filter(|l| !l.is_empty())
     {
-        rows.push(
+        rows.extend(
             evaluate(
                 args, &client, &url, &dataset, &corpus, &queries, &qrels, layout,
             )
@@ -391,7 +404,20 @@ async fn evaluate(
     queries: &[Doc],
     qrels: &BTreeMap<String, HashSet<String>>,
     layout: &str,
-) -> Result<Row> {
+) -> Result<Vec<Row>> {
+    let modes: Vec<&str> = args
+        .mode
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .collect();
+    if let Some(bad) = modes
+        .iter()
+        .find(|m| !["dense", "lexical", "hybrid", "rrf", "dbsf", "minmax"].contains(m))
+    {
+        bail!("unknown --mode {bad:?}: use dense, lexical, hybrid, rrf, dbsf or minmax");
+    }
+    let lexical = modes.iter().any(|m| *m != "dense");
     let name = format!(
         "eval-{dataset}-{}",
         layout.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
@@ -403,7 +429,11 @@ async fn evaluate(
         client,
         reqwest::Method::PUT,
         &collection,
-        Some(&json!({"vector": {"metric": "cosine", "layout": layout}})),
+        Some(&if lexical {
+            json!({"vector": {"metric": "cosine", "layout": layout}, "text": {}})
+        } else {
+            json!({"vector": {"metric": "cosine", "layout": layout}})
+        }),
     )
     .await
     .with_context(|| format!("cannot create a collection with layout {layout:?}"))?;
@@ -451,8 +481,6 @@ async fn evaluate(
     if let Some(o) = args.oversample {
         params.insert("oversample".into(), json!(o));
     }
-    let started = Instant::now();
-    let mut totals = Scores::default();
     let ids = |result: &Value| -> Vec<String> {
         result["hits"]
             .as_array()
@@ -463,6 +491,51 @@ async fn evaluate(
             .filter_map(|i| corpus.get(i as usize).map(|d| d.id.clone()))
             .collect()
     };
+    let mut rows = Vec::new();
+    for mode in modes {
+        let started = Instant::now();
+        let (totals, searches) = if mode == "dense" {
+            dense(client, &collection, queries, qrels, &params, &ids).await?
+        } else {
+            fused(client, &collection, queries, qrels, mode, &params, &ids).await?
+        };
+        let query_s = started.elapsed().as_secs_f64();
+        let n = queries.len() as f64;
+        eprintln!("eval: {layout} {mode}: ndcg@10 {:.5}", totals.ndcg10 / n);
+        rows.push(Row {
+            dataset: dataset.to_string(),
+            layout: layout.to_string(),
+            mode: mode.to_string(),
+            search: if args.exact { "exact" } else { "index" },
+            docs: corpus.len(),
+            queries: queries.len(),
+            ndcg10: round(totals.ndcg10 / n, 5),
+            recall100: round(totals.recall100 / n, 5),
+            mrr10: round(totals.mrr10 / n, 5),
+            ingest_s: round(ingest_s, 1),
+            searches_per_s: round(searches as f64 / query_s, 1),
+            ram_bytes: info["ram_bytes"].as_u64().unwrap_or(0),
+            memory: info["memory"].clone(),
+        });
+    }
+    if !args.keep {
+        let _ = client.delete(&collection).send().await;
+    }
+    Ok(rows)
+}
+
+/// Dense search through `search/batch`; the scores summed over the
+/// queries, and the searches made.
+async fn dense(
+    client: &reqwest::Client,
+    collection: &str,
+    queries: &[Doc],
+    qrels: &BTreeMap<String, HashSet<String>>,
+    params: &serde_json::Map<String, Value>,
+    ids: &dyn Fn(&Value) -> Vec<String>,
+) -> Result<(Scores, usize)> {
+    let mut totals = Scores::default();
+    let mut made = 0;
     for chunk in queries.chunks(QUERY_BATCH) {
         // Each query twice: at `limit` 10, the search an application makes (so
         // compact layouts rerank their default number of candidates), for
@@ -475,6 +548,7 @@ async fn evaluate(
                 })
             })
             .collect();
+        made += searches.len();
         let answer = call(
             client,
             reqwest::Method::POST,
@@ -499,32 +573,63 @@ async fn evaluate(
             totals.recall100 += top100.recall100;
         }
     }
-    let query_s = started.elapsed().as_secs_f64();
-    let n = queries.len() as f64;
-    if !args.keep {
-        let _ = client.delete(&collection).send().await;
+    Ok((totals, made))
+}
+
+/// Lexical and fused queries through `query`, one per query at `limit` 100
+/// (their first 10 are the answer at `limit` 10: the stages' candidates do
+/// not depend on the limit below [`FUSED_DEPTH`]).
+async fn fused(
+    client: &reqwest::Client,
+    collection: &str,
+    queries: &[Doc],
+    qrels: &BTreeMap<String, HashSet<String>>,
+    mode: &str,
+    params: &serde_json::Map<String, Value>,
+    ids: &dyn Fn(&Value) -> Vec<String>,
+) -> Result<(Scores, usize)> {
+    let mut totals = Scores::default();
+    for q in queries {
+        let stages = json!([
+            {"text": q.text, "limit": FUSED_DEPTH, "params": params},
+            {"lexical": q.text, "limit": FUSED_DEPTH},
+        ]);
+        let body = match mode {
+            "lexical" => json!({"lexical": q.text, "limit": DEPTH, "with_payload": false}),
+            "hybrid" => json!({"text": q.text, "mode": "hybrid", "limit": DEPTH,
+                               "with_payload": false, "params": params}),
+            "rrf" => {
+                json!({"prefetch": stages, "fusion": "rrf", "limit": DEPTH, "with_payload": false})
+            }
+            "dbsf" => {
+                json!({"prefetch": stages, "fusion": "dbsf", "limit": DEPTH, "with_payload": false})
+            }
+            _ => json!({"prefetch": stages, "fusion": {"weights": [0.5, 0.5]}, "limit": DEPTH,
+                        "with_payload": false}),
+        };
+        let answer = call(
+            client,
+            reqwest::Method::POST,
+            &format!("{collection}/query"),
+            Some(&body),
+        )
+        .await?;
+        let ranking = ids(&answer);
+        let top10 = score(&ranking[..ranking.len().min(10)], &qrels[&q.id]);
+        let top100 = score(&ranking, &qrels[&q.id]);
+        totals.ndcg10 += top10.ndcg10;
+        totals.mrr10 += top10.mrr10;
+        totals.recall100 += top100.recall100;
     }
-    Ok(Row {
-        dataset: dataset.to_string(),
-        layout: layout.to_string(),
-        search: if args.exact { "exact" } else { "index" },
-        docs: corpus.len(),
-        queries: queries.len(),
-        ndcg10: round(totals.ndcg10 / n, 5),
-        recall100: round(totals.recall100 / n, 5),
-        mrr10: round(totals.mrr10 / n, 5),
-        ingest_s: round(ingest_s, 1),
-        searches_per_s: round(2.0 * n / query_s, 1),
-        ram_bytes: info["ram_bytes"].as_u64().unwrap_or(0),
-        memory: info["memory"].clone(),
-    })
+    Ok((totals, queries.len()))
 }
 
 fn print_table(rows: &[Row]) {
     println!(
-        "{:<10} {:<16} {:<6} {:>6} {:>7} {:>9} {:>10} {:>8} {:>9} {:>9}",
+        "{:<10} {:<16} {:<8} {:<6} {:>6} {:>7} {:>9} {:>10} {:>8} {:>9} {:>9}",
         "dataset",
         "layout",
+        "mode",
         "search",
         "docs",
         "queries",
@@ -536,9 +641,10 @@ fn print_table(rows: &[Row]) {
     );
     for r in rows {
         println!(
-            "{:<10} {:<16} {:<6} {:>6} {:>7} {:>9.5} {:>10.5} {:>8.5} {:>9.1} {:>9.1}",
+            "{:<10} {:<16} {:<8} {:<6} {:>6} {:>7} {:>9.5} {:>10.5} {:>8.5} {:>9.1} {:>9.1}",
             r.dataset,
             r.layout,
+            r.mode,
             r.search,
             r.docs,
             r.queries,

@@ -10,6 +10,7 @@ pub mod collection;
 pub mod distance;
 mod error;
 pub mod filter;
+pub mod fusion;
 pub mod graph;
 pub mod muvera;
 pub mod payload_index;

@@ -137,6 +137,43 @@ pub struct CreateCollection {
     /// Payload fields to index, with their types.
     #[serde(default)]
     pub payload_indexes: BTreeMap<String, PayloadIndexType>,
+    /// A full-text (BM25) index over a payload text field: lexical and
+    /// hybrid queries. An upsert's `text` is stored in that field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextIndex>,
+}
+
+fn default_text_field() -> String {
+    "text".into()
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+
+/// A collection's full-text index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TextIndex {
+    /// The payload field holding each point's text (a string, or a list of
+    /// strings); default `text`.
+    #[serde(default = "default_text_field")]
+    pub field: String,
+    /// The analyser's language, an ISO 639-1 code (default `en`): `ar`, `da`,
+    /// `de`, `el`, `en`, `es`, `fi`, `fr`, `hu`, `it`, `nl`, `no`, `pt`,
+    /// `ro`, `ru`, `sv`, `ta`, `tr`. Words are split on non-alphanumerics,
+    /// lowercased, stripped of the language's stop words and stemmed.
+    #[serde(default = "default_language")]
+    pub language: String,
+}
+
+impl Default for TextIndex {
+    fn default() -> Self {
+        Self {
+            field: default_text_field(),
+            language: default_language(),
+        }
+    }
 }
 
 /// Answer of `PUT /collections/{name}` and `DELETE /collections/{name}`.
@@ -161,6 +198,9 @@ pub struct CollectionInfo {
     pub vectors: BTreeMap<String, VectorConfig>,
     /// Indexed payload fields.
     pub payload_indexes: BTreeMap<String, PayloadIndexType>,
+    /// The full-text index, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextIndex>,
     /// Live points.
     pub points: u64,
     /// Deleted or replaced points whose data is still held (in sealed

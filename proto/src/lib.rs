@@ -32,7 +32,7 @@ pub use browse::{
 };
 pub use collections::{
     CollectionAck, CollectionInfo, CollectionList, CollectionSummary, CreateCollection, HnswConfig,
-    MemoryInfo, Metric, MuveraConfig, PayloadIndexType, RecoverCollection, VectorConfig,
+    MemoryInfo, Metric, MuveraConfig, PayloadIndexType, RecoverCollection, TextIndex, VectorConfig,
 };
 pub use embed::{BinaryEncoding, EmbedKind, EmbedRequest, EmbedResponse, Embedding, Usage};
 pub use error::{ErrorBody, ErrorDetail};
@@ -47,6 +47,6 @@ pub use operations::{Operation, OperationStatus};
 pub use points::{
     BatchSearchRequest, BatchSearchResponse, DeletePayloadKeys, DeletePoints, DeleteResult, Hit,
     NamedVector, Payload, PointInput, PointRecord, SearchParams, SearchRequest, SearchResponse,
-    SetPayload, UpdateResult, UpsertPoints, UpsertResult,
+    SetPayload, StageScore, UpdateResult, UpsertPoints, UpsertResult,
 };
-pub use query::{QueryRequest, QueryStage};
+pub use query::{Fusion, FusionName, QueryMode, QueryRequest, QueryStage, RrfParams};

@@ -185,6 +185,22 @@ pub struct Hit {
     /// The named vectors it holds, when asked for.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vectors: BTreeMap<String, NamedVector>,
+    /// Queries with `explain`: where each stage placed the point (stages
+    /// that did not return it are left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Vec<StageScore>>,
+}
+
+/// A hit's place in one stage of a fused query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StageScore {
+    /// The stage: its index in `prefetch` (the `hybrid` shortcut's stages
+    /// are listed in `stages`).
+    pub stage: usize,
+    /// 1 for the stage's best hit.
+    pub rank: usize,
+    /// The stage's own score (similarity, or BM25 for lexical stages).
+    pub score: f32,
 }
 
 /// Answer of a search.

@@ -1,6 +1,7 @@
 //! The query endpoint: one or more retrieval stages (`prefetch`) on a
-//! collection's named vectors; fusion of several stages and lexical stages
-//! come with hybrid retrieval, in the same request shape.
+//! collection's named vectors and its full-text index, fused into one
+//! ranking (`fusion`); `{"text": ..., "mode": "hybrid"}` fuses every
+//! retriever a text can query.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -19,7 +20,8 @@ fn yes() -> bool {
 
 /// One retrieval stage: exactly one of `vector`, `text`, `multivector` or
 /// `point` (by example: that point's stored vector, the point itself
-/// excluded), on the named vector `using`.
+/// excluded), on the named vector `using`; or `lexical`, a BM25 search of
+/// the collection's full-text index.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueryStage {
@@ -39,6 +41,10 @@ pub struct QueryStage {
     /// By example: the stored vector of this point.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub point: Option<PointId>,
+    /// A lexical stage: the points whose text best matches this one (BM25;
+    /// collections created with `text`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexical: Option<String>,
     /// This stage's own filter (the query's filter applies too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<Filter>,
@@ -76,6 +82,21 @@ pub struct QueryRequest {
     /// The top-level stage by example.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub point: Option<PointId>,
+    /// The top-level stage, lexical (BM25).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexical: Option<String>,
+    /// How a top-level `text` is searched: `dense` (the default: the vector
+    /// `using`), `lexical` (BM25 over the full-text index) or `hybrid` (every
+    /// retriever a text can query, fused: the dense vectors the model
+    /// fills and the full-text index).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<QueryMode>,
+    /// How the hits of several stages are combined (default `rrf`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fusion: Option<Fusion>,
+    /// Return each hit's rank and score in every stage.
+    #[serde(default)]
+    pub explain: bool,
     /// Applies to every stage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<Filter>,
@@ -92,4 +113,63 @@ pub struct QueryRequest {
     /// Tuning of the top-level stage.
     #[serde(default)]
     pub params: SearchParams,
+}
+
+/// How a top-level `text` is searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum QueryMode {
+    /// The dense vector `using`, the text embedded by the model.
+    Dense,
+    /// BM25 over the collection's full-text index.
+    Lexical,
+    /// The dense vectors the model fills and the full-text index, fused.
+    Hybrid,
+}
+
+/// How the hits of several stages are combined into one ranking: `"rrf"`
+/// (reciprocal rank fusion, `1 / (k + rank)` summed over the stages, `k`
+/// 60), `{"rrf": {"k": ...}}`, `"dbsf"` (distribution-based score fusion:
+/// each stage's scores scaled by their mean ± 3 standard deviations, then
+/// summed) or `{"weights": [...]}` (each stage's scores min-max normalised,
+/// then summed with these weights, one per stage).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Fusion {
+    /// `"rrf"` or `"dbsf"`.
+    Named(FusionName),
+    /// `{"rrf": {"k": 60}}`.
+    Rrf {
+        /// RRF's parameters.
+        rrf: RrfParams,
+    },
+    /// `{"weights": [0.5, 0.5]}`.
+    Weights {
+        /// One weight per stage, in `prefetch` order.
+        weights: Vec<f32>,
+    },
+}
+
+/// A fusion named without parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FusionName {
+    /// Reciprocal rank fusion with `k` 60.
+    Rrf,
+    /// Distribution-based score fusion.
+    Dbsf,
+}
+
+fn default_rrf_k() -> f32 {
+    60.0
+}
+
+/// Reciprocal rank fusion's parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RrfParams {
+    /// Added to every rank (default 60): larger values flatten the
+    /// difference between the first ranks.
+    #[serde(default = "default_rrf_k")]
+    pub k: f32,
 }

@@ -22,8 +22,8 @@ use crate::body::{self, BodyRules};
 use crate::error::{ApiError, BodyLimit};
 use crate::metrics;
 use crate::routes::{
-    aliases, browse, collections, embed, health, openai, operations, points, search, snapshots,
-    upsert,
+    aliases, browse, collections, embed, health, openai, operations, points, query, search,
+    snapshots, upsert,
 };
 use crate::state::AppState;
 
@@ -87,7 +87,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(browse::facet))
         .routes(routes!(search::search))
         .routes(routes!(search::batch))
-        .routes(routes!(search::query))
+        .routes(routes!(query::query))
         .routes(routes!(operations::get))
 }
 

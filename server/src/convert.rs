@@ -287,7 +287,7 @@ pub fn collection_config(
         vectors.insert(name, vector_config(vector, &field, model, max_dims)?);
     }
     Ok(trawl_index::CollectionConfig {
-        text: None,
+        text: request.text.as_ref().map(text_config).transpose()?,
         vectors,
         payload_schema: request
             .payload_indexes
@@ -295,6 +295,34 @@ pub fn collection_config(
             .map(|(k, t)| (k.clone(), payload_type(*t)))
             .collect(),
     })
+}
+
+/// A create request's full-text index.
+fn text_config(text: &trawl_proto::TextIndex) -> Result<trawl_index::text::TextConfig, ApiError> {
+    use trawl_index::text::TextLanguage;
+    let language = TextLanguage::from_code(&text.language).ok_or_else(|| {
+        let codes: Vec<&str> = TextLanguage::ALL.iter().map(|l| l.code()).collect();
+        ApiError::invalid(
+            "text.language",
+            format!(
+                "unknown language {:?}: use one of {}",
+                text.language,
+                codes.join(", ")
+            ),
+        )
+    })?;
+    Ok(trawl_index::text::TextConfig {
+        field: text.field.clone(),
+        language,
+    })
+}
+
+/// A collection's full-text index as the API shows it.
+pub fn api_text_config(text: &trawl_index::text::TextConfig) -> trawl_proto::TextIndex {
+    trawl_proto::TextIndex {
+        field: text.field.clone(),
+        language: text.language.code().to_string(),
+    }
 }
 
 /// One vector of a create request; errors name fields under `field`.

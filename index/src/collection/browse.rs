@@ -197,6 +197,37 @@ impl Page {
 }
 
 impl Collection {
+    /// The live points among `ids`, in their order (`None` for an id not
+    /// stored), with payloads and vectors as asked: what a fused query
+    /// returns for its final hits.
+    pub fn fetch(
+        &self,
+        ids: &[PointId],
+        with_payload: bool,
+        with_vector: bool,
+    ) -> Vec<Option<StoredPoint>> {
+        let names = if with_vector {
+            self.inner.config.read().names()
+        } else {
+            Vec::new()
+        };
+        let with_vector = with_vector.then_some(names.as_slice());
+        let set = self.inner.segments();
+        ids.iter()
+            .map(|id| {
+                set.find(id, |points, offset| {
+                    let filled = Filled::read(points, offset, with_payload, with_vector);
+                    StoredPoint {
+                        id: id.clone(),
+                        payload: filled.payload,
+                        vector: filled.vector,
+                        vectors: filled.vectors,
+                    }
+                })
+            })
+            .collect()
+    }
+
     /// One page of the points in id order, after `query.after`.
     ///
     /// Paging with each page's `next` returns every point that is present

@@ -137,6 +137,7 @@ pub async fn info(
             .iter()
             .map(|(k, t)| (k.clone(), convert::api_payload_type(*t)))
             .collect(),
+        text: config.text.as_ref().map(convert::api_text_config),
         points: stats.points,
         tombstones: stats.tombstones,
         indexed_points: stats.indexed,

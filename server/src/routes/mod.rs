@@ -8,6 +8,7 @@ pub mod health;
 pub mod openai;
 pub mod operations;
 pub mod points;
+pub mod query;
 pub mod search;
 pub mod snapshots;
 pub mod upsert;

@@ -7,8 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use trawl_index::{Collection, SearchQuery};
 use trawl_proto::{
-    BatchSearchRequest, BatchSearchResponse, Condition, ErrorBody, Filter, Hit, QueryRequest,
-    QueryStage, SearchParams, SearchRequest, SearchResponse,
+    BatchSearchRequest, BatchSearchResponse, ErrorBody, Hit, SearchRequest, SearchResponse,
 };
 
 use crate::convert;
@@ -33,7 +32,7 @@ pub async fn search(
     ApiJson(request): ApiJson<SearchRequest>,
 ) -> Result<Json<SearchResponse>, ApiError> {
     let collection = state.store()?.get(&name)?;
-    let mut answers = run(&state, collection, vec![request], "").await?;
+    let mut answers = run(&state, collection, vec![request], &[String::new()]).await?;
     Ok(Json(answers.remove(0)))
 }
 
@@ -59,7 +58,10 @@ pub async fn batch(
         request.searches.len(),
         state.config().limits.max_batch_searches,
     )?;
-    let results = run(&state, collection, request.searches, "searches").await?;
+    let prefixes: Vec<String> = (0..request.searches.len())
+        .map(|i| format!("searches[{i}]."))
+        .collect();
+    let results = run(&state, collection, request.searches, &prefixes).await?;
     Ok(Json(BatchSearchResponse { results }))
 }
 
@@ -68,21 +70,22 @@ struct Prepared {
     request: SearchRequest,
 }
 
-async fn run(
+/// Runs `requests` (the query vectors of each vector searched embedded
+/// together); errors name the fields of request `i` after `prefixes[i]`.
+pub(crate) async fn run(
     state: &AppState,
     collection: Collection,
     requests: Vec<SearchRequest>,
-    prefix: &str,
+    prefixes: &[String],
 ) -> Result<Vec<SearchResponse>, ApiError> {
     let started = Instant::now();
     let limits = &state.config().limits;
     let max_limit = limits.max_limit;
     let field = |i: usize, name: &str| {
-        if prefix.is_empty() {
-            name.to_string()
-        } else {
-            format!("{prefix}[{i}].{name}")
-        }
+        format!(
+            "{}{name}",
+            prefixes.get(i).map(String::as_str).unwrap_or_default()
+        )
     };
     let mut prepared = Vec::with_capacity(requests.len());
     let config = collection.config();
@@ -175,6 +178,7 @@ async fn run(
                             vector: v.vector,
                             multivector: v.multivector,
                             vectors: v.vectors,
+                            explain: None,
                         }
                     })
                     .collect();
@@ -186,138 +190,4 @@ async fn run(
             .collect()
     })
     .await
-}
-
-/// Query: one retrieval stage on a named vector, given in `prefetch` or at
-/// the top level; by `vector`, `text`, `multivector` or by example (`point`:
-/// that point's stored vector, the point itself excluded). Several stages
-/// are combined by fusion, which comes with hybrid retrieval.
-#[utoipa::path(post, path = "/collections/{name}/query", tag = "search", request_body = QueryRequest,
-    params(CollectionPath),
-    responses(
-        (status = 200, description = "Hits, best first", body = SearchResponse),
-        (status = 404, description = "No such collection, or no such point to search by", body = ErrorBody),
-        (status = 413, description = "Body larger than --max-body-bytes, or too many query tokens", body = ErrorBody),
-        (status = 422, description = "Bad stage, vector, filter or parameter", body = ErrorBody),
-        (status = 429, description = "The embedding queue is full (text queries)", body = ErrorBody),
-        BodyRejections, Unavailable, KeyRequired,
-    ))]
-pub async fn query(
-    State(state): State<AppState>,
-    Path(CollectionPath { name }): Path<CollectionPath>,
-    ApiJson(request): ApiJson<QueryRequest>,
-) -> Result<Json<SearchResponse>, ApiError> {
-    let collection = state.store()?.get(&name)?;
-    let (stage, at) = one_stage(&request)?;
-    let using = stage.using.clone().unwrap_or_default();
-    let config = collection.config();
-    let (_, searched) = config.vector(&using, &format!("{at}using"))?;
-    let max_limit = state.config().limits.max_limit;
-    let limit = match stage.limit {
-        Some(l) if l == 0 || l > max_limit => {
-            return Err(ApiError::invalid(
-                format!("{at}limit"),
-                format!("must be between 1 and {max_limit}, got {l}"),
-            ));
-        }
-        Some(l) => l.min(request.limit),
-        None => request.limit,
-    };
-    let given = [
-        stage.vector.is_some(),
-        stage.text.is_some(),
-        stage.multivector.is_some(),
-        stage.point.is_some(),
-    ];
-    if given.iter().filter(|g| **g).count() != 1 {
-        return Err(ApiError::invalid(
-            format!("{at}vector"),
-            "give exactly one of `vector`, `text`, `multivector` or `point`",
-        ));
-    }
-    let mut filters: Vec<Filter> = [request.filter.clone(), stage.filter.clone()]
-        .into_iter()
-        .flatten()
-        .collect();
-    let (mut vector, mut multivector) = (stage.vector.clone(), stage.multivector.clone());
-    if let Some(example) = &stage.point {
-        let id = convert::point_id(example, &format!("{at}point"))?;
-        let source = collection.clone();
-        let (mut stored, _) = blocking(move || Ok(source.get_vectors(&id)?)).await?;
-        let Some(stored) = stored.remove(&using) else {
-            return Err(ApiError::invalid(
-                format!("{at}point"),
-                format!("the point holds no vector {using:?} to search by"),
-            ));
-        };
-        (vector, multivector) = convert::stored_vector(searched, stored);
-        filters.push(Filter {
-            must_not: vec![Condition::HasId {
-                has_id: vec![example.clone()],
-            }],
-            ..Filter::default()
-        });
-    }
-    let filter = match filters.len() {
-        0 => None,
-        1 => filters.pop(),
-        _ => Some(Filter {
-            must: filters.into_iter().map(Condition::Nested).collect(),
-            ..Filter::default()
-        }),
-    };
-    let search = SearchRequest {
-        using: Some(using),
-        vector,
-        text: stage.text.clone(),
-        multivector,
-        filter,
-        limit,
-        with_payload: request.with_payload,
-        with_vector: request.with_vector,
-        params: stage.params,
-    };
-    let mut answers = run(&state, collection, vec![search], "").await?;
-    Ok(Json(answers.remove(0)))
-}
-
-/// The request's one stage, and the prefix its fields' errors carry.
-fn one_stage(request: &QueryRequest) -> Result<(QueryStage, &'static str), ApiError> {
-    let top_level = request.using.is_some()
-        || request.vector.is_some()
-        || request.text.is_some()
-        || request.multivector.is_some()
-        || request.point.is_some();
-    match &request.prefetch {
-        None => Ok((
-            QueryStage {
-                using: request.using.clone(),
-                vector: request.vector.clone(),
-                text: request.text.clone(),
-                multivector: request.multivector.clone(),
-                point: request.point.clone(),
-                filter: None,
-                limit: None,
-                params: request.params,
-            },
-            "",
-        )),
-        Some(_) if top_level || request.params != SearchParams::default() => {
-            Err(ApiError::invalid(
-                "prefetch",
-                "give the stage in `prefetch` or at the top level, not both",
-            ))
-        }
-        Some(stages) => match stages.as_slice() {
-            [] => Err(ApiError::invalid("prefetch", "give at least one stage")),
-            [stage] => Ok((stage.clone(), "prefetch[0].")),
-            more => Err(ApiError::invalid(
-                "prefetch",
-                format!(
-                    "{} stages: combining several stages needs fusion, which is not available yet; send one stage",
-                    more.len()
-                ),
-            )),
-        },
-    }
 }

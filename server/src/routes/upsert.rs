@@ -305,6 +305,25 @@ pub fn prepare(
         if let Some(payload) = &p.payload {
             check_payload(payload, &format!("points[{i}].payload"), state)?;
         }
+        if let (Some(text_index), Some(text)) = (&config.text, p.text.take()) {
+            // The full-text index reads the text from its payload field.
+            let payload = p.payload.get_or_insert_with(Default::default);
+            match payload.get(&text_index.field) {
+                Some(serde_json::Value::String(given)) if *given == text => {}
+                Some(_) => {
+                    return Err(ApiError::invalid(
+                        format!("points[{i}].payload.{}", text_index.field),
+                        format!(
+                            "the collection stores a point's `text` in its payload field {:?}: give the text once, as `text` or in the payload",
+                            text_index.field
+                        ),
+                    ));
+                }
+                None => {
+                    payload.insert(text_index.field.clone(), serde_json::Value::String(text));
+                }
+            }
+        }
         payloads.push(p.payload);
     }
     // Vectors no point holds are left out.

@@ -495,10 +495,6 @@ async fn query_runs_one_stage_by_vector_text_or_example() {
         (json!({"using": "dense", "text": "x"}), "using"),
         (json!({"prefetch": []}), "prefetch"),
         (
-            json!({"prefetch": [{"text": "a"}, {"text": "b"}]}),
-            "prefetch",
-        ),
-        (
             json!({"prefetch": [{"text": "a"}], "text": "b"}),
             "prefetch",
         ),

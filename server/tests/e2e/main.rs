@@ -8,6 +8,7 @@ mod crash;
 mod embed;
 mod foundation;
 mod hostile;
+mod hybrid;
 mod ids;
 mod load;
 mod named;

@@ -1,0 +1,257 @@
+//! Lexical and hybrid queries on the real binary with the real model: a
+//! collection with a full-text index stores each point's `text` in its
+//! payload field, answers BM25 stages, fuses them with dense stages (RRF,
+//! DBSF, weights), explains each hit's places, honours filters, refuses bad
+//! stages and fusions naming the field, and answers the same after a
+//! `kill -9` (sealed segments' text files and the log's tail).
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::support::{Server, assert_error};
+
+const TEXTS: [(u64, &str, &str); 8] = [
+    (1, "A man is eating food.", "food"),
+    (2, "A man is eating a piece of bread.", "food"),
+    (3, "Someone is slicing bread in the kitchen.", "food"),
+    (4, "A monkey is playing drums.", "music"),
+    (5, "A man plays the guitar on stage.", "music"),
+    (
+        6,
+        "The guitarist tuned her guitars before the concert.",
+        "music",
+    ),
+    (7, "Sourdough loaves need a long, slow rise.", "food"),
+    (
+        8,
+        "Kinases phosphorylate proteins in signalling cascades.",
+        "science",
+    ),
+];
+
+fn ids(body: &Value) -> Vec<u64> {
+    body["hits"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|h| h["id"].as_u64().unwrap())
+        .collect()
+}
+
+async fn query(server: &Server, body: Value) -> Value {
+    let (status, answer) = server.post("/collections/docs/query", &body).await;
+    assert_eq!(status, 200, "{body}: {answer}");
+    answer
+}
+
+#[tokio::test]
+async fn lexical_and_hybrid_queries_fuse_stages_and_survive_kill_9() {
+    let server = Server::start(&["--segment-points", "4"]).await;
+    let (status, body) = server
+        .put(
+            "/collections/docs",
+            &json!({"vector": {"metric": "cosine"}, "text": {},
+                    "payload_indexes": {"topic": "keyword"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, info) = server.get_json("/collections/docs").await;
+    assert_eq!(
+        info["text"],
+        json!({"field": "text", "language": "en"}),
+        "{info}"
+    );
+    let points: Vec<Value> = TEXTS
+        .iter()
+        .map(|(id, text, topic)| json!({"id": id, "text": text, "payload": {"topic": topic}}))
+        .collect();
+    let (status, body) = server
+        .put("/collections/docs/points", &json!({ "points": points }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // The text is stored in the payload field the index reads.
+    let (_, point) = server.get_json("/collections/docs/points/6").await;
+    assert_eq!(point["payload"]["text"], TEXTS[5].1, "{point}");
+
+    // Lexical: stemmed words ("guitars", "guitar"), stop words ignored.
+    let lexical = query(&server, json!({"lexical": "the guitars", "limit": 5})).await;
+    let got = ids(&lexical);
+    assert_eq!(got.len(), 2, "{lexical}");
+    assert!(got.contains(&5) && got.contains(&6), "{lexical}");
+    assert_eq!(lexical["hits"][0]["payload"]["topic"], "music", "{lexical}");
+    let shortcut = query(
+        &server,
+        json!({"text": "the guitars", "mode": "lexical", "limit": 5}),
+    )
+    .await;
+    assert_eq!(ids(&shortcut), got);
+    assert_eq!(
+        query(&server, json!({"lexical": "the of a", "limit": 5})).await["hits"],
+        json!([])
+    );
+
+    // Hybrid: the dense vector and the full-text index, fused by RRF, each
+    // hit explained by its place in each stage.
+    let hybrid = query(
+        &server,
+        json!({"text": "fresh bread", "mode": "hybrid", "limit": 4, "explain": true}),
+    )
+    .await;
+    let got = ids(&hybrid);
+    assert_eq!(got.len(), 4, "{hybrid}");
+    assert!(got[..2].contains(&2) && got[..2].contains(&3), "{hybrid}");
+    let first = &hybrid["hits"][0];
+    let places = first["explain"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{hybrid}"));
+    assert_eq!(places.len(), 2, "{hybrid}");
+    let rrf: f64 = places
+        .iter()
+        .map(|p| 1.0 / (60.0 + p["rank"].as_f64().unwrap()))
+        .sum();
+    assert!(
+        (first["score"].as_f64().unwrap() - rrf).abs() < 1e-6,
+        "{hybrid}"
+    );
+    assert!(first["payload"]["text"].is_string(), "{hybrid}");
+
+    // The same stages given in `prefetch`, other fusions.
+    let stages =
+        json!([{"text": "fresh bread", "limit": 8}, {"lexical": "fresh bread", "limit": 8}]);
+    let rrf_prefetch = query(&server, json!({"prefetch": stages, "limit": 4})).await;
+    assert_eq!(ids(&rrf_prefetch), got);
+    for fusion in [
+        json!("dbsf"),
+        json!({"rrf": {"k": 10}}),
+        json!({"weights": [0.3, 0.7]}),
+    ] {
+        let body = query(
+            &server,
+            json!({"prefetch": stages, "fusion": fusion, "limit": 4}),
+        )
+        .await;
+        let fused = ids(&body);
+        assert_eq!(fused.len(), 4, "{fusion}: {body}");
+        assert!(fused.contains(&2) && fused.contains(&3), "{fusion}: {body}");
+    }
+    // Weights that keep one stage answer as that stage does.
+    let dense_only = query(
+        &server,
+        json!({"prefetch": stages, "fusion": {"weights": [1.0, 0.0]}, "limit": 8,
+               "with_payload": false}),
+    )
+    .await;
+    let dense = query(&server, json!({"text": "fresh bread", "limit": 8})).await;
+    assert_eq!(ids(&dense_only), ids(&dense));
+    assert!(
+        dense_only["hits"][0].get("payload").is_none(),
+        "{dense_only}"
+    );
+
+    // Filters reach every stage.
+    let music = query(
+        &server,
+        json!({"text": "bread guitar", "mode": "hybrid", "limit": 8,
+               "filter": {"must": [{"key": "topic", "match": {"value": "music"}}]}}),
+    )
+    .await;
+    let got = ids(&music);
+    assert!(
+        !got.is_empty() && got.iter().all(|id| [4, 5, 6].contains(id)),
+        "{music}"
+    );
+
+    // Refusals name the field.
+    for (request, field) in [
+        (
+            json!({"prefetch": stages, "fusion": {"weights": [1.0]}}),
+            "fusion.weights",
+        ),
+        (
+            json!({"prefetch": stages, "fusion": {"weights": [1.0, -1.0]}}),
+            "fusion.weights",
+        ),
+        (
+            json!({"prefetch": stages, "fusion": {"rrf": {"k": -1}}}),
+            "fusion.rrf.k",
+        ),
+        (json!({"mode": "hybrid"}), "mode"),
+        (json!({"text": "x", "mode": "hybrid", "using": ""}), "using"),
+        (
+            json!({"prefetch": [{"lexical": "x", "using": ""}]}),
+            "prefetch[0].lexical",
+        ),
+        (json!({"prefetch": stages, "text": "x"}), "prefetch"),
+        (json!({"lexical": "x", "limit": 0}), "limit"),
+    ] {
+        let (status, body) = server.post("/collections/docs/query", &request).await;
+        assert_error(status, &body, 422, "invalid_value");
+        assert_eq!(
+            body["error"]["details"]["field"], field,
+            "{request}: {body}"
+        );
+    }
+    let (status, body) = server
+        .put(
+            "/collections/docs/points",
+            &json!({"points": [{"id": 9, "text": "a", "payload": {"text": "b"}}]}),
+        )
+        .await;
+    assert_error(status, &body, 422, "invalid_value");
+    assert_eq!(
+        body["error"]["details"]["field"], "points[0].payload.text",
+        "{body}"
+    );
+    let (status, body) = server
+        .put(
+            "/collections/other",
+            &json!({"vector": {"metric": "cosine"}, "text": {"language": "xx"}}),
+        )
+        .await;
+    assert_error(status, &body, 422, "invalid_value");
+    assert_eq!(body["error"]["details"]["field"], "text.language", "{body}");
+    let (status, body) = server
+        .put(
+            "/collections/plain",
+            &json!({"vector": {"metric": "cosine"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = server
+        .post("/collections/plain/query", &json!({"lexical": "bread"}))
+        .await;
+    assert_error(status, &body, 422, "invalid_value");
+    assert_eq!(body["error"]["details"]["field"], "lexical", "{body}");
+
+    // A replaced text is searched by its new words only; then a crash.
+    let (status, body) = server
+        .put(
+            "/collections/docs/points",
+            &json!({"points": [{"id": 8, "text": "Rye bread with caraway.", "payload": {"topic": "food"}}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        query(&server, json!({"lexical": "kinases", "limit": 5})).await["hits"],
+        json!([])
+    );
+    let before = query(&server, json!({"lexical": "bread", "limit": 8})).await;
+    assert_eq!(ids(&before).len(), 3, "{before}");
+    let mut server = server;
+    server.kill9();
+    let data = Arc::clone(&server.data);
+    drop(server);
+    let server = Server::start_on(data, &["--segment-points", "4"]).await;
+    let after = query(&server, json!({"lexical": "bread", "limit": 8})).await;
+    assert_eq!(ids(&after), ids(&before), "{}", server.log());
+    for (a, b) in after["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(before["hits"].as_array().unwrap())
+    {
+        assert!((a["score"].as_f64().unwrap() - b["score"].as_f64().unwrap()).abs() < 1e-5);
+    }
+}
