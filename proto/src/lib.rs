@@ -49,4 +49,4 @@ pub use points::{
     NamedVector, Payload, PointInput, PointRecord, SearchParams, SearchRequest, SearchResponse,
     SetPayload, StageScore, UpdateResult, UpsertPoints, UpsertResult,
 };
-pub use query::{Fusion, FusionName, QueryMode, QueryRequest, QueryStage, RrfParams};
+pub use query::{Fusion, FusionName, QueryMode, QueryRequest, QueryStage, RerankStage, RrfParams};

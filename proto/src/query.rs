@@ -94,6 +94,10 @@ pub struct QueryRequest {
     /// How the hits of several stages are combined (default `rrf`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fusion: Option<Fusion>,
+    /// Rescore the fused candidates exactly on one vector (e.g. Chamfer over
+    /// token vectors) and return the best by that score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerank: Option<RerankStage>,
     /// Return each hit's rank and score in every stage.
     #[serde(default)]
     pub explain: bool,
@@ -172,4 +176,29 @@ pub struct RrfParams {
     /// difference between the first ranks.
     #[serde(default = "default_rrf_k")]
     pub k: f32,
+}
+
+/// The last stage of a query: the first `limit` candidates of the stages
+/// (fused, if several) scored exactly on the vector `using` (brute force:
+/// full-precision vectors, or Chamfer over token vectors) with the query
+/// given here, or with the query's top-level `text` when none is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RerankStage {
+    /// The vector scored (`""`, the default, is the collection's `vector`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub using: Option<String>,
+    /// A query vector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector: Option<Vec<f32>>,
+    /// A query text, embedded with the vector's encoder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Query token vectors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multivector: Option<Vec<Vec<f32>>>,
+    /// Candidates rescored (default 100, or the query's `limit` if larger).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub limit: Option<usize>,
 }

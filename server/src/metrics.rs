@@ -33,6 +33,11 @@ struct CollectionLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StageLabels {
+    kind: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BytesLabels {
     collection: String,
     part: String,
@@ -56,6 +61,7 @@ pub struct Metrics {
     embedded_tokens: Counter,
     queue_wait: Histogram,
     inference: Histogram,
+    query_stages: Family<StageLabels, Histogram>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -136,7 +142,7 @@ impl Metrics {
         let collection_ram = Family::<BytesLabels, Gauge>::default();
         registry.register(
             "collection_ram_bytes",
-            "Bytes a collection holds in memory, by part (vectors, codes, graph, payload_index, payloads, ids)",
+            "Bytes a collection holds in memory, by part (vectors, codes, graph, payload_index, payloads, ids, text)",
             collection_ram.clone(),
         );
         let collections_damaged = Gauge::default();
@@ -151,10 +157,18 @@ impl Metrics {
             "Upserts accepted with wait=false and not finished (queued or running)",
             operations_pending.clone(),
         );
+        let query_stages = Family::<StageLabels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "query_stage_duration_seconds",
+            "Time a query spent per kind of stage: dense (vector stages, their texts' embedding included), lexical (BM25), fusion (ranking the stages' hits and reading the fused hits' payloads)",
+            query_stages.clone(),
+        );
         let collection_disk = Family::<BytesLabels, Gauge>::default();
         registry.register(
             "collection_disk_bytes",
-            "Bytes a collection holds on disk, by part (vectors_file, payloads_file, wal, segments_file)",
+            "Bytes a collection holds on disk, by part (vectors_file, payloads_file, wal, segments_file, text_file)",
             collection_disk.clone(),
         );
         Self {
@@ -174,7 +188,18 @@ impl Metrics {
             embedded_tokens,
             queue_wait,
             inference,
+            query_stages,
         }
+    }
+
+    /// Records the time a query spent in its stages of one `kind`
+    /// (`dense`, `lexical`, `fusion`).
+    pub fn observe_query_stage(&self, kind: &str, seconds: f64) {
+        self.query_stages
+            .get_or_create(&StageLabels {
+                kind: kind.to_string(),
+            })
+            .observe(seconds);
     }
 
     /// Renders the registry in the Prometheus / OpenMetrics text format, with

@@ -16,7 +16,7 @@ use trawl_index::fusion::{self, Fused, Fusion as DomainFusion};
 use trawl_index::{Collection, CollectionConfig, PointId, TextSearch};
 use trawl_proto::{
     Condition, ErrorBody, Filter, Fusion, FusionName, Hit, QueryMode, QueryRequest, QueryStage,
-    SearchParams, SearchRequest, SearchResponse, StageScore,
+    RerankStage, SearchParams, SearchRequest, SearchResponse, StageScore,
 };
 
 use crate::convert;
@@ -61,7 +61,23 @@ pub async fn query(
     let stages = stages(&state, &request, &config)?;
     let fusion = fusion_of(&request, stages.len())?;
     let fused = fusion.is_some();
-    // Stages' candidates: the query's `limit` for a lone stage, more for fusion.
+    // With a rerank, the stages (fused or not) pass on its candidates.
+    let candidates = match request.rerank.as_ref().map(|r| r.limit) {
+        None => request.limit,
+        Some(Some(l)) if l == 0 || l > max_limit => {
+            return Err(ApiError::invalid(
+                "rerank.limit",
+                format!("must be between 1 and {max_limit}, got {l}"),
+            ));
+        }
+        Some(l) => l
+            .unwrap_or(PREFETCH_LIMIT)
+            .max(request.limit)
+            .min(max_limit),
+    };
+    let reranked = request.rerank.is_some();
+    // Payloads and vectors are read for the final hits only.
+    let deferred = fused || reranked;
     let mut lists = Vec::with_capacity(stages.len());
     let mut vector_stages = Vec::new();
     for (i, (stage, at)) in stages.iter().enumerate() {
@@ -73,9 +89,9 @@ pub async fn query(
                 ));
             }
             Some(l) if fused => l,
-            Some(l) => l.min(request.limit),
-            None if fused => PREFETCH_LIMIT.max(request.limit).min(max_limit),
-            None => request.limit,
+            Some(l) => l.min(candidates),
+            None if fused => PREFETCH_LIMIT.max(candidates).min(max_limit),
+            None => candidates,
         };
         let filter = combined_filter(request.filter.as_ref(), stage.filter.as_ref());
         lists.push(Vec::new());
@@ -92,7 +108,12 @@ pub async fn query(
                     "a lexical stage takes only `lexical`, `filter` and `limit`",
                 ));
             }
-            lists[i] = lexical(&state, &collection, text, filter, limit, &request, fused).await?;
+            let at = Instant::now();
+            lists[i] =
+                lexical(&state, &collection, text, filter, limit, &request, deferred).await?;
+            state
+                .metrics()
+                .observe_query_stage("lexical", at.elapsed().as_secs_f64());
         } else {
             let search = vector_search(
                 &collection,
@@ -102,7 +123,7 @@ pub async fn query(
                 filter,
                 limit,
                 &request,
-                fused,
+                deferred,
             )
             .await?;
             vector_stages.push((i, search));
@@ -114,31 +135,154 @@ pub async fn query(
             .map(|(i, _)| stages[*i].1.clone())
             .collect();
         let searches = vector_stages.iter().map(|(_, s)| s.clone()).collect();
+        let at = Instant::now();
         let answers = run(&state, collection.clone(), searches, &prefixes).await?;
+        state
+            .metrics()
+            .observe_query_stage("dense", at.elapsed().as_secs_f64());
         for ((i, _), answer) in vector_stages.iter().zip(answers) {
             lists[*i] = answer.hits;
         }
     }
-    let hits = match fusion {
+    let mut hits = match fusion {
         None => {
             let mut hits = lists.pop().unwrap_or_default();
-            if request.explain {
-                for (rank, hit) in hits.iter_mut().enumerate() {
-                    hit.explain = Some(vec![StageScore {
-                        stage: 0,
-                        rank: rank + 1,
-                        score: hit.score,
-                    }]);
-                }
+            for (rank, hit) in hits.iter_mut().enumerate() {
+                hit.explain = Some(vec![StageScore {
+                    stage: 0,
+                    rank: rank + 1,
+                    score: hit.score,
+                }]);
             }
             hits
         }
-        Some(fusion) => fuse(&collection, &config, &lists, &fusion, &request).await?,
+        Some(fusion) => {
+            let at = Instant::now();
+            let hits = fuse(
+                &collection,
+                &config,
+                &lists,
+                &fusion,
+                &request,
+                candidates,
+                !reranked,
+            )
+            .await?;
+            state
+                .metrics()
+                .observe_query_stage("fusion", at.elapsed().as_secs_f64());
+            hits
+        }
     };
+    if let Some(stage) = &request.rerank {
+        let at = Instant::now();
+        hits = rerank(
+            &state,
+            &collection,
+            &config,
+            stage,
+            hits,
+            &request,
+            stages.len(),
+        )
+        .await?;
+        state
+            .metrics()
+            .observe_query_stage("rerank", at.elapsed().as_secs_f64());
+    }
+    if !request.explain {
+        for hit in &mut hits {
+            hit.explain = None;
+        }
+    }
     Ok(Json(SearchResponse {
         hits,
         took_ms: started.elapsed().as_secs_f64() * 1e3,
     }))
+}
+
+/// The rerank stage: `hits` (the candidates) scored exactly on the vector
+/// `stage.using`, the best `request.limit` returned; a hit's `explain`
+/// gains its place in the rerank (stage `index`).
+async fn rerank(
+    state: &AppState,
+    collection: &Collection,
+    config: &CollectionConfig,
+    stage: &RerankStage,
+    hits: Vec<Hit>,
+    request: &QueryRequest,
+    index: usize,
+) -> Result<Vec<Hit>, ApiError> {
+    let using = stage.using.clone().unwrap_or_default();
+    config.vector(&using, "rerank.using")?;
+    let given = [
+        stage.vector.is_some(),
+        stage.text.is_some(),
+        stage.multivector.is_some(),
+    ]
+    .iter()
+    .filter(|g| **g)
+    .count();
+    let text = match (given, &request.text) {
+        (0, Some(text)) => Some(text.clone()),
+        (0, None) => {
+            return Err(ApiError::invalid(
+                "rerank.text",
+                "give the rerank's query (`text`, `vector` or `multivector`), or query by a top-level `text`",
+            ));
+        }
+        (1, _) => stage.text.clone(),
+        _ => {
+            return Err(ApiError::invalid(
+                "rerank.vector",
+                "give at most one of `vector`, `text` or `multivector`",
+            ));
+        }
+    };
+    if hits.is_empty() {
+        return Ok(hits);
+    }
+    let mut places: std::collections::HashMap<String, Vec<StageScore>> = hits
+        .iter()
+        .map(|h| {
+            (
+                serde_json::to_string(&h.id).unwrap_or_default(),
+                h.explain.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let search = SearchRequest {
+        using: Some(using),
+        vector: stage.vector.clone(),
+        text,
+        multivector: stage.multivector.clone(),
+        filter: Some(Filter {
+            must: vec![Condition::HasId {
+                has_id: hits.iter().map(|h| h.id.clone()).collect(),
+            }],
+            ..Filter::default()
+        }),
+        limit: request.limit,
+        with_payload: request.with_payload,
+        with_vector: request.with_vector,
+        params: SearchParams {
+            exact: true,
+            ..SearchParams::default()
+        },
+    };
+    let mut answers = run(state, collection.clone(), vec![search], &["rerank.".into()]).await?;
+    let mut reranked = answers.pop().map(|a| a.hits).unwrap_or_default();
+    for (rank, hit) in reranked.iter_mut().enumerate() {
+        let key = serde_json::to_string(&hit.id).unwrap_or_default();
+        let mut explain = places.remove(&key).unwrap_or_default();
+        explain.push(StageScore {
+            stage: index,
+            rank: rank + 1,
+            score: hit.score,
+        });
+        hit.explain = Some(explain);
+    }
+    Ok(reranked)
 }
 
 /// The request's stages, each with the prefix its fields' errors carry.
@@ -317,11 +461,11 @@ async fn lexical(
     filter: Option<Filter>,
     limit: usize,
     request: &QueryRequest,
-    fused: bool,
+    deferred: bool,
 ) -> Result<Vec<Hit>, ApiError> {
     let filter = filter.as_ref().map(convert::filter).transpose()?;
     let filter_limits = state.config().filter_limits();
-    let (with_payload, with_vector) = if fused {
+    let (with_payload, with_vector) = if deferred {
         (false, false)
     } else {
         (request.with_payload, request.with_vector)
@@ -367,7 +511,7 @@ async fn vector_search(
     filter: Option<Filter>,
     limit: usize,
     request: &QueryRequest,
-    fused: bool,
+    deferred: bool,
 ) -> Result<SearchRequest, ApiError> {
     let using = stage.using.clone().unwrap_or_default();
     let (_, searched) = config.vector(&using, &format!("{at}using"))?;
@@ -411,8 +555,8 @@ async fn vector_search(
         multivector,
         filter,
         limit,
-        with_payload: request.with_payload && !fused,
-        with_vector: request.with_vector && !fused,
+        with_payload: request.with_payload && !deferred,
+        with_vector: request.with_vector && !deferred,
         params: stage.params,
     })
 }
@@ -425,6 +569,8 @@ async fn fuse(
     lists: &[Vec<Hit>],
     fusion: &DomainFusion,
     request: &QueryRequest,
+    limit: usize,
+    fill: bool,
 ) -> Result<Vec<Hit>, ApiError> {
     let mut domain: Vec<Vec<(PointId, f32)>> = Vec::with_capacity(lists.len());
     for list in lists {
@@ -434,8 +580,8 @@ async fn fuse(
         }
         domain.push(ids);
     }
-    let fused: Vec<Fused> = fusion::fuse(&domain, fusion, request.limit);
-    let (with_payload, with_vector) = (request.with_payload, request.with_vector);
+    let fused: Vec<Fused> = fusion::fuse(&domain, fusion, limit);
+    let (with_payload, with_vector) = (request.with_payload && fill, request.with_vector && fill);
     let (source, ids) = (
         collection.clone(),
         fused.iter().map(|f| f.id.clone()).collect::<Vec<_>>(),
@@ -463,15 +609,15 @@ async fn fuse(
                 vector: v.vector,
                 multivector: v.multivector,
                 vectors: v.vectors,
-                explain: request.explain.then(|| {
+                explain: Some(
                     f.places
                         .iter()
                         .enumerate()
                         .filter_map(|(stage, place)| {
                             place.map(|(rank, score)| StageScore { stage, rank, score })
                         })
-                        .collect()
-                }),
+                        .collect(),
+                ),
             }
         })
         .collect())

@@ -163,6 +163,14 @@ async fn lexical_and_hybrid_queries_fuse_stages_and_survive_kill_9() {
         "{music}"
     );
 
+    // Each kind of stage's time is in the metrics.
+    let (status, metrics) = server.get("/metrics").await;
+    assert_eq!(status, 200);
+    for kind in ["dense", "lexical", "fusion"] {
+        let line = format!("trawl_query_stage_duration_seconds_count{{kind=\"{kind}\"}}");
+        assert!(metrics.contains(&line), "{line} missing from:\n{metrics}");
+    }
+
     // Refusals name the field.
     for (request, field) in [
         (
@@ -253,5 +261,93 @@ async fn lexical_and_hybrid_queries_fuse_stages_and_survive_kill_9() {
         .zip(before["hits"].as_array().unwrap())
     {
         assert!((a["score"].as_f64().unwrap() - b["score"].as_f64().unwrap()).abs() < 1e-5);
+    }
+}
+
+#[tokio::test]
+async fn a_rerank_stage_rescores_the_fused_candidates_exactly() {
+    let server = Server::start(&[]).await;
+    let (status, body) = server
+        .put(
+            "/collections/docs",
+            &json!({"vector": {"metric": "cosine", "layout": "binary"}, "text": {},
+                    "vectors": {"tokens": {"metric": "dot", "layout": "multivector",
+                                           "encoder": "multivector"}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let points: Vec<Value> = TEXTS
+        .iter()
+        .map(|(id, text, topic)| json!({"id": id, "text": text, "payload": {"topic": topic}}))
+        .collect();
+    let (status, body) = server
+        .put("/collections/docs/points", &json!({ "points": points }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // Hybrid candidates, reranked by Chamfer over the token vectors: the
+    // order and scores are the exact multivector search's over those points.
+    let reranked = query(
+        &server,
+        json!({"text": "guitar music on stage", "mode": "hybrid", "limit": 3,
+               "rerank": {"using": "tokens"}, "explain": true}),
+    )
+    .await;
+    let exact = query(
+        &server,
+        json!({"using": "tokens", "text": "guitar music on stage", "limit": 3,
+               "params": {"exact": true}}),
+    )
+    .await;
+    assert_eq!(ids(&reranked), ids(&exact), "{reranked} {exact}");
+    for (a, b) in reranked["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(exact["hits"].as_array().unwrap())
+    {
+        assert!((a["score"].as_f64().unwrap() - b["score"].as_f64().unwrap()).abs() < 1e-5);
+        assert!(a["payload"]["topic"].is_string(), "{reranked}");
+    }
+    // The explanation ends with the rerank's place (stage 3: after the
+    // hybrid's stages, the unnamed vector, `tokens` and the lexical one).
+    let last = reranked["hits"][0]["explain"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["stage"], 3, "{reranked}");
+    assert_eq!(last["rank"], 1, "{reranked}");
+
+    // Only the candidates are rescored: a lexical stage of one hit reranks to one hit.
+    let one = query(
+        &server,
+        json!({"prefetch": [{"lexical": "drums", "limit": 1}], "limit": 5,
+               "rerank": {"using": "tokens", "text": "drums"}}),
+    )
+    .await;
+    assert_eq!(ids(&one), vec![4], "{one}");
+
+    for (request, field) in [
+        (
+            json!({"lexical": "drums", "rerank": {"using": "tokens"}}),
+            "rerank.text",
+        ),
+        (
+            json!({"text": "x", "rerank": {"using": "nope"}}),
+            "rerank.using",
+        ),
+        (
+            json!({"text": "x", "rerank": {"using": "tokens", "limit": 0}}),
+            "rerank.limit",
+        ),
+    ] {
+        let (status, body) = server.post("/collections/docs/query", &request).await;
+        assert_error(status, &body, 422, "invalid_value");
+        assert_eq!(
+            body["error"]["details"]["field"], field,
+            "{request}: {body}"
+        );
     }
 }
