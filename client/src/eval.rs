@@ -53,7 +53,9 @@ pub struct EvalArgs {
     /// Retrievers to evaluate, comma-separated, each on the same collection:
     /// `dense`, `lexical` (BM25), `hybrid` (the server's default fusion of
     /// both), `rrf`, `dbsf`, `minmax` (dense and lexical fused so, the last
-    /// with weights 0.5 and 0.5).
+    /// with weights 0.5 and 0.5), `rerank` (dense and lexical fused by DBSF,
+    /// the candidates reranked by exact Chamfer over the model's token
+    /// vectors, held in a named vector `tokens`).
     #[arg(long, default_value = "dense")]
     pub mode: String,
     /// Brute-force search (perfect index recall): the encoder's quality alone.
@@ -411,13 +413,16 @@ async fn evaluate(
         .map(str::trim)
         .filter(|m| !m.is_empty())
         .collect();
-    if let Some(bad) = modes
-        .iter()
-        .find(|m| !["dense", "lexical", "hybrid", "rrf", "dbsf", "minmax"].contains(m))
-    {
-        bail!("unknown --mode {bad:?}: use dense, lexical, hybrid, rrf, dbsf or minmax");
+    if let Some(bad) = modes.iter().find(|m| {
+        ![
+            "dense", "lexical", "hybrid", "rrf", "dbsf", "minmax", "rerank",
+        ]
+        .contains(m)
+    }) {
+        bail!("unknown --mode {bad:?}: use dense, lexical, hybrid, rrf, dbsf, minmax or rerank");
     }
     let lexical = modes.iter().any(|m| *m != "dense");
+    let tokens = modes.contains(&"rerank");
     let name = format!(
         "eval-{dataset}-{}",
         layout.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
@@ -429,10 +434,16 @@ async fn evaluate(
         client,
         reqwest::Method::PUT,
         &collection,
-        Some(&if lexical {
-            json!({"vector": {"metric": "cosine", "layout": layout}, "text": {}})
-        } else {
-            json!({"vector": {"metric": "cosine", "layout": layout}})
+        Some(&{
+            let mut body = json!({"vector": {"metric": "cosine", "layout": layout}});
+            if lexical {
+                body["text"] = json!({});
+            }
+            if tokens {
+                body["vectors"] = json!({"tokens": {"metric": "dot", "layout": "multivector",
+                                                    "encoder": "multivector"}});
+            }
+            body
         }),
     )
     .await

@@ -91,7 +91,8 @@ pub struct QueryRequest {
     /// fills and the full-text index).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<QueryMode>,
-    /// How the hits of several stages are combined (default `rrf`).
+    /// How the hits of several stages are combined (default `rrf` for
+    /// `prefetch` stages, `dbsf` for `mode: "hybrid"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fusion: Option<Fusion>,
     /// Rescore the fused candidates exactly on one vector (e.g. Chamfer over

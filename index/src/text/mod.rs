@@ -245,17 +245,7 @@ impl TextIndex {
         let ram = RamDirectory::create();
         let index = Index::create(ram.clone(), schema, tantivy::IndexSettings::default())
             .map_err(|e| failed(path, e))?;
-        index
-            .tokenizers()
-            .register(ANALYSER, analyser(config.language));
-        let options = tantivy::indexer::IndexWriterOptions::builder()
-            .num_worker_threads(1)
-            .num_merge_threads(1)
-            .memory_budget_per_thread(APPENDABLE_BUDGET)
-            .build();
-        let writer = index
-            .writer_with_options(options)
-            .map_err(|e| failed(path, e))?;
+        let writer = writer(&index, config, APPENDABLE_BUDGET, path)?;
         let reader = reader(&index, path)?;
         Ok(Self {
             reader,
@@ -326,17 +316,7 @@ impl TextIndex {
         std::fs::create_dir(&scratch).map_err(|e| StorageError::io(&scratch, e))?;
         let (schema, fields) = schema();
         let index = Index::create_in_dir(&scratch, schema).map_err(|e| failed(&scratch, e))?;
-        index
-            .tokenizers()
-            .register(ANALYSER, analyser(config.language));
-        let options = tantivy::indexer::IndexWriterOptions::builder()
-            .num_worker_threads(1)
-            .num_merge_threads(1)
-            .memory_budget_per_thread(BUILD_BUDGET)
-            .build();
-        let mut writer: IndexWriter = index
-            .writer_with_options(options)
-            .map_err(|e| failed(&scratch, e))?;
+        let mut writer = writer(&index, config, BUILD_BUDGET, &scratch)?;
         for (offset, point_texts) in texts {
             if point_texts.is_empty() {
                 continue;
@@ -402,6 +382,28 @@ impl TextIndex {
     pub(crate) fn ram_bytes(&self) -> usize {
         self.ram.as_ref().map_or(0, RamDirectory::total_mem_usage)
     }
+}
+
+/// A writer of `index` with the collection's analyser: one indexing thread
+/// and one merge thread (a segment's index is small; the sealer and the
+/// write pool already use the cores), `budget` bytes before a flush.
+fn writer(
+    index: &Index,
+    config: &TextConfig,
+    budget: usize,
+    path: &Path,
+) -> Result<IndexWriter, StorageError> {
+    index
+        .tokenizers()
+        .register(ANALYSER, analyser(config.language));
+    let options = tantivy::indexer::IndexWriterOptions::builder()
+        .num_worker_threads(1)
+        .num_merge_threads(1)
+        .memory_budget_per_thread(budget)
+        .build();
+    index
+        .writer_with_options(options)
+        .map_err(|e| failed(path, e))
 }
 
 fn reader(index: &Index, path: &Path) -> Result<IndexReader, StorageError> {

@@ -39,6 +39,20 @@ fn ids(body: &Value) -> Vec<u64> {
         .collect()
 }
 
+/// Creates the collection `docs` with `body` and writes [`TEXTS`] into it.
+async fn create_with_texts(server: &Server, body: Value) {
+    let (status, answer) = server.put("/collections/docs", &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let points: Vec<Value> = TEXTS
+        .iter()
+        .map(|(id, text, topic)| json!({"id": id, "text": text, "payload": {"topic": topic}}))
+        .collect();
+    let (status, answer) = server
+        .put("/collections/docs/points", &json!({ "points": points }))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+}
+
 async fn query(server: &Server, body: Value) -> Value {
     let (status, answer) = server.post("/collections/docs/query", &body).await;
     assert_eq!(status, 200, "{body}: {answer}");
@@ -48,28 +62,18 @@ async fn query(server: &Server, body: Value) -> Value {
 #[tokio::test]
 async fn lexical_and_hybrid_queries_fuse_stages_and_survive_kill_9() {
     let server = Server::start(&["--segment-points", "4"]).await;
-    let (status, body) = server
-        .put(
-            "/collections/docs",
-            &json!({"vector": {"metric": "cosine"}, "text": {},
-                    "payload_indexes": {"topic": "keyword"}}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    create_with_texts(
+        &server,
+        json!({"vector": {"metric": "cosine"}, "text": {},
+               "payload_indexes": {"topic": "keyword"}}),
+    )
+    .await;
     let (_, info) = server.get_json("/collections/docs").await;
     assert_eq!(
         info["text"],
         json!({"field": "text", "language": "en"}),
         "{info}"
     );
-    let points: Vec<Value> = TEXTS
-        .iter()
-        .map(|(id, text, topic)| json!({"id": id, "text": text, "payload": {"topic": topic}}))
-        .collect();
-    let (status, body) = server
-        .put("/collections/docs/points", &json!({ "points": points }))
-        .await;
-    assert_eq!(status, 200, "{body}");
 
     // The text is stored in the payload field the index reads.
     let (_, point) = server.get_json("/collections/docs/points/6").await;
@@ -92,11 +96,12 @@ async fn lexical_and_hybrid_queries_fuse_stages_and_survive_kill_9() {
         json!([])
     );
 
-    // Hybrid: the dense vector and the full-text index, fused by RRF, each
-    // hit explained by its place in each stage.
+    // Hybrid: the dense vector and the full-text index, here fused by RRF,
+    // each hit explained by its place in each stage.
     let hybrid = query(
         &server,
-        json!({"text": "fresh bread", "mode": "hybrid", "limit": 4, "explain": true}),
+        json!({"text": "fresh bread", "mode": "hybrid", "limit": 4, "explain": true,
+               "fusion": "rrf"}),
     )
     .await;
     let got = ids(&hybrid);
@@ -136,6 +141,18 @@ async fn lexical_and_hybrid_queries_fuse_stages_and_survive_kill_9() {
         assert_eq!(fused.len(), 4, "{fusion}: {body}");
         assert!(fused.contains(&2) && fused.contains(&3), "{fusion}: {body}");
     }
+    // The hybrid shortcut's default fusion is DBSF.
+    let default = query(
+        &server,
+        json!({"text": "fresh bread", "mode": "hybrid", "limit": 8}),
+    )
+    .await;
+    let dbsf = query(
+        &server,
+        json!({"prefetch": stages, "fusion": "dbsf", "limit": 8}),
+    )
+    .await;
+    assert_eq!(default["hits"], dbsf["hits"]);
     // Weights that keep one stage answer as that stage does.
     let dense_only = query(
         &server,
@@ -267,23 +284,13 @@ async fn lexical_and_hybrid_queries_fuse_stages_and_survive_kill_9() {
 #[tokio::test]
 async fn a_rerank_stage_rescores_the_fused_candidates_exactly() {
     let server = Server::start(&[]).await;
-    let (status, body) = server
-        .put(
-            "/collections/docs",
-            &json!({"vector": {"metric": "cosine", "layout": "binary"}, "text": {},
-                    "vectors": {"tokens": {"metric": "dot", "layout": "multivector",
-                                           "encoder": "multivector"}}}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let points: Vec<Value> = TEXTS
-        .iter()
-        .map(|(id, text, topic)| json!({"id": id, "text": text, "payload": {"topic": topic}}))
-        .collect();
-    let (status, body) = server
-        .put("/collections/docs/points", &json!({ "points": points }))
-        .await;
-    assert_eq!(status, 200, "{body}");
+    create_with_texts(
+        &server,
+        json!({"vector": {"metric": "cosine", "layout": "binary"}, "text": {},
+               "vectors": {"tokens": {"metric": "dot", "layout": "multivector",
+                                      "encoder": "multivector"}}}),
+    )
+    .await;
 
     // Hybrid candidates, reranked by Chamfer over the token vectors: the
     // order and scores are the exact multivector search's over those points.
