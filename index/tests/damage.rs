@@ -1,6 +1,6 @@
 //! Damage to a stopped collection's files: every kind of file (config,
 //! snapshot, log, vector file, a named vector's files and the list of
-//! points lacking it) flipped, truncated, deleted, or replaced by an older
+//! points lacking it, the full-text index) flipped, truncated, deleted, or replaced by an older
 //! copy. Each case must be detected and the collection refused on its
 //! own (the store opens; a second collection serves as before), or, where the
 //! damage cannot lose anything acknowledged (derived files, a torn log tail),
@@ -57,7 +57,12 @@ fn point(id: u64, rng: &mut Rng) -> PointWrite {
         vectors,
         id: PointId::Num(id),
         vector: (0..DIMS).map(|_| rng.unit()).collect(),
-        payload: Some(serde_json::json!({ "n": id }).as_object().unwrap().clone()),
+        payload: Some(
+            serde_json::json!({ "n": id, "body": format!("point {id} word{}", id % 7) })
+                .as_object()
+                .unwrap()
+                .clone(),
+        ),
     }
 }
 
@@ -87,6 +92,10 @@ fn build(root: &Path, rng: &mut Rng) -> (History, PathBuf, PathBuf) {
         )
         .unwrap();
     let mut victim_config = config(Layout::Binary { bits: 1 });
+    victim_config.text = Some(trawl_index::text::TextConfig {
+        field: "body".into(),
+        language: trawl_index::text::TextLanguage::En,
+    });
     victim_config.vectors.insert(
         EXTRA.to_string(),
         trawl_index::VectorConfig::new(8, Metric::Dot, Layout::Float),
@@ -338,6 +347,7 @@ fn damaged_files_are_detected_and_contained() {
         "vectors.extra.f32",
         "graph.extra.bin",
         "absent.bin",
+        "text.bin",
     ] {
         for how in [
             Damage::Flip(0.0),
