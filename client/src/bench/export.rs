@@ -46,12 +46,12 @@ pub struct ExportArgs {
     pub model: ModelArgs,
 }
 
-struct Line {
-    text: String,
-    meta: Value,
+pub(crate) struct Line {
+    pub(crate) text: String,
+    pub(crate) meta: Value,
 }
 
-fn read_corpus(path: &std::path::Path) -> Result<Vec<Line>> {
+pub(crate) fn read_corpus(path: &std::path::Path) -> Result<Vec<Line>> {
     let file = std::fs::File::open(path).with_context(|| format!("open {}", path.display()))?;
     let reader: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "gz") {
         Box::new(BufReader::new(flate2::read::GzDecoder::new(file)))
@@ -80,7 +80,7 @@ fn read_corpus(path: &std::path::Path) -> Result<Vec<Line>> {
 }
 
 /// Seeded Fisher–Yates with xorshift64*.
-fn shuffle(n: usize, seed: u64) -> Vec<usize> {
+pub(crate) fn shuffle(n: usize, seed: u64) -> Vec<usize> {
     let mut state = seed.max(1);
     let mut order: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {

@@ -22,6 +22,7 @@ pub mod data;
 pub mod encode;
 pub mod export;
 pub mod graph;
+pub mod hybrid;
 pub mod model;
 pub mod muvera;
 pub mod npy;

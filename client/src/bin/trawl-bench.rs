@@ -13,6 +13,7 @@ use trawl_client::bench::ann::{self, AnnArgs};
 use trawl_client::bench::encode::{self, EncodeArgs};
 use trawl_client::bench::export::{self, ExportArgs};
 use trawl_client::bench::graph::{self, GraphArgs};
+use trawl_client::bench::hybrid::{self, HybridArgs};
 use trawl_client::bench::muvera::{self, MuveraArgs};
 use trawl_client::bench::storage::{self, StorageArgs};
 
@@ -36,6 +37,8 @@ enum Command {
     Graph(Box<GraphArgs>),
     /// Multi-vector retrieval with MUVERA on SciFact: token vectors, exact Chamfer vs FDE + rerank.
     Muvera(Box<MuveraArgs>),
+    /// Dense, lexical and hybrid query latency side by side through a started server.
+    Hybrid(Box<HybridArgs>),
     /// The storage engine through a started server: RAM per point, snapshot peak, restart, recall, latency under writes.
     Storage(Box<StorageArgs>),
 }
@@ -57,5 +60,6 @@ fn main() -> anyhow::Result<()> {
         Command::Graph(args) => graph::run(&args),
         Command::Muvera(args) => muvera::run(&args),
         Command::Storage(args) => storage::run(&args),
+        Command::Hybrid(args) => hybrid::run(&args),
     }
 }
