@@ -615,6 +615,9 @@ async fn fused(
             "dbsf" => {
                 json!({"prefetch": stages, "fusion": "dbsf", "limit": DEPTH, "with_payload": false})
             }
+            "rerank" => json!({"prefetch": stages, "fusion": "dbsf", "limit": DEPTH,
+                               "with_payload": false,
+                               "rerank": {"using": "tokens", "text": q.text, "limit": FUSED_DEPTH}}),
             _ => json!({"prefetch": stages, "fusion": {"weights": [0.5, 0.5]}, "limit": DEPTH,
                         "with_payload": false}),
         };
