@@ -48,7 +48,7 @@ pub enum MatchValue {
     Bool(bool),
 }
 
-/// `{"value": v}` or `{"any": [v, ...]}`.
+/// `{"value": v}`, `{"any": [v, ...]}` or `{"text": "..."}`.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum Match {
@@ -61,6 +61,13 @@ pub enum Match {
     Any {
         /// The accepted values.
         any: Vec<MatchValue>,
+    },
+    /// Words: the text at `key` (a string, or one string of a list) holds
+    /// every word of this one (split on non-alphanumerics, case ignored,
+    /// no stemming).
+    Text {
+        /// The words to find.
+        text: String,
     },
 }
 
@@ -202,7 +209,7 @@ impl<'de> Deserialize<'de> for Match {
         let value = Value::deserialize(deserializer)?;
         let Value::Object(mut map) = value else {
             return Err(D::Error::custom(
-                "match must be an object: {\"value\": v} or {\"any\": [v, ...]}",
+                "match must be an object: {\"value\": v}, {\"any\": [v, ...]} or {\"text\": \"...\"}",
             ));
         };
         let parse = |v: Value| {
@@ -212,9 +219,18 @@ impl<'de> Deserialize<'de> for Match {
                 ))
             })
         };
+        if let Some(text) = map.remove("text") {
+            return match (text, map.keys().next()) {
+                (_, Some(other)) => Err(D::Error::custom(format!(
+                    "match.text stands alone: unexpected field `{other}`"
+                ))),
+                (Value::String(text), None) => Ok(Self::Text { text }),
+                (_, None) => Err(D::Error::custom("match.text must be a string")),
+            };
+        }
         match (map.remove("value"), map.remove("any"), map.keys().next()) {
             (_, _, Some(other)) => Err(D::Error::custom(format!(
-                "unknown field `{other}` in match: expected `value` or `any`"
+                "unknown field `{other}` in match: expected `value`, `any` or `text`"
             ))),
             (Some(v), None, None) => Ok(Self::Value { value: parse(v)? }),
             (None, Some(Value::Array(items)), None) => Ok(Self::Any {
@@ -222,7 +238,7 @@ impl<'de> Deserialize<'de> for Match {
             }),
             (None, Some(_), None) => Err(D::Error::custom("match.any must be an array")),
             _ => Err(D::Error::custom(
-                "match needs exactly one of `value` or `any`",
+                "match needs exactly one of `value`, `any` or `text`",
             )),
         }
     }

@@ -145,6 +145,10 @@ fn condition(c: &api::Condition, path: &str) -> Result<domain::Condition, ApiErr
             key: key.clone(),
             any: any.iter().map(match_value).collect(),
         },
+        api::Condition::Match {
+            key,
+            matches: api::Match::Text { text },
+        } => domain::Condition::match_text(key.clone(), text),
         api::Condition::Range { key, range } => domain::Condition::Range {
             key: key.clone(),
             range: domain::Range {

@@ -28,6 +28,13 @@ impl Condition {
         };
         match self {
             Self::Match { key, value } => any(key, &mut |v| value.matches_value(v)),
+            Self::MatchText { key, words } => any(key, &mut |v| match v {
+                Value::String(text) => {
+                    let have = super::words(text);
+                    words.iter().all(|w| have.contains(w))
+                }
+                _ => false,
+            }),
             Self::MatchAny { key, any: values } => {
                 any(key, &mut |v| values.iter().any(|m| m.matches_value(v)))
             }
@@ -372,5 +379,38 @@ mod tests {
         let nested = Condition::Nested(f(vec![], vec![], vec![kw("a", "x")]));
         assert!(!f(vec![nested.clone()], vec![], vec![]).matches(&id, Some(&p)));
         assert!(f(vec![], vec![], vec![nested]).matches(&id, Some(&p)));
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use serde_json::json;
+
+    use crate::filter::{Condition, Filter, words};
+    use crate::{Payload, PointId};
+
+    fn payload(v: serde_json::Value) -> Payload {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn match_text_wants_every_word_in_one_string_case_and_punctuation_aside() {
+        assert_eq!(words("Cheap, GOOD-food!"), vec!["cheap", "good", "food"]);
+        let filter = Filter {
+            must: vec![Condition::match_text("text", "good cheap")],
+            ..Filter::default()
+        };
+        let id = PointId::Num(1);
+        for (text, want) in [
+            (json!("Cheap and good."), true),
+            (json!("good, cheaper"), false),
+            (json!(["good", "cheap"]), false),
+            (json!(["nothing", "GOOD cheap food"]), true),
+            (json!(3), false),
+        ] {
+            let p = payload(json!({ "text": text }));
+            assert_eq!(filter.matches(&id, Some(&p)), want, "{text}");
+        }
+        assert!(!filter.matches(&id, None));
     }
 }

@@ -74,6 +74,15 @@ pub enum Condition {
         /// The value to compare with.
         value: MatchValue,
     },
+    /// The text at `key` (a string, or one string of a list) holds every
+    /// word of a text: split on non-alphanumerics and lowercased, no
+    /// stemming (make it with [`Condition::match_text`]).
+    MatchText {
+        /// Dotted path into the payload.
+        key: String,
+        /// The words, lowercased.
+        words: Vec<String>,
+    },
     /// The value at `key` equals one of `any`.
     MatchAny {
         /// Dotted path into the payload.
@@ -103,10 +112,19 @@ pub enum Condition {
 }
 
 impl Condition {
+    /// `match: {text}` on `key`: every word of `text` must appear there.
+    pub fn match_text(key: impl Into<String>, text: &str) -> Self {
+        Self::MatchText {
+            key: key.into(),
+            words: words(text),
+        }
+    }
+
     /// The payload key the condition reads, if it reads one.
     pub fn key(&self) -> Option<&str> {
         match self {
             Self::Match { key, .. }
+            | Self::MatchText { key, .. }
             | Self::MatchAny { key, .. }
             | Self::Range { key, .. }
             | Self::Exists { key, .. } => Some(key),
@@ -160,4 +178,19 @@ impl Range {
             && self.lt.is_none_or(|b| x < b)
             && self.lte.is_none_or(|b| x <= b)
     }
+}
+
+/// The words of `text` as `match: {text}` compares them: split on
+/// non-alphanumerics (tantivy's simple tokenizer), lowercased.
+pub(crate) fn words(text: &str) -> Vec<String> {
+    use tantivy::tokenizer::{LowerCaser, SimpleTokenizer, TextAnalyzer};
+    let mut analyser = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(LowerCaser)
+        .build();
+    let mut stream = analyser.token_stream(text);
+    let mut words = Vec::new();
+    while stream.advance() {
+        words.push(stream.token().text.clone());
+    }
+    words
 }

@@ -153,6 +153,8 @@ fn leaf() -> BoxedStrategy<Condition> {
             Condition::Range { key, range: Range { gt, gte, lt, lte } }
         }),
         2 => (key(), any::<bool>()).prop_map(|(key, exists)| Condition::Exists { key, exists }),
+        1 => (key(), select(vec!["a", "A b", "x", "b, c"]))
+            .prop_map(|(key, text)| Condition::match_text(key, text)),
         1 => vec(0..MAX_ID, 1..6)
             .prop_map(|ids| Condition::HasId(ids.into_iter().map(PointId::Num).collect())),
     ]

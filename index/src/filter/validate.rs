@@ -113,6 +113,11 @@ impl Checker<'_> {
             Condition::Match { key, value } => {
                 self.match_value(key, value, &format!("{path}.match"))
             }
+            Condition::MatchText { words, .. } if words.is_empty() => Err(error(
+                format!("{path}.match.text"),
+                "the text holds no word to match",
+            )),
+            Condition::MatchText { .. } => Ok(()),
             Condition::MatchAny { key, any } => {
                 if any.is_empty() {
                     return Err(error(

@@ -312,7 +312,10 @@ impl FieldIndex {
             Condition::Exists { exists: false, .. } => {
                 (Cow::Owned(live - &self.present), Unknown::None)
             }
-            Condition::HasId(_) | Condition::Nested(_) => return None,
+            // Words of a text: no index answers them; each point is read.
+            Condition::MatchText { .. } | Condition::HasId(_) | Condition::Nested(_) => {
+                return None;
+            }
         };
         Some(Answer {
             matched,

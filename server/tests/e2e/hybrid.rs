@@ -180,6 +180,28 @@ async fn lexical_and_hybrid_queries_fuse_stages_and_survive_kill_9() {
         "{music}"
     );
 
+    // Words filter: every word of the text in the point's text field.
+    let words = query(
+        &server,
+        json!({"text": "music", "mode": "hybrid", "limit": 8,
+               "filter": {"must": [{"key": "text", "match": {"text": "GUITAR, stage"}}]}}),
+    )
+    .await;
+    assert_eq!(ids(&words), vec![5], "{words}");
+    let (status, body) = server
+        .post(
+            "/collections/docs/query",
+            &json!({"lexical": "bread", "filter": {"must": [{"key": "text", "match": {"text": "!?"}}]}}),
+        )
+        .await;
+    assert_error(status, &body, 422, "invalid_filter");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("filter.must[0].match.text")),
+        "{body}"
+    );
+
     // Each kind of stage's time is in the metrics.
     let (status, metrics) = server.get("/metrics").await;
     assert_eq!(status, 200);
