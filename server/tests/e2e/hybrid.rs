@@ -293,6 +293,17 @@ async fn lexical_and_hybrid_queries_fuse_stages_and_survive_kill_9() {
     let server = Server::start_on(data, &["--segment-points", "4"]).await;
     let after = query(&server, json!({"lexical": "bread", "limit": 8})).await;
     assert_eq!(ids(&after), ids(&before), "{}", server.log());
+    // A snapshot carries the text index: restored as another collection, it
+    // answers the same.
+    server.copy_by_snapshot("docs", "copy").await;
+    let (status, copied) = server
+        .post(
+            "/collections/copy/query",
+            &json!({"lexical": "bread", "limit": 8}),
+        )
+        .await;
+    assert_eq!(status, 200, "{copied}");
+    assert_eq!(copied["hits"], after["hits"]);
     for (a, b) in after["hits"]
         .as_array()
         .unwrap()

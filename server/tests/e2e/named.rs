@@ -226,27 +226,7 @@ async fn named_vectors_are_declared_written_searched_and_survive_kill_9() {
 
     // A snapshot carries every vector's files: downloaded and restored as
     // another collection, it answers the same.
-    let (status, taken) = server.post("/collections/nv/snapshots", &json!({})).await;
-    assert_eq!(status, 200, "{taken}");
-    let name = taken["name"].as_str().expect("name");
-    let archive = server
-        .http
-        .get(server.url(&format!("/collections/nv/snapshots/{name}")))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let response = server
-        .http
-        .put(server.url("/collections/copy/snapshots/restore"))
-        .header("content-type", "application/x-tar")
-        .body(archive)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    server.copy_by_snapshot("nv", "copy").await;
     for using in ["small", "codes", "tokens"] {
         let query = match using {
             "tokens" => json!({"using": using, "text": "cells", "limit": 5}),

@@ -214,6 +214,37 @@ impl Server {
     }
 
     /// Sends SIGKILL and waits for the process to die.
+    /// Takes a snapshot of collection `from`, downloads it and restores it
+    /// as collection `to` (which must not exist).
+    pub async fn copy_by_snapshot(&self, from: &str, to: &str) {
+        let (status, taken) = self
+            .post(
+                &format!("/collections/{from}/snapshots"),
+                &serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(status, 200, "{taken}");
+        let name = taken["name"].as_str().expect("name");
+        let archive = self
+            .http
+            .get(self.url(&format!("/collections/{from}/snapshots/{name}")))
+            .send()
+            .await
+            .expect("GET the snapshot")
+            .bytes()
+            .await
+            .expect("the snapshot's bytes");
+        let response = self
+            .http
+            .put(self.url(&format!("/collections/{to}/snapshots/restore")))
+            .header("content-type", "application/x-tar")
+            .body(archive)
+            .send()
+            .await
+            .expect("PUT the restore");
+        assert_eq!(response.status(), 200);
+    }
+
     pub fn kill9(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
