@@ -185,15 +185,7 @@ async fn run_async(args: &HybridArgs) -> Result<()> {
                 "lexical" => json!({"lexical": q, "limit": 10, "with_payload": false}),
                 _ => json!({"text": q, "mode": "hybrid", "limit": 10, "with_payload": false}),
             };
-            let at = Instant::now();
-            post(
-                &client,
-                reqwest::Method::POST,
-                &format!("{url}/query"),
-                &body,
-            )
-            .await?;
-            samples.push(at.elapsed());
+            timed_query(&client, &url, &body, &mut samples).await?;
         }
         let seconds = began.elapsed().as_secs_f64();
         let after = stage_seconds(&client, server.url()).await?;
@@ -233,15 +225,7 @@ async fn run_async(args: &HybridArgs) -> Result<()> {
         let began = Instant::now();
         for q in &queries {
             let body = json!({"text": q, "mode": "hybrid", "limit": 10, "filter": filter});
-            let at = Instant::now();
-            let answer = post(
-                &client,
-                reqwest::Method::POST,
-                &format!("{url}/query"),
-                &body,
-            )
-            .await?;
-            samples.push(at.elapsed());
+            let answer = timed_query(&client, &url, &body, &mut samples).await?;
             let hits = answer["hits"]
                 .as_array()
                 .context("no hits in a query's answer")?;
@@ -318,6 +302,25 @@ async fn run_async(args: &HybridArgs) -> Result<()> {
     )?;
     eprintln!("hybrid: wrote {}", path.display());
     Ok(())
+}
+
+/// `POST {collection}/query` with `body`, its time added to `samples`.
+async fn timed_query(
+    client: &reqwest::Client,
+    collection: &str,
+    body: &Value,
+    samples: &mut Vec<Duration>,
+) -> Result<Value> {
+    let at = Instant::now();
+    let answer = post(
+        client,
+        reqwest::Method::POST,
+        &format!("{collection}/query"),
+        body,
+    )
+    .await?;
+    samples.push(at.elapsed());
+    Ok(answer)
 }
 
 /// Seconds spent so far per kind of query stage (`/metrics` sums).
