@@ -746,3 +746,55 @@ fn string_ids_are_kept_as_given_through_sealing_merging_and_reopen() {
     assert!(PointId::string(&"x".repeat(257)).is_none());
     assert!(PointId::string(&"é".repeat(128)).is_some());
 }
+
+/// A crash after a segment was sealed and renamed into place but before the
+/// first manifest named it leaves segments, no manifest, and a log never
+/// cut: the collection opens from its log with every point (the segments
+/// are leftovers), instead of being refused as damaged.
+#[test]
+fn segments_sealed_before_the_first_manifest_are_leftovers_after_a_crash() {
+    fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+    let seed = 0x5eed_0009;
+    println!("seed {seed:#x}");
+    let mut rng = Rng(seed);
+    let dir = TempDir::new("no-manifest");
+    let batch = points(300, &mut rng);
+    // A donor of sealed segment directories.
+    let donor = Collection::create("donor", &dir.0.join("donor"), config(), wal()).unwrap();
+    donor.upsert(batch.clone()).unwrap();
+    donor.wait_indexed();
+    donor.close();
+    drop(donor);
+    // The same points only in the log: the sealer stopped before it ran.
+    let path = dir.0.join("docs");
+    let c = Collection::create("docs", &path, config(), wal()).unwrap();
+    c.close();
+    c.upsert(batch.clone()).unwrap();
+    drop(c);
+    assert!(!path.join("manifest.bin").exists());
+    copy_dir(&dir.0.join("donor/segments"), &path.join("segments"));
+
+    let c = Collection::open("docs", &path, wal()).unwrap();
+    assert_eq!(c.stats().points, 300);
+    for p in &batch[..50] {
+        let hits = c.search(&query(&p.vector, None, 1, true)).unwrap();
+        assert_eq!(hits[0].id, p.id);
+    }
+    // The next checkpoint seals the log's points and drops the leftovers.
+    c.wait_indexed();
+    assert_eq!(c.stats().points, 300);
+    drop(c);
+    let c = Collection::open("docs", &path, wal()).unwrap();
+    assert_eq!(c.stats().points, 300);
+}

@@ -232,12 +232,17 @@ impl Collection {
                     .filter(|e| !e.file_name().to_string_lossy().ends_with(".tmp"))
                     .count()
             });
-            if stray > 0 && !dir.join(manifest::FILE).exists() {
-                return Err(StorageError::corrupt(
-                    &dir.join(manifest::FILE),
-                    "the manifest is missing but sealed segments exist: their points would be lost",
-                )
-                .into());
+            // Without a manifest, segments are either a crash's leftovers
+            // (sealed, renamed into place, not yet named by a first
+            // manifest: the log was never cut and holds every write; the
+            // next checkpoint removes them) or the sign of a lost manifest
+            // (the log was cut: refused below, the records it dropped named).
+            if stray > 0 && !dir.join(manifest::FILE).exists() && recovered.base_lsn == 0 {
+                tracing::warn!(
+                    collection = name,
+                    segments = stray,
+                    "sealed segments no manifest names yet (a crash before the first checkpoint): ignored, the log holds every write"
+                );
             }
         }
         let mut sealed = Vec::with_capacity(manifest.segments.len());

@@ -38,7 +38,7 @@ const RRF_K: f32 = 60.0;
     responses(
         (status = 200, description = "Hits, best first", body = SearchResponse),
         (status = 404, description = "No such collection, or no such point to search by", body = ErrorBody),
-        (status = 413, description = "Body larger than --max-body-bytes, or too many query tokens", body = ErrorBody),
+        (status = 413, description = "Body larger than --max-body-bytes, too many query tokens, or more stages than --max-batch-searches", body = ErrorBody),
         (status = 422, description = "Bad stage, vector, filter, fusion or parameter", body = ErrorBody),
         (status = 429, description = "The embedding queue is full (text queries)", body = ErrorBody),
         BodyRejections, Unavailable, KeyRequired,
@@ -313,6 +313,12 @@ fn stages(
         if stages.is_empty() {
             return Err(ApiError::invalid("prefetch", "give at least one stage"));
         }
+        // Each stage is a search: as many as a batch may hold.
+        ApiError::check_limit(
+            "prefetch",
+            stages.len(),
+            state.config().limits.max_batch_searches,
+        )?;
         return Ok(stages
             .iter()
             .enumerate()

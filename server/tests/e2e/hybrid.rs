@@ -210,6 +210,16 @@ async fn lexical_and_hybrid_queries_fuse_stages_and_survive_kill_9() {
         assert!(metrics.contains(&line), "{line} missing from:\n{metrics}");
     }
 
+    // No more stages than a batch of searches may hold.
+    let many: Vec<Value> = (0..257).map(|_| json!({"lexical": "bread"})).collect();
+    let (status, body) = server
+        .post(
+            "/collections/docs/query",
+            &json!({"prefetch": many, "fusion": "rrf"}),
+        )
+        .await;
+    assert_error(status, &body, 413, "limit_exceeded");
+
     // Refusals name the field.
     for (request, field) in [
         (
@@ -303,7 +313,9 @@ async fn lexical_and_hybrid_queries_fuse_stages_and_survive_kill_9() {
         )
         .await;
     assert_eq!(status, 200, "{copied}");
-    assert_eq!(copied["hits"], after["hits"]);
+    // The same points (scores may move a little: the snapshot's flush merges
+    // segments, and replaced points' old texts leave the statistics then).
+    assert_eq!(ids(&copied), ids(&after), "{copied} {after}");
     for (a, b) in after["hits"]
         .as_array()
         .unwrap()
