@@ -13,7 +13,7 @@ use trawl_index::{
     PointWrite, SearchQuery, Store,
 };
 
-use common::{Rng, TempDir};
+use common::{Rng, TempDir, copy_dir};
 
 const DIMS: usize = 32;
 
@@ -753,18 +753,6 @@ fn string_ids_are_kept_as_given_through_sealing_merging_and_reopen() {
 /// are leftovers), instead of being refused as damaged.
 #[test]
 fn segments_sealed_before_the_first_manifest_are_leftovers_after_a_crash() {
-    fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy_dir(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), target).unwrap();
-            }
-        }
-    }
     let seed = 0x5eed_0009;
     println!("seed {seed:#x}");
     let mut rng = Rng(seed);

@@ -12,7 +12,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{Rng, TempDir};
+use common::{Rng, TempDir, copy_dir};
 use trawl_index::storage::WalOptions;
 use trawl_index::{
     CollectionConfig, HnswParams, IndexError, Layout, Metric, PointId, PointWrite, Store,
@@ -173,19 +173,6 @@ enum Expect {
     /// Opens with the acknowledged writes but for the log's last record (a
     /// torn tail looks exactly like this).
     ExactOrLastRecordCut,
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 fn damage(file: &Path, how: Damage, older: Option<&Path>) {

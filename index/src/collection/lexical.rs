@@ -2,7 +2,11 @@
 //! with the same filters, liveness and merge of segments as a vector search.
 
 use super::Collection;
-use super::search::{ScoredPoint, View, gather};
+use std::path::Path;
+
+use tantivy::Searcher;
+
+use super::search::{ScoredPoint, View, gather, matcher};
 use crate::error::{IndexError, Result};
 use crate::filter::{Filter, FilterLimits};
 use crate::planner;
@@ -57,49 +61,56 @@ impl Collection {
             return Ok(Vec::new());
         }
         let set = self.inner.segments();
-        // BM25's statistics over every segment as of now.
-        let mut searchers: Vec<_> = set
+        // Each segment's index as of now, in the order `gather` visits them;
+        // BM25's statistics over all of them, each segment scored with the
+        // very searcher the statistics counted.
+        let mut searchers: Vec<Option<Searcher>> = set
             .sealed
             .iter()
-            .filter_map(|e| e.segment.points.text.as_ref().map(|t| t.searcher()))
+            .map(|e| e.segment.points.text.as_ref().map(|t| t.searcher()))
             .collect();
         for frozen in &set.frozen {
-            searchers.extend(frozen.points.read().text.as_ref().map(|t| t.searcher()));
+            searchers.push(frozen.points.read().text.as_ref().map(|t| t.searcher()));
         }
-        searchers.extend(set.appendable.read().text.as_ref().map(|t| t.searcher()));
-        let statistics = Statistics::new(searchers);
+        searchers.push(set.appendable.read().text.as_ref().map(|t| t.searcher()));
+        let statistics = Statistics::new(searchers.iter().flatten().cloned().collect());
         let with_vector = query.with_vector.then_some(names.as_slice());
-        gather(&set, query.limit, query.with_payload, with_vector, |view| {
-            view.search_text(&statistics, &parsed, query.filter, query.limit)
-        })
+        let mut segments = searchers.iter();
+        gather(
+            &set,
+            query.limit,
+            query.with_payload,
+            with_vector,
+            |view| match segments.next() {
+                Some(Some(searcher)) => {
+                    view.search_text(searcher, &statistics, &parsed, query.filter, query.limit)
+                }
+                _ => Ok(Vec::new()),
+            },
+        )
     }
 }
 
 impl View<'_> {
-    /// The segment's `k` best live points matching `filter` for a text query.
+    /// The segment's `k` best live points matching `filter` for a text
+    /// query, read from `searcher` (its text index).
     fn search_text(
         &self,
+        searcher: &Searcher,
         statistics: &Statistics,
         query: &TextQuery,
         filter: Option<&Filter>,
         k: usize,
     ) -> Result<Vec<(Offset, f32)>> {
-        let Some(text) = &self.points.text else {
-            return Ok(Vec::new());
-        };
         let (points, live) = (self.points, self.live);
         let ids = |id: &PointId| points.offset_of(id);
         let exact = filter.and_then(|f| planner::resolve(f, self.index, &ids, live));
-        let allowed = |o: Offset| {
-            live.contains(o)
-                && match (filter, &exact) {
-                    (None, _) => true,
-                    (Some(_), Some(set)) => set.contains(o),
-                    (Some(f), None) => {
-                        f.matches(&points.by_offset.get(o), points.payloads.get(o).as_deref())
-                    }
-                }
-        };
-        Ok(statistics.search(&text.searcher(), query, k, &allowed, text.path())?)
+        let allowed = matcher(points, live, filter, exact.as_ref());
+        let path = points
+            .text
+            .as_ref()
+            .map(|t| t.path())
+            .unwrap_or(Path::new(""));
+        Ok(statistics.search(searcher, query, k, &allowed, path)?)
     }
 }

@@ -461,16 +461,7 @@ impl<'a> View<'a> {
         let exact_set = query
             .filter
             .and_then(|f| planner::resolve(f, self.index, &ids, live));
-        let matches = |o: Offset| -> bool {
-            live.contains(o)
-                && match (query.filter, &exact_set) {
-                    (None, _) => true,
-                    (Some(_), Some(set)) => set.contains(o),
-                    (Some(f), None) => {
-                        f.matches(&points.by_offset.get(o), points.payloads.get(o).as_deref())
-                    }
-                }
-        };
+        let matches = matcher(points, live, query.filter, exact_set.as_ref());
         let total = live.len() as usize;
         let estimation = match (query.filter, &exact_set) {
             (None, _) => planner::CardinalityEstimation {
@@ -497,6 +488,26 @@ impl<'a> View<'a> {
             ..*params
         };
         ctx.best(&params)
+    }
+}
+
+/// Whether an offset of `points` is in `live` and matches `filter`: by the
+/// `exact` set when the filter was resolved, else read from its payload.
+pub(super) fn matcher<'a>(
+    points: &'a Points,
+    live: &'a RoaringBitmap,
+    filter: Option<&'a Filter>,
+    exact: Option<&'a RoaringBitmap>,
+) -> impl Fn(Offset) -> bool + 'a {
+    move |o| {
+        live.contains(o)
+            && match (filter, exact) {
+                (None, _) => true,
+                (Some(_), Some(set)) => set.contains(o),
+                (Some(f), None) => {
+                    f.matches(&points.by_offset.get(o), points.payloads.get(o).as_deref())
+                }
+            }
     }
 }
 

@@ -183,14 +183,20 @@ impl Range {
 /// The words of `text` as `match: {text}` compares them: split on
 /// non-alphanumerics (tantivy's simple tokenizer), lowercased.
 pub(crate) fn words(text: &str) -> Vec<String> {
+    use std::cell::RefCell;
     use tantivy::tokenizer::{LowerCaser, SimpleTokenizer, TextAnalyzer};
-    let mut analyser = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(LowerCaser)
-        .build();
-    let mut stream = analyser.token_stream(text);
-    let mut words = Vec::new();
-    while stream.advance() {
-        words.push(stream.token().text.clone());
+    thread_local! {
+        // Built once per thread: a filter reads every candidate's text.
+        static ANALYSER: RefCell<TextAnalyzer> = RefCell::new(
+            TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).build(),
+        );
     }
-    words
+    ANALYSER.with_borrow_mut(|analyser| {
+        let mut stream = analyser.token_stream(text);
+        let mut words = Vec::new();
+        while stream.advance() {
+            words.push(stream.token().text.clone());
+        }
+        words
+    })
 }

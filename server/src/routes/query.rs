@@ -242,14 +242,9 @@ async fn rerank(
     if hits.is_empty() {
         return Ok(hits);
     }
-    let mut places: std::collections::HashMap<String, Vec<StageScore>> = hits
+    let mut places: std::collections::HashMap<trawl_proto::PointId, Vec<StageScore>> = hits
         .iter()
-        .map(|h| {
-            (
-                serde_json::to_string(&h.id).unwrap_or_default(),
-                h.explain.clone().unwrap_or_default(),
-            )
-        })
+        .map(|h| (h.id.clone(), h.explain.clone().unwrap_or_default()))
         .collect();
     let search = SearchRequest {
         using: Some(using),
@@ -273,8 +268,7 @@ async fn rerank(
     let mut answers = run(state, collection.clone(), vec![search], &["rerank.".into()]).await?;
     let mut reranked = answers.pop().map(|a| a.hits).unwrap_or_default();
     for (rank, hit) in reranked.iter_mut().enumerate() {
-        let key = serde_json::to_string(&hit.id).unwrap_or_default();
-        let mut explain = places.remove(&key).unwrap_or_default();
+        let mut explain = places.remove(&hit.id).unwrap_or_default();
         explain.push(StageScore {
             stage: index,
             rank: rank + 1,
