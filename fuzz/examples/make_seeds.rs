@@ -123,6 +123,7 @@ fn collection_records(layout: Layout, metric: Metric) -> Vec<Vec<u8>> {
     let writes = (0..3)
         .map(|i| PointWrite {
             vectors: Default::default(),
+            sparse: Default::default(),
             id: fixture::point_id(i * 9),
             vector: fixture::point_vector(i, layout),
             payload: Some(

@@ -152,6 +152,7 @@ pub struct Fixture {
 pub fn config(layout: Layout, metric: Metric) -> CollectionConfig {
     CollectionConfig {
         text: None,
+        sparse: Default::default(),
  vectors: std::collections::BTreeMap::from([(String::new(), trawl_index::VectorConfig { dims: DIMS, metric, layout, hnsw: HnswParams::default(), muvera: (layout == Layout::Multivector).then_some(FdeParams {
             k_sim: 2,
             d_proj: 4,
@@ -201,6 +202,7 @@ pub fn fixture() -> &'static Fixture {
                     .enumerate()
                     .map(|(i, (id, payload))| PointWrite {
                         vectors: Default::default(),
+                        sparse: Default::default(),
                         id: *id,
                         vector: point_vector(i, layout),
                         payload: payload.clone(),

@@ -16,6 +16,7 @@ pub mod muvera;
 pub mod payload_index;
 pub mod planner;
 pub mod snapshots;
+pub mod sparse;
 pub mod storage;
 pub mod store;
 pub mod text;
@@ -26,7 +27,7 @@ pub use collection::{
     Collection, CollectionConfig, CollectionStats, Count, IDLE_MERGE, Layout, MAX_DIMS,
     MAX_FACET_LIMIT, MAX_OVERSAMPLE, MAX_SCROLL_LIMIT, MAX_VECTOR_NAME, MemoryUsage, PayloadUpdate,
     PointWrite, ScoredPoint, ScrollPage, ScrollQuery, SealPolicy, SearchQuery, Selection,
-    StoredPoint, TextSearch, VectorConfig, json_len,
+    SparseSearch, StoredPoint, TextSearch, VectorConfig, json_len,
 };
 pub use distance::Metric;
 pub use error::{IndexError, Result};

@@ -26,6 +26,7 @@ fn config() -> CollectionConfig {
     payload_schema.insert("weight".to_string(), PayloadType::Float);
     CollectionConfig {
         text: None,
+        sparse: Default::default(),
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {
@@ -64,6 +65,7 @@ fn payload(i: u64, version: u64) -> Payload {
 fn point(id: PointId, i: u64, version: u64, rng: &mut Rng) -> PointWrite {
     PointWrite {
         vectors: Default::default(),
+        sparse: Default::default(),
         id,
         vector: (0..DIMS).map(|_| rng.unit()).collect(),
         payload: Some(payload(i, version)),

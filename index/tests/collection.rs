@@ -23,6 +23,7 @@ fn config() -> CollectionConfig {
     payload_schema.insert("colour".to_string(), PayloadType::Keyword);
     CollectionConfig {
         text: None,
+        sparse: Default::default(),
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {
@@ -49,6 +50,7 @@ fn points(n: usize, rng: &mut Rng) -> Vec<PointWrite> {
             payload.insert("note".into(), json!(format!("point {i}")));
             PointWrite {
                 vectors: Default::default(),
+                sparse: Default::default(),
                 id: PointId::Num(i as u64),
                 vector,
                 payload: Some(payload),
@@ -283,24 +285,28 @@ fn bad_vectors_are_refused_and_nothing_is_written() {
     let c = Collection::create("docs", &dir.0.join("docs"), config(), wal()).unwrap();
     let good = PointWrite {
         vectors: Default::default(),
+        sparse: Default::default(),
         id: PointId::Num(1),
         vector: vec![0.5; DIMS],
         payload: None,
     };
     let short = PointWrite {
         vectors: Default::default(),
+        sparse: Default::default(),
         id: PointId::Num(2),
         vector: vec![0.5; DIMS - 1],
         payload: None,
     };
     let nan = PointWrite {
         vectors: Default::default(),
+        sparse: Default::default(),
         id: PointId::Num(3),
         vector: vec![f32::NAN; DIMS],
         payload: None,
     };
     let zero = PointWrite {
         vectors: Default::default(),
+        sparse: Default::default(),
         id: PointId::Num(4),
         vector: vec![0.0; DIMS],
         payload: None,
@@ -611,6 +617,7 @@ fn sealed_compact_segments_rerank_as_many_candidates_as_their_codes_need() {
         .enumerate()
         .map(|(i, v)| PointWrite {
             vectors: Default::default(),
+            sparse: Default::default(),
             id: PointId::Num(i as u64),
             vector: v.clone(),
             payload: None,

@@ -26,6 +26,7 @@ const EXTRA: &str = "extra";
 fn config(layout: Layout) -> CollectionConfig {
     CollectionConfig {
         text: None,
+        sparse: Default::default(),
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {
@@ -55,6 +56,7 @@ fn point(id: u64, rng: &mut Rng) -> PointWrite {
     }
     PointWrite {
         vectors,
+        sparse: Default::default(),
         id: PointId::Num(id),
         vector: (0..DIMS).map(|_| rng.unit()).collect(),
         payload: Some(
@@ -86,6 +88,7 @@ fn build(root: &Path, rng: &mut Rng) -> (History, PathBuf, PathBuf) {
             (0..50)
                 .map(|i| PointWrite {
                     vectors: BTreeMap::new(),
+                    sparse: Default::default(),
                     ..point(i, rng)
                 })
                 .collect(),

@@ -31,6 +31,7 @@ fn config(layout: &str) -> CollectionConfig {
     payload_schema.insert("bucket".to_string(), PayloadType::Integer);
     CollectionConfig {
         text: None,
+        sparse: Default::default(),
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {
@@ -60,6 +61,7 @@ fn fill(c: &Collection, data: &[Vec<f32>]) {
                 payload.insert("bucket".into(), serde_json::json!(id % 100));
                 PointWrite {
                     vectors: Default::default(),
+                    sparse: Default::default(),
                     id: PointId::Num(id as u64),
                     vector: v.clone(),
                     payload: Some(payload),
@@ -241,6 +243,7 @@ fn compact_layouts_rerank_their_candidates_exactly_and_survive_reopen() {
         c.snapshot().unwrap();
         c.upsert(vec![PointWrite {
             vectors: Default::default(),
+            sparse: Default::default(),
             id: PointId::Num(1_000_000),
             vector: queries[1].clone(),
             payload: None,
@@ -434,6 +437,7 @@ fn multivector_collections_rerank_fde_candidates_by_chamfer() {
     let bad = |vector: Vec<f32>| {
         c.upsert(vec![PointWrite {
             vectors: Default::default(),
+            sparse: Default::default(),
             id: PointId::Num(9_999_999),
             vector,
             payload: None,
@@ -458,6 +462,7 @@ fn multivector_collections_rerank_fde_candidates_by_chamfer() {
     c.snapshot().unwrap();
     c.upsert(vec![PointWrite {
         vectors: Default::default(),
+        sparse: Default::default(),
         id: PointId::Num(1_000_000),
         vector: queries[1].clone(),
         payload: None,

@@ -78,6 +78,7 @@ fn write(i: u64, d: &Drawn, version: u64) -> PointWrite {
         id: PointId::Num(i),
         vector: d.dense.clone().unwrap_or_default(),
         vectors,
+        sparse: Default::default(),
         payload: Some(payload),
     }
 }
@@ -201,6 +202,7 @@ fn points_hold_any_subset_of_named_vectors_each_searched_on_its_own() {
         id: PointId::Num(5_001),
         vector: Vec::new(),
         vectors: BTreeMap::new(),
+        sparse: Default::default(),
         payload: None,
     };
     assert!(c.upsert(vec![empty]).is_err());

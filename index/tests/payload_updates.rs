@@ -23,6 +23,7 @@ fn config() -> CollectionConfig {
     payload_schema.insert("colour".to_string(), PayloadType::Keyword);
     CollectionConfig {
         text: None,
+        sparse: Default::default(),
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {
@@ -92,6 +93,7 @@ fn payload_updates_follow_a_model_keep_vectors_and_survive_a_reopen() {
         let points: Vec<PointWrite> = (batch * 500..batch * 500 + 500)
             .map(|i| PointWrite {
                 vectors: Default::default(),
+                sparse: Default::default(),
                 id: PointId::Num(i),
                 vector: (0..DIMS).map(|_| rng.unit()).collect(),
                 payload: Some(object(
@@ -257,6 +259,7 @@ fn a_search_racing_replacements_returns_each_hit_whole() {
                 let points = (0..ids)
                     .map(|i| PointWrite {
                         vectors: Default::default(),
+                        sparse: Default::default(),
                         id: PointId::Num(i),
                         vector: (0..DIMS).map(|_| rng.unit()).collect(),
                         payload: Some(object(json!({"n": i, "round": round}))),

@@ -23,6 +23,7 @@ fn config() -> CollectionConfig {
     payload_schema.insert("bucket".to_string(), PayloadType::Integer);
     CollectionConfig {
         text: None,
+        sparse: Default::default(),
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {
@@ -44,6 +45,7 @@ fn points(ids: std::ops::Range<u64>, rng: &mut Rng) -> Vec<PointWrite> {
         payload.insert("bucket".into(), json!(i % 7));
         PointWrite {
             vectors: Default::default(),
+            sparse: Default::default(),
             id: PointId::Num(i),
             vector: (0..DIMS).map(|_| rng.unit()).collect(),
             payload: Some(payload),

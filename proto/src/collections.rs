@@ -90,6 +90,74 @@ pub struct VectorConfig {
     pub encoder: Option<String>,
 }
 
+/// A named vector's schema: a dense vector, or `{"kind": "sparse"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum VectorSpec {
+    /// A sparse vector.
+    Sparse(SparseVectorConfig),
+    /// A dense vector (`kind` omitted or `"dense"`).
+    Dense(VectorConfig),
+}
+
+impl<'de> Deserialize<'de> for VectorSpec {
+    /// By `kind`, so that a mistake in either form is reported as that
+    /// form's (an untagged enum would only say that no form matched).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut value = serde_json::Value::deserialize(d)?;
+        match value.get("kind").map(|k| k.as_str()) {
+            Some(Some("sparse")) => serde_json::from_value(value)
+                .map(Self::Sparse)
+                .map_err(D::Error::custom),
+            None | Some(Some("dense")) => {
+                if let Some(object) = value.as_object_mut() {
+                    object.remove("kind");
+                }
+                serde_json::from_value(value)
+                    .map(Self::Dense)
+                    .map_err(D::Error::custom)
+            }
+            Some(other) => Err(D::Error::custom(format!(
+                "unknown kind {other:?}: expected \"dense\" (the default) or \"sparse\""
+            ))),
+        }
+    }
+}
+
+impl VectorSpec {
+    /// The dense vector's schema, if it is one.
+    pub fn dense(&self) -> Option<&VectorConfig> {
+        match self {
+            Self::Dense(v) => Some(v),
+            Self::Sparse(_) => None,
+        }
+    }
+}
+
+/// The kind of a sparse vector's schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SparseKind {
+    /// Sparse: points give `{indices, values}`.
+    Sparse,
+}
+
+/// A sparse vector's schema: points and queries give `{"indices": [...],
+/// "values": [...]}` (SPLADE's term weights, or any of your own), scored by
+/// dot product over an inverted index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SparseVectorConfig {
+    /// `sparse`.
+    pub kind: SparseKind,
+    /// Multiply each query weight by its index's inverse document frequency
+    /// over the collection (for weights without rarity of their own, such
+    /// as term counts); default false.
+    #[serde(default)]
+    pub idf: bool,
+}
+
 /// Parameters of MUVERA fixed-dimensional encodings (Dhulipala et al., 2024),
 /// named as in the paper. The encoding has `r_reps · 2^k_sim · d_proj`
 /// dimensions (or `final_dims`).
@@ -130,10 +198,11 @@ pub struct CreateCollection {
     /// The unnamed vector (the v1 schema).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vector: Option<VectorConfig>,
-    /// Named vectors (letters, digits, `_` and `-`, at most 64 bytes); a
-    /// point holds any of them. At least one of `vector` and `vectors`.
+    /// Named vectors (letters, digits, `_` and `-`, at most 64 bytes),
+    /// dense or `{"kind": "sparse"}`; a point holds any of them. At least
+    /// one of `vector` and `vectors`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub vectors: BTreeMap<String, VectorConfig>,
+    pub vectors: BTreeMap<String, VectorSpec>,
     /// Payload fields to index, with their types.
     #[serde(default)]
     pub payload_indexes: BTreeMap<String, PayloadIndexType>,
@@ -195,7 +264,7 @@ pub struct CollectionInfo {
     pub vector: Option<VectorConfig>,
     /// The named vectors' schemas.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub vectors: BTreeMap<String, VectorConfig>,
+    pub vectors: BTreeMap<String, VectorSpec>,
     /// Indexed payload fields.
     pub payload_indexes: BTreeMap<String, PayloadIndexType>,
     /// The full-text index, if it has one.
@@ -235,13 +304,16 @@ fn optimizer_ok() -> String {
 pub struct MemoryInfo {
     /// In memory, by part: `vectors` (full vectors, float layout), `codes`
     /// (compact layouts), `graph` (links), `payload_index`, `payloads`, `ids`,
-    /// `text` (the full-text index of points not sealed yet).
+    /// `text` (the full-text index of points not sealed yet), `sparse`
+    /// (sparse vectors and postings of points not sealed yet).
     pub ram: BTreeMap<String, u64>,
     /// On disk, by part: `vectors_file` (full vectors of compact layouts and
     /// token vectors, memory-mapped and read only to rerank), `payloads_file`
     /// (payloads of sealed segments, read for hits and unindexed filters),
     /// `wal`, `segments_file` (the other files of the sealed segments),
-    /// `text_file` (the sealed segments' full-text indexes, memory-mapped).
+    /// `text_file` (the sealed segments' full-text indexes, memory-mapped),
+    /// `sparse_file` (the sealed segments' sparse vectors and postings,
+    /// memory-mapped).
     pub disk: BTreeMap<String, u64>,
 }
 

@@ -32,7 +32,8 @@ pub use browse::{
 };
 pub use collections::{
     CollectionAck, CollectionInfo, CollectionList, CollectionSummary, CreateCollection, HnswConfig,
-    MemoryInfo, Metric, MuveraConfig, PayloadIndexType, RecoverCollection, TextIndex, VectorConfig,
+    MemoryInfo, Metric, MuveraConfig, PayloadIndexType, RecoverCollection, SparseKind,
+    SparseVectorConfig, TextIndex, VectorConfig, VectorSpec,
 };
 pub use embed::{BinaryEncoding, EmbedKind, EmbedRequest, EmbedResponse, Embedding, Usage};
 pub use error::{ErrorBody, ErrorDetail};
@@ -47,6 +48,6 @@ pub use operations::{Operation, OperationStatus};
 pub use points::{
     BatchSearchRequest, BatchSearchResponse, DeletePayloadKeys, DeletePoints, DeleteResult, Hit,
     NamedVector, Payload, PointInput, PointRecord, SearchParams, SearchRequest, SearchResponse,
-    SetPayload, StageScore, UpdateResult, UpsertPoints, UpsertResult,
+    SetPayload, SparseVector, StageScore, UpdateResult, UpsertPoints, UpsertResult,
 };
 pub use query::{Fusion, FusionName, QueryMode, QueryRequest, QueryStage, RerankStage, RrfParams};

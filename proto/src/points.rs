@@ -11,8 +11,8 @@ use crate::ids::PointId;
 /// A JSON object attached to a point.
 pub type Payload = serde_json::Map<String, serde_json::Value>;
 
-/// A named vector's value: a vector, or token vectors (rows) for a
-/// `multivector` layout.
+/// A named vector's value: a vector, token vectors (rows) for a
+/// `multivector` layout, or `{indices, values}` for a sparse vector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum NamedVector {
@@ -20,6 +20,20 @@ pub enum NamedVector {
     Dense(Vec<f32>),
     /// Token vectors.
     Multi(Vec<Vec<f32>>),
+    /// A sparse vector.
+    Sparse(SparseVector),
+}
+
+/// A sparse vector: indices (any `u32`: vocabulary ids, hashed features)
+/// and one weight per index. An index given twice is refused; a zero weight
+/// is the same as an absent index.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SparseVector {
+    /// The indices (at most 65,536).
+    pub indices: Vec<u32>,
+    /// Their weights, finite numbers.
+    pub values: Vec<f32>,
 }
 
 /// One point to upsert: an id, its vectors (the unnamed one as exactly one

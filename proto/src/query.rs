@@ -20,8 +20,10 @@ fn yes() -> bool {
 
 /// One retrieval stage: exactly one of `vector`, `text`, `multivector` or
 /// `point` (by example: that point's stored vector, the point itself
-/// excluded), on the named vector `using`; or `lexical`, a BM25 search of
-/// the collection's full-text index.
+/// excluded), on the named vector `using`; or `sparse`, a sparse query
+/// vector on the sparse vector `using` (`params.exact` scores every
+/// candidate instead of pruning); or `lexical`, a BM25 search of the
+/// collection's full-text index.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueryStage {
@@ -45,6 +47,9 @@ pub struct QueryStage {
     /// collections created with `text`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lexical: Option<String>,
+    /// A sparse query vector, for the sparse vector `using`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sparse: Option<crate::points::SparseVector>,
     /// This stage's own filter (the query's filter applies too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<Filter>,
@@ -85,6 +90,9 @@ pub struct QueryRequest {
     /// The top-level stage, lexical (BM25).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lexical: Option<String>,
+    /// The top-level stage's sparse query vector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sparse: Option<crate::points::SparseVector>,
     /// How a top-level `text` is searched: `dense` (the default: the vector
     /// `using`), `lexical` (BM25 over the full-text index) or `hybrid` (every
     /// retriever a text can query, fused: the dense vectors the model

@@ -235,6 +235,7 @@ impl ApiVectors {
         config: &trawl_index::CollectionConfig,
         unnamed: Option<Vec<f32>>,
         named: std::collections::BTreeMap<String, Vec<f32>>,
+        sparse: std::collections::BTreeMap<String, trawl_index::sparse::SparseVector>,
     ) -> Self {
         let (vector, multivector) = match (unnamed, config.default_vector()) {
             (Some(stored), Some(vector)) => stored_vector(vector, stored),
@@ -250,6 +251,13 @@ impl ApiVectors {
                 };
                 Some((name, value))
             })
+            .chain(sparse.into_iter().map(|(name, v)| {
+                let value = trawl_proto::NamedVector::Sparse(trawl_proto::SparseVector {
+                    indices: v.indices,
+                    values: v.values,
+                });
+                (name, value)
+            }))
             .collect();
         Self {
             vector,
@@ -281,17 +289,26 @@ pub fn collection_config(
         ));
     }
     let mut vectors = std::collections::BTreeMap::new();
+    let mut sparse = std::collections::BTreeMap::new();
     let given = request
         .vector
         .iter()
         .map(|v| (String::new(), v))
-        .chain(request.vectors.iter().map(|(n, v)| (n.clone(), v)));
+        .chain(request.vectors.iter().filter_map(|(n, v)| match v {
+            trawl_proto::VectorSpec::Dense(v) => Some((n.clone(), v)),
+            trawl_proto::VectorSpec::Sparse(s) => {
+                sparse.insert(n.clone(), trawl_index::sparse::SparseConfig { idf: s.idf });
+                None
+            }
+        }))
+        .collect::<Vec<_>>();
     for (name, vector) in given {
         let field = trawl_index::CollectionConfig::field_of(&name);
         vectors.insert(name, vector_config(vector, &field, model, max_dims)?);
     }
     Ok(trawl_index::CollectionConfig {
         text: request.text.as_ref().map(text_config).transpose()?,
+        sparse,
         vectors,
         payload_schema: request
             .payload_indexes

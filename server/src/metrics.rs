@@ -162,13 +162,13 @@ impl Metrics {
         );
         registry.register(
             "query_stage_duration_seconds",
-            "Time a query spent per kind of stage: dense (vector stages, their texts' embedding included), lexical (BM25), fusion (ranking the stages' hits and reading the fused hits' payloads)",
+            "Time a query spent per kind of stage: dense (vector stages, their texts' embedding included), lexical (BM25), sparse (sparse vectors), fusion (ranking the stages' hits and reading the fused hits' payloads)",
             query_stages.clone(),
         );
         let collection_disk = Family::<BytesLabels, Gauge>::default();
         registry.register(
             "collection_disk_bytes",
-            "Bytes a collection holds on disk, by part (vectors_file, payloads_file, wal, segments_file, text_file)",
+            "Bytes a collection holds on disk, by part (vectors_file, payloads_file, wal, segments_file, text_file, sparse_file)",
             collection_disk.clone(),
         );
         Self {

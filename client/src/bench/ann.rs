@@ -228,6 +228,7 @@ fn run_layout(args: &AnnArgs, data: &Data<'_>, layout_name: &str) -> Result<(Vec
     let compact = layout != Layout::Float;
     let config = CollectionConfig {
         text: None,
+        sparse: Default::default(),
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {
@@ -262,6 +263,7 @@ fn run_layout(args: &AnnArgs, data: &Data<'_>, layout_name: &str) -> Result<(Vec
         let points = (start..end)
             .map(|i| PointWrite {
                 vectors: Default::default(),
+                sparse: Default::default(),
                 id: PointId::Num(i as u64),
                 vector: base.row(i).to_vec(),
                 payload: meta.get(i).cloned(),

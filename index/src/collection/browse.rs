@@ -18,6 +18,7 @@ use super::set::SegmentSet;
 use crate::error::{IndexError, Result};
 use crate::filter::{Filter, FilterLimits};
 use crate::planner;
+use crate::sparse::SparseVector;
 use crate::{Offset, Payload, PointId};
 
 /// The most points one scroll page returns.
@@ -38,6 +39,8 @@ pub struct StoredPoint {
     pub vector: Option<Vec<f32>>,
     /// The named vectors it holds, when asked for.
     pub vectors: BTreeMap<String, Vec<f32>>,
+    /// The sparse vectors it holds, when asked for.
+    pub sparse: BTreeMap<String, SparseVector>,
 }
 
 /// One page of a scroll.
@@ -222,6 +225,7 @@ impl Collection {
                         payload: filled.payload,
                         vector: filled.vector,
                         vectors: filled.vectors,
+                        sparse: filled.sparse,
                     }
                 })
             })
@@ -282,6 +286,7 @@ impl Collection {
                     payload: filled.payload,
                     vector: filled.vector,
                     vectors: filled.vectors,
+                    sparse: filled.sparse,
                 }
             })
             .collect();

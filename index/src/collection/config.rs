@@ -10,6 +10,7 @@ use crate::distance::Metric;
 use crate::error::{IndexError, Result};
 use crate::graph::{HnswParams, Space};
 use crate::muvera::FdeParams;
+use crate::sparse::SparseConfig;
 use crate::text::TextConfig;
 use crate::types::PayloadType;
 
@@ -281,6 +282,10 @@ pub struct CollectionConfig {
     /// The full-text (BM25) index over a payload text field, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<TextConfig>,
+    /// The sparse vectors, by name (their names differ from the dense
+    /// ones'); a sparse vector's index is its place in this map.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sparse: BTreeMap<String, SparseConfig>,
 }
 
 /// `config.json` as written: the named form, or the single vector's fields
@@ -293,6 +298,8 @@ struct StoredConfig {
     payload_schema: BTreeMap<String, PayloadType>,
     #[serde(default)]
     text: Option<TextConfig>,
+    #[serde(default)]
+    sparse: BTreeMap<String, SparseConfig>,
     #[serde(flatten)]
     single: Option<VectorConfig>,
 }
@@ -307,6 +314,7 @@ impl From<StoredConfig> for CollectionConfig {
             vectors,
             payload_schema: stored.payload_schema,
             text: stored.text,
+            sparse: stored.sparse,
         }
     }
 }
@@ -318,6 +326,7 @@ impl CollectionConfig {
             vectors: BTreeMap::from([(String::new(), vector)]),
             payload_schema: BTreeMap::new(),
             text: None,
+            sparse: BTreeMap::new(),
         }
     }
 
@@ -341,21 +350,62 @@ impl CollectionConfig {
             .map(|(i, (_, v))| (i, v))
             .ok_or_else(|| IndexError::InvalidParameter {
                 field: field.into(),
-                reason: format!(
-                    "the collection has no vector named {name:?}; it has {}",
-                    self.vector_names()
-                ),
+                reason: if self.sparse.contains_key(name) {
+                    format!(
+                        "{name:?} is a sparse vector: query it with a `sparse` ({{indices, values}}) stage of POST /collections/{{c}}/query"
+                    )
+                } else {
+                    format!(
+                        "the collection has no vector named {name:?}; it has {}",
+                        self.vector_names()
+                    )
+                },
             })
     }
 
-    /// The vectors' names, in order.
-    pub fn names(&self) -> Vec<String> {
-        self.vectors.keys().cloned().collect()
+    /// The sparse vector named `name` and its index, or an error naming
+    /// `field` and the sparse vectors there are.
+    pub fn sparse_vector(&self, name: &str, field: &str) -> Result<(usize, SparseConfig)> {
+        self.sparse
+            .iter()
+            .enumerate()
+            .find(|(_, (n, _))| n.as_str() == name)
+            .map(|(i, (_, c))| (i, *c))
+            .ok_or_else(|| IndexError::InvalidParameter {
+                field: field.into(),
+                reason: if self.vectors.contains_key(name) {
+                    format!("{name:?} is a dense vector, not a sparse one")
+                } else if self.sparse.is_empty() {
+                    "the collection has no sparse vector (declare one with `vectors: {\"<name>\": {\"kind\": \"sparse\"}}`)".into()
+                } else {
+                    let names: Vec<String> =
+                        self.sparse.keys().map(|n| format!("{n:?}")).collect();
+                    format!(
+                        "the collection has no sparse vector named {name:?}; it has {}",
+                        names.join(", ")
+                    )
+                },
+            })
     }
 
-    /// The vectors' names, quoted, for messages.
+    /// Every vector's name: the dense ones in order, then the sparse ones
+    /// (the order in which reads name them).
+    pub fn names(&self) -> Vec<String> {
+        self.vectors
+            .keys()
+            .chain(self.sparse.keys())
+            .cloned()
+            .collect()
+    }
+
+    /// Every vector's name, quoted, for messages.
     pub fn vector_names(&self) -> String {
-        let names: Vec<String> = self.vectors.keys().map(|n| format!("{n:?}")).collect();
+        let names: Vec<String> = self
+            .vectors
+            .keys()
+            .chain(self.sparse.keys())
+            .map(|n| format!("{n:?}"))
+            .collect();
         names.join(", ")
     }
 
@@ -370,13 +420,13 @@ impl CollectionConfig {
 
     /// Checks every vector and the indexed fields.
     pub fn validate(&self) -> Result<()> {
-        if self.vectors.is_empty() {
+        if self.vectors.is_empty() && self.sparse.is_empty() {
             return Err(IndexError::InvalidParameter {
                 field: "vectors".into(),
                 reason: "a collection needs at least one vector".into(),
             });
         }
-        for (name, vector) in &self.vectors {
+        for name in self.vectors.keys().chain(self.sparse.keys()) {
             if name.len() > MAX_VECTOR_NAME
                 || !name
                     .bytes()
@@ -389,6 +439,18 @@ impl CollectionConfig {
                     ),
                 });
             }
+        }
+        for name in self.sparse.keys() {
+            if name.is_empty() || self.vectors.contains_key(name) {
+                return Err(IndexError::InvalidParameter {
+                    field: "vectors".into(),
+                    reason: format!(
+                        "sparse vector {name:?}: a sparse vector needs a name of its own"
+                    ),
+                });
+            }
+        }
+        for (name, vector) in &self.vectors {
             vector.validate(&Self::field_of(name))?;
         }
         for key in self.payload_schema.keys() {
@@ -467,6 +529,7 @@ mod tests {
         assert!(err.contains("vectors.tokens.layout"), "{err}");
         let empty = CollectionConfig {
             text: None,
+            sparse: BTreeMap::new(),
             vectors: BTreeMap::new(),
             payload_schema: BTreeMap::new(),
         };

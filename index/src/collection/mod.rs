@@ -32,6 +32,7 @@ mod search;
 mod segment;
 mod set;
 mod snapshot;
+mod sparse_search;
 mod stats;
 pub(crate) mod store;
 
@@ -58,6 +59,7 @@ pub use search::{MAX_OVERSAMPLE, ScoredPoint, SearchQuery};
 pub use set::SealPolicy;
 use set::SegmentSet;
 pub use snapshot::{AUTO_SNAPSHOT_WAL_BYTES, SnapshotInfo};
+pub use sparse_search::SparseSearch;
 pub use stats::{CollectionStats, MemoryUsage};
 
 pub(crate) struct Inner {

@@ -170,12 +170,12 @@ impl Collection {
             let mut batch = Vec::new();
             let mut bytes = 0;
             for id in chunk {
-                let Some((vectors, old)) = set.find(id, |points, offset| {
+                let Some(((vectors, sparse), old)) = set.find(id, |points, offset| {
                     let old = points
                         .payloads
                         .get(offset)
                         .map(std::borrow::Cow::into_owned);
-                    (points.stored_all(offset), old)
+                    ((points.stored_all(offset), points.sparse_all(offset)), old)
                 }) else {
                     continue;
                 };
@@ -190,6 +190,7 @@ impl Collection {
                 let point = LoggedPoint {
                     id: id.clone(),
                     vectors,
+                    sparse,
                     payload: Some(payload),
                 };
                 let size = super::point_ops::record_bytes(&point);

@@ -14,6 +14,7 @@ use super::{Collection, CollectionConfig, Layout, VectorConfig, sealer};
 use crate::distance::Metric;
 use crate::error::{IndexError, Result};
 use crate::filter::{Filter, FilterLimits};
+use crate::sparse::SparseVector;
 use crate::storage::StorageError;
 use crate::types::{Payload, PayloadType, PointId};
 
@@ -39,6 +40,8 @@ pub struct PointWrite {
     pub vector: Vec<f32>,
     /// Its named vectors, in the same form.
     pub vectors: BTreeMap<String, Vec<f32>>,
+    /// Its sparse vectors, by name.
+    pub sparse: BTreeMap<String, SparseVector>,
     /// Its payload.
     pub payload: Option<Payload>,
 }
@@ -50,6 +53,7 @@ impl PointWrite {
             id,
             vector,
             vectors: BTreeMap::new(),
+            sparse: BTreeMap::new(),
             payload,
         }
     }
@@ -347,7 +351,20 @@ fn logged_point(config: &CollectionConfig, i: usize, p: PointWrite) -> Result<Lo
         let (v, vector) = config.vector(&name, &field)?;
         vectors[v] = Some(prepare(&field, given, vector)?);
     }
-    if vectors.iter().all(Option::is_none) {
+    let mut sparse = vec![
+        None;
+        if p.sparse.is_empty() {
+            0
+        } else {
+            config.sparse.len()
+        }
+    ];
+    for (name, given) in p.sparse {
+        let field = format!("points[{i}].vectors.{name}");
+        let (s, _) = config.sparse_vector(&name, &field)?;
+        sparse[s] = Some(SparseVector::prepare(&field, given.indices, given.values)?);
+    }
+    if vectors.iter().all(Option::is_none) && sparse.iter().all(Option::is_none) {
         let (field, expected) = match config.default_vector() {
             Some(vector) => (unnamed_field(vector), "its vector".to_string()),
             None => (
@@ -363,6 +380,7 @@ fn logged_point(config: &CollectionConfig, i: usize, p: PointWrite) -> Result<Lo
     Ok(LoggedPoint {
         id: p.id,
         vectors,
+        sparse,
         payload: p.payload,
     })
 }
@@ -382,6 +400,7 @@ mod tests {
         let dir = TestDir::new("delete-dup");
         let config = CollectionConfig {
             text: None,
+            sparse: Default::default(),
             vectors: std::collections::BTreeMap::from([(
                 String::new(),
                 crate::VectorConfig {
@@ -402,6 +421,7 @@ mod tests {
         let c = Collection::create("c", &dir.join("c"), config, wal).unwrap();
         let point = |n| PointWrite {
             vectors: Default::default(),
+            sparse: Default::default(),
             id: PointId::Num(n),
             vector: vec![1.0, 0.5],
             payload: None,

@@ -21,6 +21,7 @@ use crate::error::{IndexError, Result};
 use crate::graph::{BuildSpace, Space};
 use crate::muvera::Fde;
 use crate::payload_index::PayloadIndex;
+use crate::sparse::{SparseStore, SparseVector};
 use crate::storage::{MappedFile, StorageError};
 use crate::text::TextIndex;
 use crate::types::{Offset, Payload, PointId};
@@ -305,6 +306,8 @@ pub(crate) struct Points {
     /// The full-text index of the collection's text field (collections with
     /// a [`crate::text::TextConfig`]); the appendable segment's in memory.
     pub(crate) text: Option<TextIndex>,
+    /// One store per sparse vector of the collection, in the config's order.
+    pub(crate) sparse: Vec<SparseStore>,
 }
 
 /// The MUVERA encoder of a multivector vector, `None` otherwise.
@@ -362,6 +365,7 @@ impl Points {
                 .as_ref()
                 .map(|text| TextIndex::appendable(text, token_path))
                 .transpose()?,
+            sparse: config.sparse.keys().map(|_| SparseStore::heap()).collect(),
         })
     }
 
@@ -380,6 +384,13 @@ impl Points {
                 None => 0,
             };
             store.reserve(batch.len(), token_rows)?;
+        }
+        for (s, store) in self.sparse.iter_mut().enumerate() {
+            let nnz = batch
+                .iter()
+                .map(|p| p.sparse_vector(s).map_or(0, SparseVector::len))
+                .sum();
+            store.reserve(batch.len(), nnz);
         }
         Ok(())
     }
@@ -416,6 +427,11 @@ impl Points {
             .collect()
     }
 
+    /// Every sparse vector of `offset`, in the config's order.
+    pub(crate) fn sparse_all(&self, offset: Offset) -> Vec<Option<SparseVector>> {
+        self.sparse.iter().map(|s| s.vector(offset)).collect()
+    }
+
     /// The stored vector `v` of `offset`, if it holds one.
     pub(crate) fn stored_if(&self, v: usize, offset: Offset) -> Option<&[f32]> {
         (!self.absent[v].contains(offset)).then(|| self.stores[v].stored(offset))
@@ -436,7 +452,15 @@ impl Points {
 
     /// Bytes the segment's stored vectors take (the sealing threshold's measure).
     pub(crate) fn stored_bytes(&self) -> usize {
-        self.stores.iter().map(VectorStore::stored_bytes).sum()
+        self.stores
+            .iter()
+            .map(VectorStore::stored_bytes)
+            .sum::<usize>()
+            + self
+                .sparse
+                .iter()
+                .map(SparseStore::heap_bytes)
+                .sum::<usize>()
     }
 
     /// Appends a point (live, indexed) at the next offset; the caller has
@@ -445,6 +469,7 @@ impl Points {
         &mut self,
         id: PointId,
         stored: &[Option<&[f32]>],
+        sparse: &[Option<&SparseVector>],
         payload: Option<Payload>,
     ) -> Result<(), StorageError> {
         let Ok(offset) = Offset::try_from(self.len()) else {
@@ -460,6 +485,9 @@ impl Points {
                     self.absent[v].insert(offset);
                 }
             }
+        }
+        for (s, store) in self.sparse.iter_mut().enumerate() {
+            store.push(sparse.get(s).copied().flatten());
         }
         self.by_offset.push(id.clone());
         if let Some(payload) = &payload {

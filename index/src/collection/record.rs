@@ -6,15 +6,20 @@
 //! delete  := 2 count:u32 id*
 //! index   := 3 key_len:u32 key type:u8
 //! upsert2 := 4 count:u32 { id vectors:u16 { index:u16 len:u32 f32*len }* payload_len:u32 payload_json }*
+//! upsert3 := 5 count:u32 { id vectors:u16 { index:u16 len:u32 f32*len }*
+//!                          sparse:u16 { index:u16 nnz:u32 u32*nnz f32*nnz }* payload_len:u32 payload_json }*
 //! id      := 0 u64 | 1 uuid[16]
 //! ```
 //! Little-endian throughout; a payload length of `u32::MAX` means "no payload".
 //! `upsert` is the form of points holding the first vector only (every point
 //! of a collection with one vector); `upsert2` names each vector a point holds
-//! by its index in the collection's config (fixed at creation).
+//! by its index in the collection's config (fixed at creation); `upsert3`
+//! is `upsert2` with the sparse vectors a point holds (by their index among
+//! the collection's sparse vectors), used when a point of the batch holds one.
 //! Vectors are stored as the collection keeps them (normalised for cosine), so
 //! replay needs no recomputation.
 
+use crate::sparse::SparseVector;
 use crate::types::{Payload, PayloadType, PointId};
 
 /// One point as logged.
@@ -25,6 +30,9 @@ pub struct LoggedPoint {
     /// Its stored vectors by the vector's index in the config; `None` for
     /// a vector the point does not hold.
     pub vectors: Vec<Option<Vec<f32>>>,
+    /// Its sparse vectors by their index among the collection's sparse
+    /// vectors (shorter than them, or `None`: not held).
+    pub sparse: Vec<Option<SparseVector>>,
     /// Its payload.
     pub payload: Option<Payload>,
 }
@@ -35,8 +43,19 @@ impl LoggedPoint {
         Self {
             id,
             vectors: vec![Some(vector)],
+            sparse: Vec::new(),
             payload,
         }
+    }
+
+    /// Its sparse vector `s`, if it holds one.
+    pub fn sparse_vector(&self, s: usize) -> Option<&SparseVector> {
+        self.sparse.get(s).and_then(Option::as_ref)
+    }
+
+    /// Whether it holds a sparse vector.
+    fn holds_sparse(&self) -> bool {
+        self.sparse.iter().any(Option::is_some)
     }
 
     /// Its stored vector `v`, if it holds one.
@@ -44,14 +63,21 @@ impl LoggedPoint {
         self.vectors.get(v).and_then(Option::as_deref)
     }
 
-    /// Floats of all its vectors.
+    /// Floats of all its vectors (a sparse weight counts as two: index
+    /// and weight).
     pub fn floats(&self) -> usize {
-        self.vectors.iter().flatten().map(Vec::len).sum()
+        self.vectors.iter().flatten().map(Vec::len).sum::<usize>()
+            + 2 * self
+                .sparse
+                .iter()
+                .flatten()
+                .map(SparseVector::len)
+                .sum::<usize>()
     }
 
     /// Whether it holds the first vector and no other.
     fn first_only(&self) -> bool {
-        matches!(self.vectors.as_slice(), [Some(_)])
+        matches!(self.vectors.as_slice(), [Some(_)]) && !self.holds_sparse()
     }
 }
 
@@ -70,6 +96,7 @@ const UPSERT: u8 = 1;
 const DELETE: u8 = 2;
 const CREATE_INDEX: u8 = 3;
 const UPSERT_NAMED: u8 = 4;
+const UPSERT_SPARSE: u8 = 5;
 const NO_PAYLOAD: u32 = u32::MAX;
 
 impl Record {
@@ -89,7 +116,8 @@ impl Record {
                 }
             }
             Self::Upsert(points) => {
-                out.push(UPSERT_NAMED);
+                let sparse = points.iter().any(LoggedPoint::holds_sparse);
+                out.push(if sparse { UPSERT_SPARSE } else { UPSERT_NAMED });
                 put_u32(&mut out, points.len());
                 for p in points {
                     put_id(&mut out, &p.id);
@@ -100,6 +128,20 @@ impl Record {
                             out.extend_from_slice(&(v as u16).to_le_bytes());
                             put_u32(&mut out, vector.len());
                             put_vector(&mut out, vector);
+                        }
+                    }
+                    if sparse {
+                        let held = p.sparse.iter().flatten().count();
+                        out.extend_from_slice(&(held as u16).to_le_bytes());
+                        for (s, vector) in p.sparse.iter().enumerate() {
+                            if let Some(vector) = vector {
+                                out.extend_from_slice(&(s as u16).to_le_bytes());
+                                put_u32(&mut out, vector.len());
+                                for i in &vector.indices {
+                                    out.extend_from_slice(&i.to_le_bytes());
+                                }
+                                put_vector(&mut out, &vector.values);
+                            }
                         }
                     }
                     put_payload(&mut out, p.payload.as_ref());
@@ -136,7 +178,7 @@ impl Record {
                 }
                 Self::Upsert(points)
             }
-            UPSERT_NAMED => {
+            tag @ (UPSERT_NAMED | UPSERT_SPARSE) => {
                 let n = r.u32()? as usize;
                 let mut points = Vec::with_capacity(n.min(1 << 16));
                 for _ in 0..n {
@@ -154,10 +196,29 @@ impl Record {
                             return None;
                         }
                     }
+                    let mut sparse: Vec<Option<SparseVector>> = Vec::new();
+                    if tag == UPSERT_SPARSE {
+                        for _ in 0..r.u16()? {
+                            let s = r.u16()? as usize;
+                            let nnz = r.u32()? as usize;
+                            let indices = r.u32s(nnz)?;
+                            let values = r.f32s(nnz)?;
+                            if sparse.len() <= s {
+                                sparse.resize(s + 1, None);
+                            }
+                            if sparse[s]
+                                .replace(SparseVector { indices, values })
+                                .is_some()
+                            {
+                                return None;
+                            }
+                        }
+                    }
                     let payload = r.payload()?;
                     points.push(LoggedPoint {
                         id,
                         vectors,
+                        sparse,
                         payload,
                     });
                 }
@@ -287,6 +348,15 @@ impl<'a> Reader<'a> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
 
+    pub(crate) fn u32s(&mut self, n: usize) -> Option<Vec<u32>> {
+        let raw = self.take(n.checked_mul(4)?)?;
+        Some(
+            raw.chunks_exact(4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+        )
+    }
+
     pub(crate) fn f32s(&mut self, n: usize) -> Option<Vec<f32>> {
         let raw = self.take(n.checked_mul(4)?)?;
         Some(
@@ -347,11 +417,35 @@ mod tests {
                 LoggedPoint {
                     id: PointId::Num(2),
                     vectors: vec![None, Some(vec![1.0, 2.0, 3.0])],
-                    payload: Some(payload),
+                    sparse: Vec::new(),
+                    payload: Some(payload.clone()),
                 },
                 LoggedPoint {
                     id: PointId::Num(3),
                     vectors: vec![Some(vec![1.0]), None, Some(vec![]), Some(vec![4.0; 5])],
+                    sparse: Vec::new(),
+                    payload: None,
+                },
+            ]),
+            // Sparse vectors, with or without dense ones.
+            Record::Upsert(vec![
+                LoggedPoint::single(PointId::Num(1), vec![0.5], None),
+                LoggedPoint {
+                    id: PointId::Num(4),
+                    vectors: vec![None, Some(vec![2.0])],
+                    sparse: vec![
+                        None,
+                        Some(SparseVector {
+                            indices: vec![3, 70_000],
+                            values: vec![0.25, -1.5],
+                        }),
+                    ],
+                    payload: Some(payload),
+                },
+                LoggedPoint {
+                    id: PointId::Num(5),
+                    vectors: Vec::new(),
+                    sparse: vec![Some(SparseVector::default())],
                     payload: None,
                 },
             ]),

@@ -39,6 +39,7 @@ use crate::filter::{Filter, FilterLimits};
 use crate::graph::{EF_RANGE, FlatGraph, FloatScorer, Scorer};
 use crate::payload_index::PayloadIndex;
 use crate::planner::{self, Strategy};
+use crate::sparse::SparseVector;
 use crate::types::{Offset, Payload, PointId};
 
 pub(crate) use crate::topk::TopK;
@@ -125,6 +126,8 @@ pub struct ScoredPoint {
     pub vector: Option<Vec<f32>>,
     /// The named vectors it holds, when asked for.
     pub vectors: BTreeMap<String, Vec<f32>>,
+    /// The sparse vectors it holds, when asked for.
+    pub sparse: BTreeMap<String, SparseVector>,
 }
 
 impl Collection {
@@ -303,6 +306,7 @@ pub(super) fn gather(
                 payload: filled.payload,
                 vector: filled.vector,
                 vectors: filled.vectors,
+                sparse: filled.sparse,
             }
         })
         .collect())
@@ -358,6 +362,7 @@ pub(super) struct Filled {
     pub(super) payload: Option<Payload>,
     pub(super) vector: Option<Vec<f32>>,
     pub(super) vectors: BTreeMap<String, Vec<f32>>,
+    pub(super) sparse: BTreeMap<String, SparseVector>,
 }
 
 impl Filled {
@@ -369,8 +374,15 @@ impl Filled {
         with_payload: bool,
         with_vector: Option<&[String]>,
     ) -> Self {
-        let (mut vector, mut vectors) = (None, BTreeMap::new());
+        let (mut vector, mut vectors, mut sparse) = (None, BTreeMap::new(), BTreeMap::new());
         for (v, name) in with_vector.unwrap_or_default().iter().enumerate() {
+            // The dense vectors' names, then the sparse ones'.
+            if let Some(s) = v.checked_sub(points.stores.len()) {
+                if let Some(held) = points.sparse.get(s).and_then(|store| store.vector(offset)) {
+                    sparse.insert(name.clone(), held);
+                }
+                continue;
+            }
             let Some(stored) = points.stored_if(v, offset) else {
                 continue;
             };
@@ -383,6 +395,7 @@ impl Filled {
         Self {
             vector,
             vectors,
+            sparse,
             payload: if with_payload {
                 points
                     .payloads

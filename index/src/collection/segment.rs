@@ -15,6 +15,8 @@
 //!                       some point lacks one of the collection's vectors)
 //!   text.bin      SFTX  the tantivy index of the points' texts  (mapped;
 //!                       collections with a text field: see `crate::text`)
+//!   sparse.<name>.bin  SSPV  a sparse vector's forward vectors and
+//!                       postings (mapped; see `crate::sparse`)
 //! ```
 //!
 //! The vector files (`vectors`, `codes`, `tokens`, `spans`, `graph`) are
@@ -46,6 +48,7 @@ use crate::codes::Codes;
 use crate::error::Result;
 use crate::graph::{self, FlatGraph};
 use crate::payload_index::PayloadIndex;
+use crate::sparse::{self, SparseStore};
 use crate::storage::{
     CheckedBody, FileWriter, MappedFile, StorageError, read_file, sync_dir, write_file,
 };
@@ -63,6 +66,7 @@ const TOKENS: (&str, [u8; 4]) = ("tokens.f32", *b"STOK");
 const SPANS: (&str, [u8; 4]) = ("spans.bin", *b"SSPN");
 const GRAPH: (&str, [u8; 4]) = ("graph.bin", *b"SGRF");
 const ABSENT: (&str, [u8; 4]) = ("absent.bin", *b"SABS");
+const SPARSE: (&str, [u8; 4]) = ("sparse.bin", sparse::KIND);
 
 /// A file of a segment as the manifest names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,6 +158,17 @@ pub(crate) fn write(
     if let Some(text) = &config.text {
         write_text(&tmp, text, sources)?;
         names.push((text::FILE.to_string(), text::bundle::KIND));
+    }
+    for (s, name) in config.sparse.keys().enumerate() {
+        let file = of_vector(SPARSE, name);
+        sparse::write(&tmp.join(&file.0), &|f| {
+            for source in sources {
+                for o in source.live {
+                    f(source.points.sparse.get(s).and_then(|store| store.get(o)));
+                }
+            }
+        })?;
+        names.push(file);
     }
     Ok(Written {
         id,
@@ -598,6 +613,17 @@ fn open_points(
             Some(_) => Some(TextIndex::open(&dir.join(text::FILE), verify.is_some())?),
             None => None,
         },
+        sparse: config
+            .sparse
+            .keys()
+            .map(|name| {
+                SparseStore::open(
+                    &dir.join(of_vector(SPARSE, name).0),
+                    count,
+                    verify.is_some(),
+                )
+            })
+            .collect::<Result<Vec<_>>>()?,
     })
 }
 

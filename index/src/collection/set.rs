@@ -24,6 +24,7 @@ use super::points::Points;
 use super::record::Record;
 use super::segment::Sealed;
 use crate::payload_index::PayloadIndex;
+use crate::sparse::SparseVector;
 use crate::storage::StorageError;
 use crate::types::{Offset, PointId};
 
@@ -158,17 +159,22 @@ impl SegmentSet {
                         // does not fit is a record of another collection.
                         let stored: Vec<Option<&[f32]>> =
                             (0..appendable.stores.len()).map(|v| p.vector(v)).collect();
+                        let sparse: Vec<Option<&SparseVector>> = (0..appendable.sparse.len())
+                            .map(|s| p.sparse_vector(s))
+                            .collect();
                         let fits = stored
                             .iter()
                             .enumerate()
                             .all(|(v, x)| x.is_none_or(|x| appendable.fits(v, x.len())))
-                            && stored.iter().any(Option::is_some);
+                            && p.sparse.len() <= sparse.len()
+                            && (stored.iter().any(Option::is_some)
+                                || sparse.iter().any(Option::is_some));
                         if !fits {
                             tracing::error!(id = %p.id, "a logged point does not fit the collection's vectors; skipped");
                             continue;
                         }
                         appendable.remove(&p.id);
-                        appendable.push(p.id.clone(), &stored, p.payload.clone())?;
+                        appendable.push(p.id.clone(), &stored, &sparse, p.payload.clone())?;
                     }
                 }
                 if let Some(text) = &self.appendable.read().text {

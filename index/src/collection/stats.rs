@@ -47,6 +47,8 @@ pub struct MemoryUsage {
     pub ids: u64,
     /// Memory: the full-text index of points not sealed yet.
     pub text: u64,
+    /// Memory: the sparse vectors and postings of points not sealed yet.
+    pub sparse: u64,
     /// Disk: the memory-mapped full vectors (compact layouts) and token vectors.
     pub vectors_file: u64,
     /// Disk: the payloads of sealed segments.
@@ -57,6 +59,8 @@ pub struct MemoryUsage {
     pub segments_file: u64,
     /// Disk: the sealed segments' full-text indexes (mapped).
     pub text_file: u64,
+    /// Disk: the sealed segments' sparse vectors and postings (mapped).
+    pub sparse_file: u64,
 }
 
 impl MemoryUsage {
@@ -69,15 +73,21 @@ impl MemoryUsage {
             + self.payloads
             + self.ids
             + self.text
+            + self.sparse
     }
 
     /// Bytes on disk.
     pub fn disk_bytes(&self) -> u64 {
-        self.vectors_file + self.payloads_file + self.wal + self.segments_file + self.text_file
+        self.vectors_file
+            + self.payloads_file
+            + self.wal
+            + self.segments_file
+            + self.text_file
+            + self.sparse_file
     }
 
     /// The parts as (name, in memory?, bytes), for reports and metrics.
-    pub fn parts(&self) -> [(&'static str, bool, u64); 12] {
+    pub fn parts(&self) -> [(&'static str, bool, u64); 14] {
         [
             ("vectors", true, self.vectors),
             ("codes", true, self.codes),
@@ -86,11 +96,13 @@ impl MemoryUsage {
             ("payloads", true, self.payloads),
             ("ids", true, self.ids),
             ("text", true, self.text),
+            ("sparse", true, self.sparse),
             ("vectors_file", false, self.vectors_file),
             ("payloads_file", false, self.payloads_file),
             ("wal", false, self.wal),
             ("segments_file", false, self.segments_file),
             ("text_file", false, self.text_file),
+            ("sparse_file", false, self.sparse_file),
         ]
     }
 }
@@ -137,9 +149,14 @@ impl Collection {
                 m.payloads_file += p.payloads.disk_bytes();
                 m.ids += (p.ids_bytes() + live.serialized_size()) as u64;
                 m.text += p.text.as_ref().map_or(0, |t| t.ram_bytes() as u64);
+                for store in &p.sparse {
+                    m.sparse += store.heap_bytes() as u64;
+                    m.sparse_file += store.disk_bytes();
+                }
             };
         for entry in &set.sealed {
-            let before = memory.vectors + memory.vectors_file + memory.payloads_file;
+            let before =
+                memory.vectors + memory.vectors_file + memory.payloads_file + memory.sparse_file;
             add(
                 &entry.segment.points,
                 &entry.live,
@@ -155,7 +172,9 @@ impl Collection {
                 .sum();
             memory.text_file += text_file;
             let mapped =
-                memory.vectors + memory.vectors_file + memory.payloads_file - before + text_file;
+                memory.vectors + memory.vectors_file + memory.payloads_file + memory.sparse_file
+                    - before
+                    + text_file;
             memory.graph += entry
                 .segment
                 .graphs

@@ -143,6 +143,14 @@ impl MappedFile {
         unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<f32>(), bytes.len() / 4) }
     }
 
+    /// The body from byte `start` (a multiple of 4) as `u32`s, up to a whole number of them.
+    pub fn u32s(&self, start: usize) -> &[u32] {
+        let bytes = &self.body()[start.min(self.body_len)..];
+        assert_eq!(start % 4, 0, "u32 view at byte {start}");
+        // SAFETY: as in `f32s`; every bit pattern is a valid u32.
+        unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<u32>(), bytes.len() / 4) }
+    }
+
     /// The body from byte `start` (a multiple of 8) as `u64`s, up to a whole number of them.
     pub fn u64s(&self, start: usize) -> &[u64] {
         let bytes = &self.body()[start.min(self.body_len)..];

@@ -185,6 +185,7 @@ fn config(sc: &Scenario) -> CollectionConfig {
         .collect();
     CollectionConfig {
         text: None,
+        sparse: Default::default(),
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {

@@ -112,6 +112,7 @@ impl<'a> Writer<'a> {
             world.begin(id, Some(v));
             writes.push(PointWrite {
                 vectors: Default::default(),
+                sparse: Default::default(),
                 id: PointId::Num(id),
                 vector: world.vector(id, v),
                 payload: Some(world.payload(id, v)),

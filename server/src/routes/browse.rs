@@ -55,7 +55,7 @@ pub async fn scroll(
         .points
         .into_iter()
         .map(|p| {
-            let v = convert::ApiVectors::new(&config, p.vector, p.vectors);
+            let v = convert::ApiVectors::new(&config, p.vector, p.vectors, p.sparse);
             PointRecord {
                 id: convert::api_id(&p.id),
                 payload: p.payload,

@@ -34,7 +34,10 @@ pub async fn create(
     // The model's dimension fills an omitted `dims` (the unnamed vector's
     // default, as ever) and checks vectors with an `encoder`.
     let needs_model = request.vector.as_ref().is_some_and(|v| v.dims.is_none())
-        || request.vectors.values().any(|v| v.encoder.is_some());
+        || request
+            .vectors
+            .values()
+            .any(|v| v.dense().is_some_and(|v| v.encoder.is_some()));
     let model = match state.try_embedder() {
         Some(embedder) => Some(embedder.spec().clone()),
         None if needs_model => Some(state.embedder()?.spec().clone()),
@@ -130,7 +133,17 @@ pub async fn info(
             .vectors
             .iter()
             .filter(|(name, _)| !name.is_empty())
-            .map(|(name, v)| (name.clone(), convert::api_vector_config(v)))
+            .map(|(name, v)| {
+                let spec = trawl_proto::VectorSpec::Dense(convert::api_vector_config(v));
+                (name.clone(), spec)
+            })
+            .chain(config.sparse.iter().map(|(name, s)| {
+                let spec = trawl_proto::VectorSpec::Sparse(trawl_proto::SparseVectorConfig {
+                    kind: trawl_proto::SparseKind::Sparse,
+                    idf: s.idf,
+                });
+                (name.clone(), spec)
+            }))
             .collect(),
         payload_indexes: config
             .payload_schema

@@ -191,12 +191,18 @@ pub async fn get(
     let domain_id = convert::point_id(&api_id, "id")?;
     let config = collection.config();
     let wanted = domain_id.clone();
-    let (mut vectors, payload) = blocking(move || Ok(collection.get_vectors(&wanted)?)).await?;
-    let unnamed = vectors.remove("");
-    let v = convert::ApiVectors::new(&config, unnamed, vectors);
+    let point = blocking(move || {
+        collection
+            .fetch(std::slice::from_ref(&wanted), true, true)
+            .pop()
+            .flatten()
+            .ok_or_else(|| trawl_index::IndexError::PointNotFound(wanted.to_string()).into())
+    })
+    .await?;
+    let v = convert::ApiVectors::new(&config, point.vector, point.vectors, point.sparse);
     Ok(Json(PointRecord {
         id: convert::api_id(&domain_id),
-        payload,
+        payload: point.payload,
         vector: v.vector,
         multivector: v.multivector,
         vectors: v.vectors,

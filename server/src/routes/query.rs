@@ -1,4 +1,4 @@
-//! Query: retrieval stages (dense, multivector, by example, lexical) fused
+//! Query: retrieval stages (dense, multivector, by example, sparse, lexical) fused
 //! into one ranking.
 //!
 //! A request gives its stages in `prefetch`, or one stage at the top level,
@@ -95,7 +95,24 @@ pub async fn query(
         };
         let filter = combined_filter(request.filter.as_ref(), stage.filter.as_ref());
         lists.push(Vec::new());
-        if let Some(text) = &stage.lexical {
+        if let Some(vector) = &stage.sparse {
+            let at_time = Instant::now();
+            lists[i] = sparse(
+                &state,
+                &collection,
+                stage,
+                vector,
+                at,
+                filter,
+                limit,
+                &request,
+                deferred,
+            )
+            .await?;
+            state
+                .metrics()
+                .observe_query_stage("sparse", at_time.elapsed().as_secs_f64());
+        } else if let Some(text) = &stage.lexical {
             if stage.using.is_some()
                 || stage.vector.is_some()
                 || stage.text.is_some()
@@ -292,6 +309,7 @@ fn stages(
         multivector: request.multivector.clone(),
         point: request.point.clone(),
         lexical: request.lexical.clone(),
+        sparse: request.sparse.clone(),
         filter: None,
         limit: None,
         params: request.params,
@@ -332,6 +350,7 @@ fn stages(
         || request.multivector.is_some()
         || request.point.is_some()
         || request.lexical.is_some()
+        || request.sparse.is_some()
     {
         return Err(ApiError::invalid(
             "mode",
@@ -484,23 +503,93 @@ async fn lexical(
             with_payload,
             with_vector,
         })?;
-        Ok(found
-            .into_iter()
-            .map(|h| {
-                let v = convert::ApiVectors::new(&config, h.vector, h.vectors);
-                Hit {
-                    id: convert::api_id(&h.id),
-                    score: h.score,
-                    payload: h.payload,
-                    vector: v.vector,
-                    multivector: v.multivector,
-                    vectors: v.vectors,
-                    explain: None,
-                }
-            })
-            .collect())
+        Ok(found.into_iter().map(|h| hit(&config, h)).collect())
     })
     .await
+}
+
+/// A sparse stage's hits (with payloads only when it answers alone).
+#[allow(clippy::too_many_arguments)]
+async fn sparse(
+    state: &AppState,
+    collection: &Collection,
+    stage: &QueryStage,
+    vector: &trawl_proto::SparseVector,
+    at: &str,
+    filter: Option<Filter>,
+    limit: usize,
+    request: &QueryRequest,
+    deferred: bool,
+) -> Result<Vec<Hit>, ApiError> {
+    if stage.vector.is_some()
+        || stage.text.is_some()
+        || stage.multivector.is_some()
+        || stage.point.is_some()
+        || stage.lexical.is_some()
+    {
+        return Err(ApiError::invalid(
+            format!("{at}sparse"),
+            "a sparse stage takes `using`, `sparse`, `filter`, `limit` and `params.exact` only",
+        ));
+    }
+    let params = stage.params;
+    if params.ef.is_some() || params.oversample.is_some() || params.rerank.is_some() {
+        return Err(ApiError::invalid(
+            format!("{at}params"),
+            "a sparse search takes only `exact` (score every candidate instead of pruning)",
+        ));
+    }
+    let Some(using) = stage.using.clone() else {
+        return Err(ApiError::invalid(
+            format!("{at}using"),
+            "name the sparse vector searched in `using`",
+        ));
+    };
+    collection
+        .config()
+        .sparse_vector(&using, &format!("{at}using"))?;
+    let query = trawl_index::sparse::SparseVector::prepare(
+        &format!("{at}sparse"),
+        vector.indices.clone(),
+        vector.values.clone(),
+    )?;
+    let filter = filter.as_ref().map(convert::filter).transpose()?;
+    let filter_limits = state.config().filter_limits();
+    let (with_payload, with_vector) = if deferred {
+        (false, false)
+    } else {
+        (request.with_payload, request.with_vector)
+    };
+    let collection = collection.clone();
+    blocking(move || {
+        let config = collection.config();
+        let found = collection.search_sparse(&trawl_index::SparseSearch {
+            using: &using,
+            vector: &query,
+            filter: filter.as_ref(),
+            filter_limits,
+            limit,
+            exact: params.exact,
+            with_payload,
+            with_vector,
+        })?;
+        Ok(found.into_iter().map(|h| hit(&config, h)).collect())
+    })
+    .await
+}
+
+/// A domain hit as the API shows it.
+fn hit(config: &CollectionConfig, h: trawl_index::ScoredPoint) -> Hit {
+    let v = convert::ApiVectors::new(config, h.vector, h.vectors, h.sparse);
+    Hit {
+        id: convert::api_id(&h.id),
+        score: h.score,
+        payload: h.payload,
+        vector: v.vector,
+        multivector: v.multivector,
+        vectors: v.vectors,
+        explain: None,
+    }
 }
 
 /// A vector stage as a search (by example: the example's stored vector,
@@ -527,7 +616,7 @@ async fn vector_search(
     if given.iter().filter(|g| **g).count() != 1 {
         return Err(ApiError::invalid(
             format!("{at}vector"),
-            "give exactly one of `vector`, `text`, `multivector`, `point` or `lexical`",
+            "give exactly one of `vector`, `text`, `multivector`, `point`, `sparse` or `lexical`",
         ));
     }
     let mut filter = filter;
@@ -600,11 +689,11 @@ async fn fuse(
         .zip(stored)
         .filter(|(_, point)| !want_fill || point.is_some())
         .map(|(f, point)| {
-            let (payload, vector, vectors) = match point {
-                Some(p) => (p.payload, p.vector, p.vectors),
-                None => (None, None, Default::default()),
+            let (payload, vector, vectors, sparse) = match point {
+                Some(p) => (p.payload, p.vector, p.vectors, p.sparse),
+                None => (None, None, Default::default(), Default::default()),
             };
-            let v = convert::ApiVectors::new(config, vector, vectors);
+            let v = convert::ApiVectors::new(config, vector, vectors, sparse);
             Hit {
                 id: convert::api_id(&f.id),
                 score: f.score,

@@ -170,7 +170,7 @@ pub(crate) async fn run(
                     .search(&query)?
                     .into_iter()
                     .map(|h| {
-                        let v = convert::ApiVectors::new(&config, h.vector, h.vectors);
+                        let v = convert::ApiVectors::new(&config, h.vector, h.vectors, h.sparse);
                         Hit {
                             id: convert::api_id(&h.id),
                             score: h.score,

@@ -12,6 +12,7 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use trawl_index::sparse::SparseVector;
 use trawl_index::{Collection, PointId, PointWrite};
 use trawl_proto::{
     ErrorBody, NamedVector, Operation, Payload, PointInput, UpsertPoints, UpsertResult,
@@ -176,6 +177,8 @@ pub struct Prepared {
     /// One per vector of the collection that some point holds or may fill
     /// from its text (the unnamed vector first).
     batches: Vec<Batch>,
+    /// Each point's sparse vectors, checked.
+    sparse: Vec<BTreeMap<String, SparseVector>>,
     payloads: Vec<Option<Payload>>,
 }
 
@@ -222,8 +225,10 @@ pub fn prepare(
         .collect();
     // The unnamed vector's batch comes first (names sort after "").
     let unnamed = config.default_vector().is_some();
+    let mut sparse = Vec::with_capacity(points.len());
     for (i, mut p) in points.into_iter().enumerate() {
         ids.push(convert::point_id(&p.id, &format!("points[{i}].id"))?);
+        let held_sparse = take_sparse(&config, i, &mut p.vectors)?;
         if let Some(name) = p
             .vectors
             .keys()
@@ -249,7 +254,10 @@ pub fn prepare(
                 }
             };
             if batch.name.is_empty() {
-                if gives_unnamed || p.text.is_some() || p.vectors.is_empty() {
+                if gives_unnamed
+                    || p.text.is_some()
+                    || (p.vectors.is_empty() && held_sparse.is_empty())
+                {
                     batch.vectors.take(
                         p.vector.take(),
                         p.text.clone(),
@@ -267,6 +275,15 @@ pub fn prepare(
                 Some(NamedVector::Dense(v)) => batch.vectors.take(Some(v), None, None, field)?,
                 Some(NamedVector::Multi(rows)) => {
                     batch.vectors.take(None, None, Some(rows), field)?
+                }
+                Some(NamedVector::Sparse(_)) => {
+                    return Err(ApiError::invalid(
+                        field(""),
+                        format!(
+                            "{:?} is a dense vector: give a vector (a list of numbers), not {{indices, values}}",
+                            batch.name
+                        ),
+                    ));
                 }
                 None if p.text.is_some() && vector.encoder.is_some() => {
                     batch.vectors.take(None, p.text.clone(), None, field)?
@@ -288,6 +305,10 @@ pub fn prepare(
                 ),
             ));
         }
+        if !held_sparse.is_empty() {
+            holds = true;
+        }
+        sparse.push(held_sparse);
         if !holds {
             return Err(ApiError::invalid(
                 format!("points[{i}].vectors"),
@@ -349,8 +370,37 @@ pub fn prepare(
     Ok(Prepared {
         ids,
         batches,
+        sparse,
         payloads,
     })
+}
+
+/// Moves the sparse vectors out of a point's `vectors` (point `i`), checked.
+fn take_sparse(
+    config: &trawl_index::CollectionConfig,
+    i: usize,
+    vectors: &mut BTreeMap<String, NamedVector>,
+) -> Result<BTreeMap<String, SparseVector>, ApiError> {
+    let mut held = BTreeMap::new();
+    for name in config.sparse.keys() {
+        let field = format!("points[{i}].vectors.{name}");
+        match vectors.remove(name) {
+            None => {}
+            Some(NamedVector::Sparse(v)) => {
+                let v = SparseVector::prepare(&field, v.indices, v.values)?;
+                held.insert(name.clone(), v);
+            }
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    field,
+                    format!(
+                        "{name:?} is a sparse vector: give it as {{\"indices\": [...], \"values\": [...]}}"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(held)
 }
 
 impl Prepared {
@@ -378,6 +428,7 @@ impl Prepared {
                     held: b.held.drain(..n).collect(),
                 })
                 .collect(),
+            sparse: self.sparse.drain(..n).collect(),
             payloads: self.payloads.drain(..n).collect(),
         }
     }
@@ -408,7 +459,12 @@ impl Prepared {
             .ids
             .into_iter()
             .zip(self.payloads)
-            .map(|(id, payload)| PointWrite::new(id, Vec::new(), payload))
+            .zip(self.sparse)
+            .map(|((id, payload), sparse)| {
+                let mut write = PointWrite::new(id, Vec::new(), payload);
+                write.sparse = sparse;
+                write
+            })
             .collect();
         for batch in self.batches {
             let vectors = batch.vectors.fill(state, &encoded)?;

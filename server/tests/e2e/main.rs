@@ -16,5 +16,6 @@ mod operations;
 mod recall;
 mod security;
 mod snapshots;
+mod sparse;
 mod storage;
 mod support;

@@ -119,6 +119,7 @@ fn recall_at_10_on_real_embeddings_with_and_without_filters() {
     schema.insert("len_words".to_string(), PayloadType::Integer);
     let config = CollectionConfig {
         text: None,
+        sparse: Default::default(),
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {
@@ -149,6 +150,7 @@ fn recall_at_10_on_real_embeddings_with_and_without_filters() {
         .enumerate()
         .map(|(i, (e, d))| PointWrite {
             vectors: Default::default(),
+            sparse: Default::default(),
             id: PointId::Num(i as u64),
             vector: e.pooled,
             payload: Some(d.payload),

@@ -52,6 +52,7 @@ pub(super) fn measure(
     let _ = std::fs::remove_dir_all(&scratch);
     let config = CollectionConfig {
         text: None,
+        sparse: Default::default(),
         vectors: std::collections::BTreeMap::from([(
             String::new(),
             trawl_index::VectorConfig {
@@ -77,6 +78,7 @@ pub(super) fn measure(
         let points = (start..(start + UPSERT_BATCH).min(n))
             .map(|j| PointWrite {
                 vectors: Default::default(),
+                sparse: Default::default(),
                 id: PointId::Num(j as u64),
                 vector: bench.docs.get(j).to_vec(),
                 payload: None,
