@@ -28,6 +28,7 @@ pub mod muvera;
 pub mod npy;
 pub mod report;
 pub mod server;
+pub mod sparse;
 pub mod stats;
 pub mod storage;
 pub mod synthetic;

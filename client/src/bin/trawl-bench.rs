@@ -15,6 +15,7 @@ use trawl_client::bench::export::{self, ExportArgs};
 use trawl_client::bench::graph::{self, GraphArgs};
 use trawl_client::bench::hybrid::{self, HybridArgs};
 use trawl_client::bench::muvera::{self, MuveraArgs};
+use trawl_client::bench::sparse::{self, SparseArgs};
 use trawl_client::bench::storage::{self, StorageArgs};
 
 /// Trawl's benchmarks.
@@ -39,6 +40,8 @@ enum Command {
     Muvera(Box<MuveraArgs>),
     /// Dense, lexical and hybrid query latency side by side through a started server.
     Hybrid(Box<HybridArgs>),
+    /// Sparse vectors in-process: pruned (MaxScore) against brute-force search on SPLADE-shaped vectors.
+    Sparse(Box<SparseArgs>),
     /// The storage engine through a started server: RAM per point, snapshot peak, restart, recall, latency under writes.
     Storage(Box<StorageArgs>),
 }
@@ -61,5 +64,6 @@ fn main() -> anyhow::Result<()> {
         Command::Muvera(args) => muvera::run(&args),
         Command::Storage(args) => storage::run(&args),
         Command::Hybrid(args) => hybrid::run(&args),
+        Command::Sparse(args) => sparse::run(&args),
     }
 }

@@ -156,7 +156,7 @@ async fn sparse_vectors_are_searched_as_brute_force_would_and_survive_kill_9() {
     let mut batch = Vec::new();
     for id in 1..=400u64 {
         let mut vectors = serde_json::Map::new();
-        if id % 7 != 0 {
+        if id % 7 != 0 || id % 10 == 0 {
             let d = id as f32;
             vectors.insert("dense".into(), json!([d.sin(), d.cos(), 1.0, 0.5]));
         }
@@ -291,6 +291,10 @@ async fn sparse_vectors_are_searched_as_brute_force_would_and_survive_kill_9() {
         ),
         (
             json!({"using": "splade", "sparse": {"indices": [1], "values": [1e39]}}),
+            "sparse.values[0]",
+        ),
+        (
+            json!({"using": "splade", "sparse": {"indices": [1, 1], "values": [1, 2]}}),
             "sparse",
         ),
         (
