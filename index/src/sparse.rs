@@ -323,6 +323,14 @@ impl SparseStore {
         }
     }
 
+    /// Weights held by the segment's points (live or not).
+    pub(crate) fn weights(&self) -> usize {
+        match self {
+            Self::Heap { indices, .. } => indices.len(),
+            Self::Sealed { nnz, .. } => *nnz,
+        }
+    }
+
     /// Points of the segment holding the vector (live or not).
     pub(crate) fn holding(&self) -> u64 {
         match self {
@@ -575,16 +583,34 @@ pub(crate) fn write(path: &Path, each: &dyn Fn(&mut Visit<'_>)) -> Result<()> {
 /// A query index's postings in one segment and its weight in the query.
 pub(crate) type Term<'a> = (Postings<'a>, f32);
 
+/// Offsets scored together by [`max_score`]: a block's scores fit in the
+/// L1 cache.
+const BLOCK: u32 = 4_096;
+
 /// The `k` best offsets `accept` takes by `Σ weight · posting weight` over
 /// `terms`, by MaxScore: lists sorted by the most each can add; once `k`
 /// are kept, the lists whose bounds sum to at most the `k`-th score cannot
-/// bring a new point on their own, so only the others propose candidates,
-/// and a candidate stops being scored once what is left cannot lift it past
-/// the `k`-th. Exact (as [`exhaustive`]), up to rounding.
+/// bring a new point on their own (non-essential), so only the others
+/// propose candidates, and a candidate stops being scored once what is left
+/// cannot lift it past the `k`-th. Exact (as [`exhaustive`]), up to
+/// rounding.
+///
+/// The essential lists are read a block of offsets at a time, term at a
+/// time, into a block of scores; the block's candidates are then completed
+/// from the non-essential lists in offset order.
 pub(crate) fn max_score(
     terms: &[Term<'_>],
     k: usize,
     accept: &dyn Fn(Offset) -> bool,
+) -> Vec<(Offset, f32)> {
+    max_score_in_blocks(terms, k, accept, BLOCK)
+}
+
+fn max_score_in_blocks(
+    terms: &[Term<'_>],
+    k: usize,
+    accept: &dyn Fn(Offset) -> bool,
+    block: u32,
 ) -> Vec<(Offset, f32)> {
     struct Cursor<'a> {
         docs: &'a [u32],
@@ -598,7 +624,7 @@ pub(crate) fn max_score(
     }
     let mut cursors: Vec<Cursor<'_>> = terms
         .iter()
-        .filter(|(_, weight)| *weight != 0.0)
+        .filter(|(p, weight)| *weight != 0.0 && !p.docs.is_empty())
         .map(|(p, weight)| Cursor {
             docs: p.docs,
             values: p.values,
@@ -619,48 +645,70 @@ pub(crate) fn max_score(
         })
         .collect();
     let n = cursors.len();
+    let last = cursors
+        .iter()
+        .filter_map(|c| c.docs.last().copied())
+        .max()
+        .unwrap_or(0);
     let mut top = TopK::new(k);
     let mut threshold = f32::NEG_INFINITY;
-    // Lists before `first` are non-essential.
+    // Lists before `first` are non-essential (it only grows: the threshold
+    // only rises).
     let mut first = 0;
-    loop {
-        let mut doc = u32::MAX;
-        for c in &cursors[first..] {
-            if let Some(&d) = c.docs.get(c.at) {
-                doc = doc.min(d);
-            }
-        }
-        if doc == u32::MAX {
-            break;
-        }
-        let mut score = 0.0f32;
+    let words = (block as usize).div_ceil(64);
+    let mut scores = vec![0.0f32; block as usize];
+    let mut touched = vec![0u64; words];
+    let mut start = 0u32;
+    while first < n && start <= last {
+        let end = start.saturating_add(block);
         for c in &mut cursors[first..] {
-            if c.docs.get(c.at) == Some(&doc) {
-                score += c.weight * c.values[c.at];
+            while let Some(&d) = c.docs.get(c.at) {
+                if d >= end {
+                    break;
+                }
+                let local = (d - start) as usize;
+                scores[local] += c.weight * c.values[c.at];
+                touched[local / 64] |= 1 << (local % 64);
                 c.at += 1;
             }
         }
-        let mut pruned = false;
-        for i in (0..first).rev() {
-            if score + prefix[i] <= threshold {
-                pruned = true;
-                break;
-            }
-            let c = &mut cursors[i];
-            c.at += c.docs[c.at..].partition_point(|&d| d < doc);
-            if c.docs.get(c.at) == Some(&doc) {
-                score += c.weight * c.values[c.at];
+        for w in 0..words {
+            let mut bits = std::mem::take(&mut touched[w]);
+            while bits != 0 {
+                let local = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let doc = start + local as u32;
+                let mut score = std::mem::take(&mut scores[local]);
+                let mut pruned = false;
+                // A list that turned non-essential within this block has
+                // already given this block's points their share: its cursor
+                // is past them.
+                for i in (0..first).rev() {
+                    if score + prefix[i] <= threshold {
+                        pruned = true;
+                        break;
+                    }
+                    let c = &mut cursors[i];
+                    c.at += c.docs[c.at..].partition_point(|&d| d < doc);
+                    if c.docs.get(c.at) == Some(&doc) {
+                        score += c.weight * c.values[c.at];
+                    }
+                }
+                if pruned || score <= threshold || !accept(doc) {
+                    continue;
+                }
+                top.push(score, doc);
+                if let Some(t) = top.threshold() {
+                    threshold = t;
+                    while first < n && prefix[first] <= threshold {
+                        first += 1;
+                    }
+                }
             }
         }
-        if pruned || score <= threshold || !accept(doc) {
-            continue;
-        }
-        top.push(score, doc);
-        if let Some(t) = top.threshold() {
-            threshold = t;
-            while first < n && prefix[first] <= threshold {
-                first += 1;
-            }
+        start = end;
+        if end == u32::MAX {
+            break;
         }
     }
     top.into_sorted()
@@ -755,6 +803,7 @@ mod tests {
             query in vector(),
             k in 1usize..20,
             modulus in 1u32..4,
+            block in prop::sample::select(vec![1u32, 7, 64, 100, BLOCK]),
         ) {
             let mut store = SparseStore::heap();
             for p in &points {
@@ -767,7 +816,7 @@ mod tests {
                 .zip(&query.values)
                 .filter_map(|(&t, &w)| store.postings(t).map(|p| (p, w)))
                 .collect();
-            let pruned = max_score(&terms, k, &accept);
+            let pruned = max_score_in_blocks(&terms, k, &accept, block);
             let exact = exhaustive(&store, &query, 0..points.len() as Offset, k, &accept);
             prop_assert_eq!(pruned.len(), exact.len(), "{:?} vs {:?}", pruned, exact);
             for (a, b) in pruned.iter().zip(&exact) {

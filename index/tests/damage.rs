@@ -1,6 +1,6 @@
 //! Damage to a stopped collection's files: every kind of file (config,
 //! snapshot, log, vector file, a named vector's files and the list of
-//! points lacking it, the full-text index) flipped, truncated, deleted, or replaced by an older
+//! points lacking it, the full-text index, a sparse vector) flipped, truncated, deleted, or replaced by an older
 //! copy. Each case must be detected and the collection refused on its
 //! own (the store opens; a second collection serves as before), or, where the
 //! damage cannot lose anything acknowledged (derived files, a torn log tail),
@@ -22,6 +22,8 @@ const DIMS: usize = 16;
 
 /// The victim's named vector, held by two points in three.
 const EXTRA: &str = "extra";
+/// The victim's sparse vector.
+const SPARSE: &str = "terms";
 
 fn config(layout: Layout) -> CollectionConfig {
     CollectionConfig {
@@ -54,9 +56,21 @@ fn point(id: u64, rng: &mut Rng) -> PointWrite {
     if !id.is_multiple_of(3) {
         vectors.insert(EXTRA.to_string(), (0..8).map(|_| rng.unit()).collect());
     }
+    // Every other point holds the sparse vector too.
+    let mut sparse = BTreeMap::new();
+    if id.is_multiple_of(2) {
+        let indices = vec![(id % 5) as u32, 10 + (id % 11) as u32];
+        sparse.insert(
+            SPARSE.to_string(),
+            trawl_index::sparse::SparseVector {
+                indices,
+                values: vec![rng.unit(), rng.unit()],
+            },
+        );
+    }
     PointWrite {
         vectors,
-        sparse: Default::default(),
+        sparse,
         id: PointId::Num(id),
         vector: (0..DIMS).map(|_| rng.unit()).collect(),
         payload: Some(
@@ -99,6 +113,9 @@ fn build(root: &Path, rng: &mut Rng) -> (History, PathBuf, PathBuf) {
         field: "body".into(),
         language: trawl_index::text::TextLanguage::En,
     });
+    victim_config
+        .sparse
+        .insert(SPARSE.to_string(), Default::default());
     victim_config.vectors.insert(
         EXTRA.to_string(),
         trawl_index::VectorConfig::new(8, Metric::Dot, Layout::Float),
@@ -338,6 +355,7 @@ fn damaged_files_are_detected_and_contained() {
         "graph.extra.bin",
         "absent.bin",
         "text.bin",
+        "sparse.terms.bin",
     ] {
         for how in [
             Damage::Flip(0.0),

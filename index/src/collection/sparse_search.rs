@@ -114,10 +114,15 @@ impl View<'_> {
             .filter_map(|(&t, &w)| store.postings(t).map(|p| (p, w)))
             .collect();
         let postings: usize = terms.iter().map(|(p, _)| p.docs.len()).sum();
+        // Scoring a point reads its weights and the query's.
+        let per_point = store.weights() / store.holding().max(1) as usize + vector.len();
         match &exact {
-            // A filter matching fewer points than the postings hold: score
-            // those points alone.
-            Some(set) if (set.len() as usize) < postings => {
+            // A filter matching few enough points that scoring them costs
+            // less than reading the postings: score those points alone.
+            Some(set) if (set.len() as usize).saturating_mul(per_point) < postings => {
+                sparse::exhaustive(store, vector, set.iter(), query.limit, &allowed)
+            }
+            Some(set) if query.exact => {
                 sparse::exhaustive(store, vector, set.iter(), query.limit, &allowed)
             }
             _ if query.exact => {
