@@ -672,8 +672,8 @@ fn max_score_in_blocks(
                 c.at += 1;
             }
         }
-        for w in 0..words {
-            let mut bits = std::mem::take(&mut touched[w]);
+        for (w, word) in touched.iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
             while bits != 0 {
                 let local = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
