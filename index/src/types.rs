@@ -58,6 +58,9 @@ pub enum PayloadType {
     Float,
     /// Booleans; `match`.
     Bool,
+    /// Texts, by word: `match: {text}` (every word of the query in one of
+    /// the field's strings).
+    Text,
 }
 
 impl PayloadType {
@@ -68,6 +71,7 @@ impl PayloadType {
             Self::Integer => "integer",
             Self::Float => "float",
             Self::Bool => "bool",
+            Self::Text => "text",
         }
     }
 }

@@ -30,6 +30,10 @@ pub enum PayloadIndexType {
     Float,
     /// Booleans.
     Bool,
+    /// Texts, by word, for `match: {text}` filters (the words of the
+    /// filter in one of the field's strings; split on non-alphanumerics,
+    /// lowercased).
+    Text,
 }
 
 /// HNSW construction parameters.

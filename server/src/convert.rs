@@ -91,6 +91,7 @@ pub fn payload_type(t: api::PayloadIndexType) -> PayloadType {
         api::PayloadIndexType::Integer => PayloadType::Integer,
         api::PayloadIndexType::Float => PayloadType::Float,
         api::PayloadIndexType::Bool => PayloadType::Bool,
+        api::PayloadIndexType::Text => PayloadType::Text,
     }
 }
 
@@ -101,6 +102,7 @@ pub fn api_payload_type(t: PayloadType) -> api::PayloadIndexType {
         PayloadType::Integer => api::PayloadIndexType::Integer,
         PayloadType::Float => api::PayloadIndexType::Float,
         PayloadType::Bool => api::PayloadIndexType::Bool,
+        PayloadType::Text => api::PayloadIndexType::Text,
     }
 }
 

@@ -237,6 +237,7 @@ impl Record {
                     1 => PayloadType::Integer,
                     2 => PayloadType::Float,
                     3 => PayloadType::Bool,
+                    4 => PayloadType::Text,
                     _ => return None,
                 };
                 Self::CreateIndex(key, ty)
@@ -253,6 +254,7 @@ fn type_code(ty: PayloadType) -> u8 {
         PayloadType::Integer => 1,
         PayloadType::Float => 2,
         PayloadType::Bool => 3,
+        PayloadType::Text => 4,
     }
 }
 
@@ -455,6 +457,7 @@ mod tests {
                 PointId::string(&"x".repeat(256)).unwrap(),
             ]),
             Record::CreateIndex("len_words".into(), PayloadType::Integer),
+            Record::CreateIndex("title".into(), PayloadType::Text),
         ];
         for record in records {
             let bytes = record.encode();

@@ -27,18 +27,39 @@ pub(crate) fn schema() -> BTreeMap<String, PayloadType> {
         ("flt", PayloadType::Float),
         ("flag", PayloadType::Bool),
         ("meta.tag", PayloadType::Keyword),
+        ("title", PayloadType::Text),
     ]
     .into_iter()
     .map(|(k, t)| (k.to_owned(), t))
     .collect()
 }
 
-const KEYS: [&str; 8] = [
-    "kw", "int", "flt", "flag", "meta.tag", "meta.n", "free", "missing",
+const KEYS: [&str; 9] = [
+    "kw", "int", "flt", "flag", "meta.tag", "meta.n", "free", "missing", "title",
 ];
 
 fn keyword() -> BoxedStrategy<Value> {
     select(vec!["a", "b", "c"]).prop_map(Value::from).boxed()
+}
+
+/// A short text of a few words (some shared, in either case).
+fn text() -> BoxedStrategy<Value> {
+    select(vec!["a b", "The A", "b, c d", "x", "c", "A b c"])
+        .prop_map(Value::from)
+        .boxed()
+}
+
+/// A text field: rarely several strings (which the text index leaves to
+/// the payload, so that filters on it resolve often enough to be tested).
+fn text_field() -> BoxedStrategy<Option<Value>> {
+    prop_oneof![
+        20 => Just(None),
+        70 => text().prop_map(Some),
+        2 => vec(text(), 0..3).prop_map(|v| Some(Value::Array(v))),
+        4 => Just(Some(Value::Null)),
+        4 => foreign().prop_map(Some),
+    ]
+    .boxed()
 }
 
 fn integer() -> BoxedStrategy<Value> {
@@ -111,9 +132,11 @@ pub(crate) fn payload() -> impl Strategy<Value = Payload> {
         field(boolean()),
         field(integer()),
         meta,
+        text_field(),
     )
-        .prop_map(|(kw, int, flt, flag, free, meta)| {
+        .prop_map(|(kw, int, flt, flag, free, meta, title)| {
             let fields = [
+                ("title", title),
                 ("kw", kw),
                 ("int", int),
                 ("flt", flt),
@@ -153,7 +176,7 @@ fn leaf() -> BoxedStrategy<Condition> {
             Condition::Range { key, range: Range { gt, gte, lt, lte } }
         }),
         2 => (key(), any::<bool>()).prop_map(|(key, exists)| Condition::Exists { key, exists }),
-        1 => (key(), select(vec!["a", "A b", "x", "b, c"]))
+        2 => (key(), select(vec!["a", "A b", "x", "b, c", "the c", "d"]))
             .prop_map(|(key, text)| Condition::match_text(key, text)),
         1 => vec(0..MAX_ID, 1..6)
             .prop_map(|ids| Condition::HasId(ids.into_iter().map(PointId::Num).collect())),

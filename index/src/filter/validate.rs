@@ -153,6 +153,14 @@ impl Checker<'_> {
             return Ok(());
         };
         let (accepted, given) = match value {
+            MatchValue::Keyword(_) if field == PayloadType::Text => {
+                return Err(error(
+                    path,
+                    format!(
+                        "field `{key}` is indexed as text: match its words with `match: {{\"text\": ...}}`"
+                    ),
+                ));
+            }
             MatchValue::Keyword(_) => (field == PayloadType::Keyword, "a keyword"),
             MatchValue::Integer(_) => (
                 matches!(field, PayloadType::Integer | PayloadType::Float),
@@ -172,7 +180,9 @@ impl Checker<'_> {
     }
 
     fn range(&self, key: &str, range: &Range, path: &str) -> Result<(), FilterError> {
-        if let Some(&field @ (PayloadType::Keyword | PayloadType::Bool)) = self.schema.get(key) {
+        if let Some(&field @ (PayloadType::Keyword | PayloadType::Bool | PayloadType::Text)) =
+            self.schema.get(key)
+        {
             let ty = field.as_str();
             return Err(error(
                 path,

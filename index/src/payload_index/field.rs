@@ -56,6 +56,10 @@ enum Values {
         yes: RoaringBitmap,
         no: RoaringBitmap,
     },
+    /// Words of the points' texts (as `match: {text}` splits them). A point
+    /// with several strings at the key is left to its payload (`unindexed`):
+    /// the words of a match must all be in one of them.
+    Text(HashMap<String, RoaringBitmap>),
 }
 
 /// How one leaf value relates to a field's typed structure.
@@ -133,7 +137,7 @@ impl FieldIndex {
             Values::Bool { yes, no } => {
                 Some(vec![(Value::Bool(true), yes), (Value::Bool(false), no)])
             }
-            Values::Float(_) => None,
+            Values::Float(_) | Values::Text(_) => None,
         }
     }
 
@@ -146,6 +150,7 @@ impl FieldIndex {
                 yes: RoaringBitmap::new(),
                 no: RoaringBitmap::new(),
             },
+            PayloadType::Text => Values::Text(HashMap::new()),
         };
         Self {
             values,
@@ -178,8 +183,53 @@ impl FieldIndex {
         }
     }
 
+    /// For a text field, the one string at `key` of `payload` (`None`
+    /// inside when there is none, or several); `None` for other fields.
+    fn single_text(&self, key: &str, payload: &Payload) -> Option<Option<String>> {
+        if !matches!(self.values, Values::Text(_)) {
+            return None;
+        }
+        let mut strings = Vec::new();
+        visit_values(payload, key, &mut |value| {
+            if let Value::String(s) = value {
+                strings.push(s.clone());
+            }
+            strings.len() > 1
+        });
+        Some(if strings.len() == 1 {
+            strings.pop()
+        } else {
+            None
+        })
+    }
+
     /// Adds every value of `payload` at `key` under `offset`.
     pub(super) fn insert(&mut self, key: &str, offset: Offset, payload: &Payload) {
+        if let Some(single) = self.single_text(key, payload) {
+            let (mut present, mut strings) = (false, 0);
+            visit_values(payload, key, &mut |value| {
+                present |= !value.is_null();
+                strings += usize::from(value.is_string());
+                false
+            });
+            if present {
+                self.present.insert(offset);
+            }
+            // Other values never match a text; several strings are read
+            // from the payload (a match needs its words in one of them).
+            match (single, &mut self.values) {
+                (Some(text), Values::Text(map)) => {
+                    for word in crate::filter::words(&text) {
+                        map.entry(word).or_default().insert(offset);
+                    }
+                }
+                _ if strings > 1 => {
+                    self.unindexed.insert(offset);
+                }
+                _ => {}
+            }
+            return;
+        }
         visit_values(payload, key, &mut |value| {
             let leaf = self.classify(value);
             if !matches!(leaf, Leaf::Null) {
@@ -218,6 +268,18 @@ impl FieldIndex {
 
     /// Removes what [`Self::insert`] added for the same `payload`.
     pub(super) fn remove(&mut self, key: &str, offset: Offset, payload: &Payload) {
+        if let (Some(Some(text)), Values::Text(map)) =
+            (self.single_text(key, payload), &mut self.values)
+        {
+            for word in crate::filter::words(&text) {
+                if let Some(bitmap) = map.get_mut(&word) {
+                    bitmap.remove(offset);
+                    if bitmap.is_empty() {
+                        map.remove(&word);
+                    }
+                }
+            }
+        }
         visit_values(payload, key, &mut |value| {
             let leaf = self.classify(value);
             match (&mut self.values, leaf) {
@@ -246,7 +308,9 @@ impl FieldIndex {
     /// Removes `offset` everywhere, without its payload (visits every bitmap).
     pub(super) fn remove_offset(&mut self, offset: Offset) {
         match &mut self.values {
-            Values::Keyword(map) => map.retain(|_, b| !(b.remove(offset) && b.is_empty())),
+            Values::Keyword(map) | Values::Text(map) => {
+                map.retain(|_, b| !(b.remove(offset) && b.is_empty()))
+            }
             Values::Integer(map) => map.retain(|_, b| !(b.remove(offset) && b.is_empty())),
             Values::Float(map) => map.retain(|_, b| !(b.remove(offset) && b.is_empty())),
             Values::Bool { yes, no } => {
@@ -290,6 +354,25 @@ impl FieldIndex {
     /// What the index says about a payload condition on this field; `live` is
     /// only read to complement `exists: false`.
     pub(super) fn answer(&self, condition: &Condition, live: &RoaringBitmap) -> Option<Answer<'_>> {
+        if let Values::Text(map) = &self.values {
+            let matched = match condition {
+                Condition::MatchText { words, .. } => {
+                    let lists: Option<Vec<&RoaringBitmap>> =
+                        words.iter().map(|w| map.get(w)).collect();
+                    // A word no indexed text holds: none of them matches.
+                    Cow::Owned(
+                        lists.map_or_else(RoaringBitmap::new, |l| l.into_iter().intersection()),
+                    )
+                }
+                Condition::Exists { exists: true, .. } => Cow::Borrowed(&self.present),
+                Condition::Exists { exists: false, .. } => Cow::Owned(live - &self.present),
+                // Values are answered from the payloads.
+                _ => return None,
+            };
+            let unknown =
+                matches!(condition, Condition::MatchText { .. }).then_some(&self.unindexed);
+            return Some(Answer { matched, unknown });
+        }
         let (matched, unknown) = match condition {
             Condition::Match { value, .. } => match self.lookup(value) {
                 (Some(bitmap), unknown) => (Cow::Borrowed(bitmap), unknown),
@@ -337,7 +420,7 @@ impl FieldIndex {
                 Some(bounds) => map.range(bounds).map(|(_, b)| b).union(),
                 None => RoaringBitmap::new(),
             },
-            Values::Keyword(_) | Values::Bool { .. } => RoaringBitmap::new(),
+            Values::Keyword(_) | Values::Bool { .. } | Values::Text(_) => RoaringBitmap::new(),
         };
         (Cow::Owned(matched), Unknown::Numbers)
     }
@@ -347,7 +430,7 @@ impl FieldIndex {
     pub(super) fn ram_bytes(&self) -> usize {
         let entry = |key: usize| key + size_of::<RoaringBitmap>();
         let values = match &self.values {
-            Values::Keyword(map) => {
+            Values::Keyword(map) | Values::Text(map) => {
                 // One control byte per hash slot.
                 map.capacity() * (entry(size_of::<String>()) + 1)
                     + map

@@ -65,7 +65,7 @@ async fn lexical_and_hybrid_queries_fuse_stages_and_survive_kill_9() {
     create_with_texts(
         &server,
         json!({"vector": {"metric": "cosine"}, "text": {},
-               "payload_indexes": {"topic": "keyword"}}),
+               "payload_indexes": {"topic": "keyword", "text": "text"}}),
     )
     .await;
     let (_, info) = server.get_json("/collections/docs").await;
@@ -180,7 +180,8 @@ async fn lexical_and_hybrid_queries_fuse_stages_and_survive_kill_9() {
         "{music}"
     );
 
-    // Words filter: every word of the text in the point's text field.
+    // Words filter: every word of the text in the point's text field (a
+    // `text` payload index answers it; a value match on it is refused).
     let words = query(
         &server,
         json!({"text": "music", "mode": "hybrid", "limit": 8,
@@ -188,6 +189,24 @@ async fn lexical_and_hybrid_queries_fuse_stages_and_survive_kill_9() {
     )
     .await;
     assert_eq!(ids(&words), vec![5], "{words}");
+    let (status, counted) = server
+        .post(
+            "/collections/docs/points/count",
+            &json!({"filter": {"must": [{"key": "text", "match": {"text": "a man"}}]}, "exact": false}),
+        )
+        .await;
+    assert_eq!(status, 200, "{counted}");
+    assert_eq!(counted["count"], 3, "{counted}");
+    // Answered by the index, not estimated.
+    assert_eq!(counted["exact"], true, "{counted}");
+    let (status, body) = server
+        .post(
+            "/collections/docs/query",
+            &json!({"lexical": "bread", "filter": {"must": [{"key": "text", "match": {"value": "bread"}}]}}),
+        )
+        .await;
+    let message = assert_error(status, &body, 422, "invalid_filter");
+    assert!(message.contains("indexed as text"), "{message}");
     let (status, body) = server
         .post(
             "/collections/docs/query",
