@@ -21,8 +21,8 @@
 //! both hold; with IDF the query's weights are first multiplied by BM25's
 //! `ln(1 + (N − df + 0.5) / (df + 0.5))`, `N` the points holding the vector
 //! and `df` those holding the index, over every segment of the collection
-//! (points deleted from a sealed segment count until it is merged, as in
-//! tantivy).
+//! (a deleted or replaced point's old vector counts until its segment is
+//! sealed or merged, as in tantivy).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -174,6 +174,8 @@ pub(crate) enum SparseStore {
         values: Vec<f32>,
         lists: HashMap<u32, HeapList>,
         holding: u64,
+        /// Heap bytes, kept as points are pushed (read after every write).
+        bytes: usize,
     },
     /// A sealed segment's mapped file (layout in the module's comment).
     Sealed {
@@ -194,6 +196,7 @@ impl SparseStore {
             values: Vec::new(),
             lists: HashMap::new(),
             holding: 0,
+            bytes: 0,
         }
     }
 
@@ -206,10 +209,13 @@ impl SparseStore {
             values,
             lists,
             holding,
+            bytes,
         } = self
         else {
             return;
         };
+        // A span, and per weight its forward entry and its posting.
+        *bytes += std::mem::size_of::<(u64, u32)>();
         let offset = spans.len() as u32;
         let vector = vector.filter(|v| !v.is_empty());
         let n = vector.map_or(0, SparseVector::len);
@@ -218,11 +224,15 @@ impl SparseStore {
             *holding += 1;
             indices.extend_from_slice(&vector.indices);
             values.extend_from_slice(&vector.values);
+            *bytes += 16 * vector.len();
             for (&t, &w) in vector.indices.iter().zip(&vector.values) {
-                let list = lists.entry(t).or_insert_with(|| HeapList {
-                    max: w,
-                    min: w,
-                    ..HeapList::default()
+                let list = lists.entry(t).or_insert_with(|| {
+                    *bytes += std::mem::size_of::<HeapList>() + 8;
+                    HeapList {
+                        max: w,
+                        min: w,
+                        ..HeapList::default()
+                    }
                 });
                 list.docs.push(offset);
                 list.values.push(w);
@@ -338,25 +348,11 @@ impl SparseStore {
         }
     }
 
-    /// Heap bytes.
+    /// Heap bytes (counted as points are pushed: a sum over every list
+    /// would cost a pass over the vocabulary at every write).
     pub(crate) fn heap_bytes(&self) -> usize {
         match self {
-            Self::Heap {
-                spans,
-                indices,
-                values,
-                lists,
-                ..
-            } => {
-                spans.capacity() * 16
-                    + indices.capacity() * 4
-                    + values.capacity() * 4
-                    + lists.capacity() * (std::mem::size_of::<HeapList>() + 8)
-                    + lists
-                        .values()
-                        .map(|l| l.docs.capacity() * 4 + l.values.capacity() * 4)
-                        .sum::<usize>()
-            }
+            Self::Heap { bytes, .. } => *bytes,
             Self::Sealed { .. } => 0,
         }
     }
@@ -437,10 +433,24 @@ impl SparseStore {
         if file.u32s(term_at)[..terms].windows(2).any(|w| w[0] >= w[1]) {
             return Err("its indices are not ascending".into());
         }
-        let (_, _, _, _, _, docs_at, _) = sections(count, nnz, terms);
+        let (fwd_at, _, _, _, _, docs_at, _) = sections(count, nnz, terms);
         let docs = &file.u32s(docs_at)[..nnz];
         if docs.iter().any(|&d| d as usize >= count) {
             return Err("a posting names an offset past the segment's points".into());
+        }
+        // Searches rely on ascending postings and ascending indices.
+        let ascending = |values: &[u32], table: &[u64]| {
+            table.windows(2).all(|w| {
+                values[w[0] as usize..w[1] as usize]
+                    .windows(2)
+                    .all(|p| p[0] < p[1])
+            })
+        };
+        if !ascending(docs, list_starts) {
+            return Err("a posting list is not in offset order".into());
+        }
+        if !ascending(&file.u32s(fwd_at)[..nnz], starts) {
+            return Err("a point's indices are not ascending".into());
         }
         Ok(())
     }

@@ -396,10 +396,21 @@ fn a_collection_may_hold_sparse_vectors_only() {
             &format!("query {n}"),
         );
     }
-    // A point must still hold some vector.
+    // A point must still hold some vector; one whose weights are all zero
+    // holds none.
     let err = c
         .upsert(vec![PointWrite::new(PointId::Num(9_999), Vec::new(), None)])
         .unwrap_err()
         .to_string();
+    assert!(err.contains("holds no vector"), "{err}");
+    let mut zeros = PointWrite::new(PointId::Num(9_999), Vec::new(), None);
+    zeros.sparse.insert(
+        "splade".into(),
+        SparseVector {
+            indices: vec![3, 4],
+            values: vec![0.0, 0.0],
+        },
+    );
+    let err = c.upsert(vec![zeros]).unwrap_err().to_string();
     assert!(err.contains("holds no vector"), "{err}");
 }

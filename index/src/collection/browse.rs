@@ -347,11 +347,12 @@ impl Collection {
             });
         }
         match self.inner.config.read().payload_schema.get(key) {
-            Some(crate::PayloadType::Float) => {
+            Some(ty @ (crate::PayloadType::Float | crate::PayloadType::Text)) => {
                 return Err(IndexError::InvalidParameter {
                     field: "key".into(),
                     reason: format!(
-                        "`{key}` is indexed as float: facets count keyword, integer and bool values"
+                        "`{key}` is indexed as {}: facets count keyword, integer and bool values",
+                        ty.as_str()
                     ),
                 });
             }

@@ -150,6 +150,9 @@ pub const MULTIVECTOR_OVERSAMPLE: f32 = 20.0;
 /// Largest vector dimension a collection accepts.
 pub const MAX_DIMS: usize = 65_536;
 
+/// Most vectors (dense and sparse) a collection holds.
+pub const MAX_VECTORS: usize = 256;
+
 /// Longest name of a named vector.
 pub const MAX_VECTOR_NAME: usize = 64;
 
@@ -424,6 +427,12 @@ impl CollectionConfig {
             return Err(IndexError::InvalidParameter {
                 field: "vectors".into(),
                 reason: "a collection needs at least one vector".into(),
+            });
+        }
+        if self.vectors.len() + self.sparse.len() > MAX_VECTORS {
+            return Err(IndexError::InvalidParameter {
+                field: "vectors".into(),
+                reason: format!("a collection holds at most {MAX_VECTORS} vectors"),
             });
         }
         for name in self.vectors.keys().chain(self.sparse.keys()) {

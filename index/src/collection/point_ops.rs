@@ -362,7 +362,9 @@ fn logged_point(config: &CollectionConfig, i: usize, p: PointWrite) -> Result<Lo
     for (name, given) in p.sparse {
         let field = format!("points[{i}].vectors.{name}");
         let (s, _) = config.sparse_vector(&name, &field)?;
-        sparse[s] = Some(SparseVector::prepare(&field, given.indices, given.values)?);
+        // A vector with no weight left is none (it could never be found).
+        sparse[s] = Some(SparseVector::prepare(&field, given.indices, given.values)?)
+            .filter(|v| !v.is_empty());
     }
     if vectors.iter().all(Option::is_none) && sparse.iter().all(Option::is_none) {
         let (field, expected) = match config.default_vector() {

@@ -150,6 +150,8 @@ impl SegmentSet {
         match record {
             Record::Upsert(batch) => {
                 self.appendable.write().reserve(&batch)?;
+                // Points skipped keep whatever copy they had.
+                let mut skipped = std::collections::HashSet::new();
                 // A few points at a time: a search scanning the appendable
                 // segment waits for one chunk, not for the whole batch.
                 for chunk in batch.chunks(PUSH_CHUNK) {
@@ -171,6 +173,7 @@ impl SegmentSet {
                                 || sparse.iter().any(Option::is_some));
                         if !fits {
                             tracing::error!(id = %p.id, "a logged point does not fit the collection's vectors; skipped");
+                            skipped.insert(p.id.clone());
                             continue;
                         }
                         appendable.remove(&p.id);
@@ -180,7 +183,7 @@ impl SegmentSet {
                 if let Some(text) = &self.appendable.read().text {
                     text.commit();
                 }
-                for p in &batch {
+                for p in batch.iter().filter(|p| !skipped.contains(&p.id)) {
                     self.remove_sealed_or_frozen(&p.id);
                 }
             }

@@ -388,7 +388,10 @@ fn take_sparse(
             None => {}
             Some(NamedVector::Sparse(v)) => {
                 let v = SparseVector::prepare(&field, v.indices, v.values)?;
-                held.insert(name.clone(), v);
+                // A vector with no weight left is none (it could never be found).
+                if !v.is_empty() {
+                    held.insert(name.clone(), v);
+                }
             }
             Some(_) => {
                 return Err(ApiError::invalid(

@@ -273,7 +273,7 @@ async fn bad_collection_requests_are_refused_and_nothing_is_written() {
             "metric",
         ),
         (
-            json!({"vector": {"dims": 4}, "payload_indexes": {"k": "text"}}),
+            json!({"vector": {"dims": 4}, "payload_indexes": {"k": "geo"}}),
             "invalid_body",
             "payload_indexes",
         ),

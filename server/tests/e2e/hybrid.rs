@@ -208,6 +208,10 @@ async fn lexical_and_hybrid_queries_fuse_stages_and_survive_kill_9() {
     let message = assert_error(status, &body, 422, "invalid_filter");
     assert!(message.contains("indexed as text"), "{message}");
     let (status, body) = server
+        .post("/collections/docs/facet", &json!({"key": "text"}))
+        .await;
+    assert_error(status, &body, 422, "invalid_value");
+    let (status, body) = server
         .post(
             "/collections/docs/query",
             &json!({"lexical": "bread", "filter": {"must": [{"key": "text", "match": {"text": "!?"}}]}}),

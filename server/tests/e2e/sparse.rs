@@ -273,6 +273,10 @@ async fn sparse_vectors_are_searched_as_brute_force_would_and_survive_kill_9() {
             json!({"id": 1, "vectors": {"dense": {"indices": [1], "values": [1.0]}}}),
             "points[0].vectors.dense",
         ),
+        (
+            json!({"id": 1, "vectors": {"splade": {"indices": [], "values": []}}}),
+            "points[0].vectors",
+        ),
     ] {
         let (status, body) = server
             .put("/collections/docs/points", &json!({ "points": [request] }))
