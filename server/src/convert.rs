@@ -220,6 +220,23 @@ pub fn stored_vector(
     }
 }
 
+/// A domain hit as the API shows it (no `explain`).
+pub fn hit(
+    config: &trawl_index::CollectionConfig,
+    h: trawl_index::ScoredPoint,
+) -> trawl_proto::Hit {
+    let v = ApiVectors::new(config, h.vector, h.vectors, h.sparse);
+    trawl_proto::Hit {
+        id: api_id(&h.id),
+        score: h.score,
+        payload: h.payload,
+        vector: v.vector,
+        multivector: v.multivector,
+        vectors: v.vectors,
+        explain: None,
+    }
+}
+
 /// A point's stored vectors as the API shows them: the unnamed one as
 /// `vector` (or `multivector`), the named ones by name.
 pub struct ApiVectors {

@@ -503,7 +503,10 @@ async fn lexical(
             with_payload,
             with_vector,
         })?;
-        Ok(found.into_iter().map(|h| hit(&config, h)).collect())
+        Ok(found
+            .into_iter()
+            .map(|h| convert::hit(&config, h))
+            .collect())
     })
     .await
 }
@@ -573,23 +576,12 @@ async fn sparse(
             with_payload,
             with_vector,
         })?;
-        Ok(found.into_iter().map(|h| hit(&config, h)).collect())
+        Ok(found
+            .into_iter()
+            .map(|h| convert::hit(&config, h))
+            .collect())
     })
     .await
-}
-
-/// A domain hit as the API shows it.
-fn hit(config: &CollectionConfig, h: trawl_index::ScoredPoint) -> Hit {
-    let v = convert::ApiVectors::new(config, h.vector, h.vectors, h.sparse);
-    Hit {
-        id: convert::api_id(&h.id),
-        score: h.score,
-        payload: h.payload,
-        vector: v.vector,
-        multivector: v.multivector,
-        vectors: v.vectors,
-        explain: None,
-    }
 }
 
 /// A vector stage as a search (by example: the example's stored vector,

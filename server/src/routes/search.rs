@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use trawl_index::{Collection, SearchQuery};
 use trawl_proto::{
-    BatchSearchRequest, BatchSearchResponse, ErrorBody, Hit, SearchRequest, SearchResponse,
+    BatchSearchRequest, BatchSearchResponse, ErrorBody, SearchRequest, SearchResponse,
 };
 
 use crate::convert;
@@ -169,18 +169,7 @@ pub(crate) async fn run(
                 let hits = collection
                     .search(&query)?
                     .into_iter()
-                    .map(|h| {
-                        let v = convert::ApiVectors::new(&config, h.vector, h.vectors, h.sparse);
-                        Hit {
-                            id: convert::api_id(&h.id),
-                            score: h.score,
-                            payload: h.payload,
-                            vector: v.vector,
-                            multivector: v.multivector,
-                            vectors: v.vectors,
-                            explain: None,
-                        }
-                    })
+                    .map(|h| convert::hit(&config, h))
                     .collect();
                 Ok(SearchResponse {
                     hits,
