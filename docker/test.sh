@@ -49,6 +49,10 @@ cleanup() {
     compose logs --tail 40 trawl 2>&1 || true
   fi
   compose --profile load down -v --remove-orphans >/dev/null 2>&1 || true
+  # The test's own image goes too (TRAWL_KEEP_IMAGE=1 keeps it to look at).
+  if [ -z "${TRAWL_KEEP_IMAGE:-}" ]; then
+    docker image rm "$TRAWL_IMAGE" >/dev/null 2>&1 || true
+  fi
   rm -rf "$work"
   exit $status
 }

@@ -85,6 +85,11 @@ pub struct EvalArgs {
     /// Keep the collections afterwards (they are deleted by default).
     #[arg(long)]
     pub keep: bool,
+    /// Evaluate this existing collection instead of creating and filling one
+    /// per layout: its points' ids are the corpus's `_id`s (as `trawl import`
+    /// writes them). Nothing is written or deleted.
+    #[arg(long)]
+    pub collection: Option<String>,
     /// A quick run: only the first N judged queries. Scores on a subset are
     /// not comparable with published figures.
     #[arg(long)]
@@ -280,12 +285,17 @@ async fn run_async(args: &EvalArgs) -> Result<()> {
         queries.len()
     );
     let mut rows = Vec::new();
-    for layout in args
-        .layout
-        .split(',')
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-    {
+    // An existing collection is one row per mode, labelled with its name.
+    let layouts: Vec<&str> = match &args.collection {
+        Some(name) => vec![name.as_str()],
+        None => args
+            .layout
+            .split(',')
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect(),
+    };
+    for layout in layouts {
         rows.extend(
             evaluate(
                 args, &client, &url, &dataset, &corpus, &queries, &qrels, layout,
@@ -423,6 +433,90 @@ async fn evaluate(
     }
     let lexical = modes.iter().any(|m| *m != "dense");
     let tokens = modes.contains(&"rerank");
+    let (collection, ingest_s) = match &args.collection {
+        Some(name) => (format!("{url}/collections/{name}"), 0.0),
+        None => fill(args, client, url, dataset, corpus, layout, lexical, tokens).await?,
+    };
+    // Let the graph take every point, so that it answers rather than the tail scan.
+    let info = loop {
+        let info = call(client, reqwest::Method::GET, &collection, None).await?;
+        if info["indexed_points"] == info["points"] {
+            break info;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    let mut params = serde_json::Map::new();
+    if args.exact {
+        params.insert("exact".into(), json!(true));
+    }
+    if let Some(o) = args.oversample {
+        params.insert("oversample".into(), json!(o));
+    }
+    let ids = |result: &Value| -> Vec<String> {
+        result["hits"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|h| match (&h["id"], &args.collection) {
+                // An existing collection's ids are the documents' own.
+                (Value::String(id), Some(_)) => Some(id.clone()),
+                (Value::Number(id), Some(_)) => Some(id.to_string()),
+                (id, None) => id
+                    .as_u64()
+                    .and_then(|i| corpus.get(i as usize))
+                    .map(|d| d.id.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut rows = Vec::new();
+    for mode in modes {
+        let started = Instant::now();
+        let (totals, searches) = if mode == "dense" {
+            dense(client, &collection, queries, qrels, &params, &ids).await?
+        } else {
+            fused(client, &collection, queries, qrels, mode, &params, &ids).await?
+        };
+        let query_s = started.elapsed().as_secs_f64();
+        let n = queries.len() as f64;
+        eprintln!("eval: {layout} {mode}: ndcg@10 {:.5}", totals.ndcg10 / n);
+        rows.push(Row {
+            dataset: dataset.to_string(),
+            layout: layout.to_string(),
+            mode: mode.to_string(),
+            search: if args.exact { "exact" } else { "index" },
+            docs: corpus.len(),
+            queries: queries.len(),
+            ndcg10: round(totals.ndcg10 / n, 5),
+            recall100: round(totals.recall100 / n, 5),
+            mrr10: round(totals.mrr10 / n, 5),
+            ingest_s: round(ingest_s, 1),
+            searches_per_s: round(searches as f64 / query_s, 1),
+            ram_bytes: info["ram_bytes"].as_u64().unwrap_or(0),
+            memory: info["memory"].clone(),
+        });
+    }
+    if !args.keep && args.collection.is_none() {
+        let _ = client.delete(&collection).send().await;
+    }
+    Ok(rows)
+}
+
+/// Creates the layout's collection (replacing a previous run's) and ingests
+/// the corpus with ids numbering the documents; its URL and the seconds taken.
+#[allow(clippy::too_many_arguments)]
+async fn fill(
+    args: &EvalArgs,
+    client: &reqwest::Client,
+    url: &str,
+    dataset: &str,
+    corpus: &[Doc],
+    layout: &str,
+    lexical: bool,
+    tokens: bool,
+) -> Result<(String, f64)> {
     let name = format!(
         "eval-{dataset}-{}",
         layout.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
@@ -476,63 +570,7 @@ async fn evaluate(
     }
     eprintln!();
     let ingest_s = started.elapsed().as_secs_f64();
-    // Let the graph take every point, so that it answers rather than the tail scan.
-    let info = loop {
-        let info = call(client, reqwest::Method::GET, &collection, None).await?;
-        if info["indexed_points"] == info["points"] {
-            break info;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-
-    let mut params = serde_json::Map::new();
-    if args.exact {
-        params.insert("exact".into(), json!(true));
-    }
-    if let Some(o) = args.oversample {
-        params.insert("oversample".into(), json!(o));
-    }
-    let ids = |result: &Value| -> Vec<String> {
-        result["hits"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|h| h["id"].as_u64())
-            .filter_map(|i| corpus.get(i as usize).map(|d| d.id.clone()))
-            .collect()
-    };
-    let mut rows = Vec::new();
-    for mode in modes {
-        let started = Instant::now();
-        let (totals, searches) = if mode == "dense" {
-            dense(client, &collection, queries, qrels, &params, &ids).await?
-        } else {
-            fused(client, &collection, queries, qrels, mode, &params, &ids).await?
-        };
-        let query_s = started.elapsed().as_secs_f64();
-        let n = queries.len() as f64;
-        eprintln!("eval: {layout} {mode}: ndcg@10 {:.5}", totals.ndcg10 / n);
-        rows.push(Row {
-            dataset: dataset.to_string(),
-            layout: layout.to_string(),
-            mode: mode.to_string(),
-            search: if args.exact { "exact" } else { "index" },
-            docs: corpus.len(),
-            queries: queries.len(),
-            ndcg10: round(totals.ndcg10 / n, 5),
-            recall100: round(totals.recall100 / n, 5),
-            mrr10: round(totals.mrr10 / n, 5),
-            ingest_s: round(ingest_s, 1),
-            searches_per_s: round(searches as f64 / query_s, 1),
-            ram_bytes: info["ram_bytes"].as_u64().unwrap_or(0),
-            memory: info["memory"].clone(),
-        });
-    }
-    if !args.keep {
-        let _ = client.delete(&collection).send().await;
-    }
-    Ok(rows)
+    Ok((collection, ingest_s))
 }
 
 /// Dense search through `search/batch`; the scores summed over the

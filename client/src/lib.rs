@@ -2,10 +2,12 @@
 //! evaluation runner; the typed HTTP client as it arrives.
 //!
 //! [`bench`] holds the subcommands of the `trawl-bench` binary; [`eval`] the
-//! BEIR evaluation runner `trawl-eval`; [`load`] the load generator `trawl-load`.
+//! BEIR evaluation runner `trawl-eval`; [`import`] `trawl import` (files of
+//! documents into a collection); [`load`] the load generator `trawl-load`.
 
 pub mod bench;
 pub mod eval;
+pub mod import;
 pub mod load;
 
 use std::fmt;

@@ -133,6 +133,11 @@ impl Embedder {
             .collect()
     }
 
+    /// The tokenizer's vocabulary size (token ids are below it).
+    pub fn vocab_size(&self) -> usize {
+        self.inner.tokenizer.vocab_size()
+    }
+
     /// Embeds tokenised texts through the batching queue.
     ///
     /// With `want_tokens`, each result also carries its per-token vectors.

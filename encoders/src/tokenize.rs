@@ -55,6 +55,12 @@ impl Tokenizer {
         Ok(Self { inner })
     }
 
+    /// The vocabulary's size, added tokens included: token ids run from 0 to
+    /// one less than this.
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
     /// Tokenises one text.
     pub fn encode(&self, text: &str) -> Result<Tokens> {
         let encoding = self

@@ -8,17 +8,27 @@ use utoipa::ToSchema;
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum AliasAction {
     /// `{"create": {"alias", "collection"}}`: a new alias for a collection.
-    Create {
-        /// The alias (a collection name's rules; not a collection's name).
-        alias: String,
-        /// The collection it names.
-        collection: String,
-    },
+    Create(CreateAlias),
     /// `{"delete": {"alias"}}`: removes an alias (never a collection).
-    Delete {
-        /// The alias.
-        alias: String,
-    },
+    Delete(DeleteAlias),
+}
+
+/// The body of an alias `create` action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAlias {
+    /// The alias (a collection name's rules; not a collection's name).
+    pub alias: String,
+    /// The collection it names.
+    pub collection: String,
+}
+
+/// The body of an alias `delete` action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAlias {
+    /// The alias.
+    pub alias: String,
 }
 
 /// Body of `POST /aliases`: applied in order, all or none.

@@ -94,8 +94,8 @@ pub struct FacetRequest {
 /// One value of a facet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FacetValue {
-    /// The value.
-    #[schema(value_type = Object)]
+    /// The value (a string, an integer or a boolean, as the field holds it).
+    #[schema(value_type = crate::filter::MatchValue)]
     pub value: serde_json::Value,
     /// Points holding it (a point counts once per value).
     pub count: usize,

@@ -25,7 +25,7 @@ mod operations;
 mod points;
 mod query;
 
-pub use aliases::{AliasAction, AliasActions, AliasEntry, AliasList};
+pub use aliases::{AliasAction, AliasActions, AliasEntry, AliasList, CreateAlias, DeleteAlias};
 pub use browse::{
     CountRequest, CountResponse, FacetRequest, FacetResponse, FacetValue, ScrollRequest,
     ScrollResponse,
@@ -42,7 +42,7 @@ pub use health::{Health, Readiness};
 pub use ids::PointId;
 pub use openai::{
     EncodingFormat, OpenAiEmbedding, OpenAiEmbeddingData, OpenAiEmbeddingsRequest,
-    OpenAiEmbeddingsResponse, OpenAiInput, OpenAiUsage,
+    OpenAiEmbeddingsResponse, OpenAiInput, OpenAiModel, OpenAiModelList, OpenAiUsage,
 };
 pub use operations::{Operation, OperationStatus};
 pub use points::{

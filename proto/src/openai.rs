@@ -3,23 +3,120 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// `input`: one string or an array of strings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// `input`: one text, several texts, or the same as token ids of the served
+/// model's own tokenizer (one list of ids, or a list of such lists).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum OpenAiInput {
     /// A single text.
     One(String),
     /// Several texts.
     Many(Vec<String>),
+    /// One input as token ids (special tokens included, as the tokenizer's
+    /// `encode` gives them); fed to the model as given.
+    Tokens(Vec<u32>),
+    /// Several inputs as token ids.
+    ManyTokens(Vec<Vec<u32>>),
 }
 
 impl OpenAiInput {
-    /// The texts, in order.
-    pub fn into_vec(self) -> Vec<String> {
+    /// How many inputs there are.
+    pub fn len(&self) -> usize {
         match self {
-            Self::One(text) => vec![text],
-            Self::Many(texts) => texts,
+            Self::One(_) | Self::Tokens(_) => 1,
+            Self::Many(texts) => texts.len(),
+            Self::ManyTokens(ids) => ids.len(),
         }
+    }
+
+    /// True when there is no input at all (`[]`).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+const INPUT_SHAPES: &str = "a string, an array of strings, an array of token ids \
+    (non-negative integers) or an array of arrays of token ids";
+
+impl<'de> Deserialize<'de> for OpenAiInput {
+    /// One pass over the JSON value, so that a wrong shape gets one message
+    /// naming the accepted ones (an untagged enum says only "did not match").
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        use serde_json::Value;
+        let id = |value: &Value, at: String| {
+            value
+                .as_u64()
+                .and_then(|id| u32::try_from(id).ok())
+                .ok_or_else(|| {
+                    D::Error::custom(format!(
+                        "{at}: token ids are integers from 0 to 4294967295, got {value}"
+                    ))
+                })
+        };
+        let items = match Value::deserialize(deserializer)? {
+            Value::String(text) => return Ok(Self::One(text)),
+            Value::Array(items) => items,
+            other => {
+                return Err(D::Error::custom(format!(
+                    "must be {INPUT_SHAPES}, got {}",
+                    kind(&other)
+                )));
+            }
+        };
+        match items.first() {
+            None => Ok(Self::Many(Vec::new())),
+            Some(Value::String(_)) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    Value::String(text) => Ok(text),
+                    other => Err(D::Error::custom(format!(
+                        "input[{i}]: an array of texts holds only strings, got {}",
+                        kind(&other)
+                    ))),
+                })
+                .collect::<Result<_, _>>()
+                .map(Self::Many),
+            Some(Value::Number(_)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| id(item, format!("input[{i}]")))
+                .collect::<Result<_, _>>()
+                .map(Self::Tokens),
+            Some(Value::Array(_)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    Value::Array(ids) => ids
+                        .iter()
+                        .enumerate()
+                        .map(|(j, value)| id(value, format!("input[{i}][{j}]")))
+                        .collect::<Result<Vec<u32>, _>>(),
+                    other => Err(D::Error::custom(format!(
+                        "input[{i}]: an array of token-id arrays holds only arrays, got {}",
+                        kind(other)
+                    ))),
+                })
+                .collect::<Result<_, _>>()
+                .map(Self::ManyTokens),
+            Some(other) => Err(D::Error::custom(format!(
+                "must be {INPUT_SHAPES}; input[0] is {}",
+                kind(other)
+            ))),
+        }
+    }
+}
+
+/// A JSON value's kind, for messages.
+fn kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
     }
 }
 
@@ -39,7 +136,10 @@ pub enum EncodingFormat {
 pub struct OpenAiEmbeddingsRequest {
     /// The text or texts to embed.
     pub input: OpenAiInput,
-    /// The model name. Accepted and ignored: the answer names the model that served it.
+    /// The model: the served model's id as `GET /v1/models` lists it (the part
+    /// after a `/` and case are ignored, so `sentence-transformers/all-MiniLM-L6-v2`
+    /// names `all-minilm-l6-v2`); another model gets 404 `model_not_found`.
+    /// Optional: absent means the served model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Matryoshka prefix length; the full dimension when absent.
@@ -93,4 +193,30 @@ pub struct OpenAiEmbeddingsResponse {
     pub model: String,
     /// Token accounting.
     pub usage: OpenAiUsage,
+}
+
+/// One model in OpenAI's shape (`GET /v1/models`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OpenAiModel {
+    /// The model's id, as `/v1/embeddings` answers it in `model`.
+    pub id: String,
+    /// Always `"model"`.
+    pub object: String,
+    /// When the model's files were written (Unix seconds).
+    pub created: u64,
+    /// Always `"trawl"`.
+    pub owned_by: String,
+    /// The embedding's dimension (a Trawl extension).
+    pub dimensions: usize,
+    /// Inputs are cut at this many tokens, special tokens included (a Trawl extension).
+    pub max_tokens: usize,
+}
+
+/// Answer of `GET /v1/models`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OpenAiModelList {
+    /// Always `"list"`.
+    pub object: String,
+    /// The served models (one: the server's model).
+    pub data: Vec<OpenAiModel>,
 }

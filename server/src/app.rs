@@ -22,8 +22,8 @@ use crate::body::{self, BodyRules};
 use crate::error::{ApiError, BodyLimit};
 use crate::metrics;
 use crate::routes::{
-    aliases, browse, collections, embed, health, openai, operations, points, query, search,
-    snapshots, upsert,
+    aliases, browse, collections, console, embed, health, openai, operations, points, query,
+    search, snapshots, upsert,
 };
 use crate::state::AppState;
 
@@ -68,6 +68,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(embed::embed))
         .routes(routes!(openai::embeddings))
+        .routes(routes!(openai::models))
+        .routes(routes!(openai::model))
         .routes(routes!(collections::list))
         .routes(routes!(aliases::get, aliases::update))
         .routes(routes!(
@@ -175,6 +177,9 @@ pub fn router(state: AppState) -> Router {
         .merge(self_timed)
         .merge(streams)
         .merge(ops)
+        .route("/console", get(console::index))
+        .route("/console/", get(console::index))
+        .route("/console/{name}", get(console::asset))
         .route(
             "/openapi.json",
             get(move || {
@@ -199,7 +204,13 @@ pub fn router(state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(
+                    // Failures are logged by `metrics::track`, which knows
+                    // the route (a `/readyz` 503 while starting is no error).
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_failure(()),
+                )
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
 }

@@ -110,21 +110,33 @@ impl Auth {
     }
 }
 
-/// Routes that never need a key.
+/// Routes that never need a key (the console's files hold no data: the
+/// console asks for the key and sends it with each API call).
 fn is_open(path: &str, public_metrics: bool) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/openapi.json")
+    matches!(path, "/healthz" | "/readyz" | "/openapi.json" | "/console")
+        || path.starts_with("/console/")
         || (public_metrics && path == "/metrics")
 }
 
-/// Reads change nothing: every `GET`, embedding, and search (single or batch).
+/// Reads change nothing: every `GET`, embedding, and the `POST`s that only
+/// read a collection (search, batch search, query, scroll, count, facet).
 fn access(method: &Method, path: &str) -> Access {
+    let reads_collection = || {
+        let mut parts = path.strip_prefix("/collections/").unwrap_or("").split('/');
+        let _name = parts.next();
+        matches!(
+            parts.collect::<Vec<_>>().as_slice(),
+            ["search"]
+                | ["search", "batch"]
+                | ["query"]
+                | ["points", "scroll" | "count"]
+                | ["facet"]
+        )
+    };
     let read = *method == Method::GET
         || *method == Method::HEAD
         || (*method == Method::POST
-            && (path == "/embed"
-                || path == "/v1/embeddings"
-                || path.ends_with("/search")
-                || path.ends_with("/search/batch")));
+            && (path == "/embed" || path == "/v1/embeddings" || reads_collection()));
     if read { Access::Read } else { Access::Write }
 }
 

@@ -26,6 +26,12 @@ pub enum Command {
     /// Ask a running server whether it is ready (`GET /readyz`); exit 0 when it
     /// answers 200, 1 otherwise. For container health checks, where no `curl` exists.
     Probe(ProbeArgs),
+    /// Import a file of documents (JSON Lines, CSV, TSV, Parquet) into a
+    /// collection of a running server, in batches, resumably.
+    Import(Box<trawl_client::import::ImportArgs>),
+    /// Print the OpenAPI document (the one `GET /openapi.json` serves) to
+    /// standard output, without starting a server: for client generators.
+    Openapi,
 }
 
 /// Where and how long to probe.
@@ -117,6 +123,11 @@ pub struct HttpConfig {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "TRAWL_LOG_JSON")]
     pub log_json: bool,
+    /// Serve the web console's files from this directory, read at each
+    /// request, instead of the copies built into the binary (for working on
+    /// the console without rebuilding).
+    #[arg(long, env = "TRAWL_CONSOLE_DIR")]
+    pub console_dir: Option<PathBuf>,
 }
 
 /// How long clients may take to send a request, and to come back with the
@@ -229,6 +240,10 @@ pub struct LimitsConfig {
     /// Most texts in one embed request; more get 413.
     #[arg(long, env = "TRAWL_MAX_INPUTS", default_value_t = 256)]
     pub max_inputs: usize,
+    /// Most inputs in one `POST /v1/embeddings` (OpenAI allows 2,048; they
+    /// are embedded --max-inputs at a time); more get 413.
+    #[arg(long, env = "TRAWL_MAX_OPENAI_INPUTS", default_value_t = 2_048)]
+    pub max_openai_inputs: usize,
     /// Most points in one upsert; more get 413.
     #[arg(long, env = "TRAWL_MAX_UPSERT_POINTS", default_value_t = 10_000)]
     pub max_upsert_points: usize,
@@ -325,6 +340,7 @@ impl Config {
             ("--queue-capacity", self.model.queue_capacity),
             ("--max-body-bytes", self.limits.max_body_bytes),
             ("--max-inputs", self.limits.max_inputs),
+            ("--max-openai-inputs", self.limits.max_openai_inputs),
             ("--max-upsert-points", self.limits.max_upsert_points),
             ("--max-queued-operations", self.limits.max_queued_operations),
             ("--max-limit", self.limits.max_limit),

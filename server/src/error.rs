@@ -138,6 +138,16 @@ pub enum ApiError {
     /// No such point.
     #[error("point {0} does not exist")]
     PointNotFound(String),
+    /// `model` names a model this server does not serve.
+    #[error(
+        "model {asked:?} is not served here; this server serves {served:?} (see GET /v1/models)"
+    )]
+    ModelNotFound {
+        /// The model asked for.
+        asked: String,
+        /// The served model's id.
+        served: String,
+    },
     /// No such alias.
     #[error("alias {0:?} does not exist")]
     AliasNotFound(String),
@@ -200,6 +210,7 @@ impl ApiError {
             Self::CollectionExists(_) => (StatusCode::CONFLICT, "collection_exists"),
             Self::PointNotFound(_) => (StatusCode::NOT_FOUND, "point_not_found"),
             Self::AliasNotFound(_) => (StatusCode::NOT_FOUND, "alias_not_found"),
+            Self::ModelNotFound { .. } => (StatusCode::NOT_FOUND, "model_not_found"),
             Self::NameTaken(_) => (StatusCode::CONFLICT, "name_taken"),
             Self::SnapshotNotFound { .. } => (StatusCode::NOT_FOUND, "snapshot_not_found"),
             Self::InvalidSnapshot(_) => (StatusCode::BAD_REQUEST, "invalid_snapshot"),
@@ -240,6 +251,9 @@ impl ApiError {
             } => Some(serde_json::json!({ "field": field, "expected": expected, "got": got })),
             Self::CollectionDamaged { name, .. } | Self::InsufficientStorage(name) => {
                 Some(serde_json::json!({ "collection": name }))
+            }
+            Self::ModelNotFound { served, .. } => {
+                Some(serde_json::json!({ "field": "model", "served": served }))
             }
             Self::SnapshotNotFound { collection, name } => {
                 Some(serde_json::json!({ "collection": collection, "snapshot": name }))

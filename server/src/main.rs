@@ -69,6 +69,23 @@ async fn run() -> std::process::ExitCode {
                 }
             }
         }
+        Command::Import(args) => match trawl_client::import::run(&args).await {
+            Ok(_) => std::process::ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("trawl import: {error:#}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+        Command::Openapi => match serde_json::to_string_pretty(&trawl_server::app::openapi()) {
+            Ok(document) => {
+                println!("{document}");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("trawl openapi: {error}");
+                std::process::ExitCode::FAILURE
+            }
+        },
         Command::Probe(args) => match trawl_server::probe::status(&args) {
             Ok(200) => std::process::ExitCode::SUCCESS,
             Ok(code) => {
@@ -86,9 +103,14 @@ async fn run() -> std::process::ExitCode {
 fn init_tracing(json: bool) {
     let filter = EnvFilter::try_from_env("TRAWL_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
+        // hnsw_rs reports each graph it makes at INFO: the appendable
+        // segment's small graphs would fill the log.
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,hnsw_rs=warn"));
+    // Colour codes only when a person reads the log on a terminal.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();

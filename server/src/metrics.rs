@@ -290,11 +290,23 @@ pub async fn track(
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let response = next.run(request).await;
-    metrics.observe_request(
-        &method,
-        &route,
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
+    let status = response.status().as_u16();
+    let seconds = started.elapsed().as_secs_f64();
+    metrics.observe_request(&method, &route, status, seconds);
+    log_failure(status, &route, seconds);
     response
+}
+
+/// A server-side failure in the log: a 500 at ERROR (its cause was logged
+/// where it arose), other 5xx (overloaded, timed out, storage full, a
+/// damaged collection) at WARN, and `/readyz`'s 503 while the server starts
+/// at DEBUG: it is the probe's answer, not a fault.
+fn log_failure(status: u16, route: &str, seconds: f64) {
+    let ms = (seconds * 1e3).round() as u64;
+    match status {
+        500 => tracing::error!(status, route, ms, "request failed"),
+        503 if route == "/readyz" => tracing::debug!(status, route, ms, "not ready yet"),
+        s if s >= 500 => tracing::warn!(status, route, ms, "request not served"),
+        _ => {}
+    }
 }

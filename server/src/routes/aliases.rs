@@ -52,10 +52,12 @@ pub async fn update(
         .actions
         .into_iter()
         .map(|action| match action {
-            trawl_proto::AliasAction::Create { alias, collection } => {
+            trawl_proto::AliasAction::Create(trawl_proto::CreateAlias { alias, collection }) => {
                 AliasAction::Create { alias, collection }
             }
-            trawl_proto::AliasAction::Delete { alias } => AliasAction::Delete { alias },
+            trawl_proto::AliasAction::Delete(trawl_proto::DeleteAlias { alias }) => {
+                AliasAction::Delete { alias }
+            }
         })
         .collect();
     blocking_write(move || Ok(store.update_aliases(&actions)?)).await?;

@@ -36,24 +36,16 @@ pub async fn embed(
 /// Requests with at most this many bytes of text are tokenised on the async worker.
 const INLINE_TOKENIZE_BYTES: usize = 2_048;
 
-/// Checks the input count, tokenises, and embeds through the queue.
+/// Checks the input count against `--max-inputs`, tokenises, and embeds
+/// through the queue.
 pub async fn run_encoder(
     state: &AppState,
     inputs: Vec<String>,
     want_tokens: bool,
 ) -> Result<Vec<Encoded>, ApiError> {
-    let embedder = state.embedder()?.clone();
-    if inputs.is_empty() {
-        return Err(ApiError::invalid("inputs", "must hold at least one text"));
-    }
     let limit = state.config().limits.max_inputs;
-    if inputs.len() > limit {
-        return Err(ApiError::LimitExceeded {
-            field: "inputs".into(),
-            limit,
-            got: inputs.len(),
-        });
-    }
+    check_count("inputs", inputs.len(), limit)?;
+    let embedder = state.embedder()?.clone();
     // A short request tokenises in microseconds: inline, without a hop to the
     // blocking pool; longer ones go there so they never stall the async workers.
     let bytes: usize = inputs.iter().map(String::len).sum();
@@ -66,6 +58,14 @@ pub async fn run_encoder(
             .map_err(|e| ApiError::Internal(format!("tokenizer task: {e}")))??
     };
     Ok(embedder.embed_tokens(tokens, want_tokens).await?)
+}
+
+/// At least one input and at most `limit`, else an error naming `field`.
+pub fn check_count(field: &str, count: usize, limit: usize) -> Result<(), ApiError> {
+    if count == 0 {
+        return Err(ApiError::invalid(field, "must hold at least one input"));
+    }
+    ApiError::check_limit(field, count, limit)
 }
 
 /// A validated output request: which representation, with which parameters.

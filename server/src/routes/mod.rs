@@ -3,6 +3,7 @@
 pub mod aliases;
 pub mod browse;
 pub mod collections;
+pub mod console;
 pub mod embed;
 pub mod health;
 pub mod openai;

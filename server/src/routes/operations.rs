@@ -19,7 +19,7 @@ pub struct OperationPath {
 
 /// A queued write: queued, running (with the points written so far), done,
 /// or failed with the error. The last 1,000 finished operations are kept.
-#[utoipa::path(get, path = "/operations/{id}", tag = "points",
+#[utoipa::path(get, path = "/operations/{id}", tag = "points", operation_id = "get_operation",
     params(OperationPath),
     responses(
         (status = 200, description = "The operation", body = Operation),

@@ -171,7 +171,7 @@ pub async fn delete_payload_keys(
 }
 
 /// Get one point.
-#[utoipa::path(get, path = "/collections/{name}/points/{id}", tag = "points",
+#[utoipa::path(get, path = "/collections/{name}/points/{id}", tag = "points", operation_id = "get_point",
     params(PointPath),
     responses(
         (status = 200, description = "The point", body = PointRecord),

@@ -153,7 +153,7 @@ async fn openai_compatible_endpoint() {
     let (status, body) = server
         .post(
             "/v1/embeddings",
-            &json!({"input": "hello world", "model": "anything", "user": "u1"}),
+            &json!({"input": "hello world", "model": "all-minilm-l6-v2", "user": "u1"}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -191,7 +191,7 @@ async fn openai_compatible_endpoint() {
 
 #[tokio::test]
 async fn bad_input_is_refused_naming_the_field() {
-    let server = Server::start(&["--max-inputs", "4"]).await;
+    let server = Server::start(&["--max-inputs", "4", "--max-openai-inputs", "6"]).await;
     let cases = [
         (json!({"inputs": []}), 422, "invalid_value", "inputs"),
         (
@@ -261,7 +261,46 @@ async fn bad_input_is_refused_naming_the_field() {
         );
     }
     let openai = [
-        (json!({"input": []}), 422, "invalid_value", "inputs"),
+        (json!({"input": []}), 422, "invalid_value", "input:"),
+        (
+            json!({"input": ["a", "b", "c", "d", "e", "f", "g"]}),
+            413,
+            "limit_exceeded",
+            "input:",
+        ),
+        (
+            json!({"input": [[101, 30522]]}),
+            422,
+            "invalid_value",
+            "input[0][1]",
+        ),
+        (json!({"input": [[]]}), 422, "invalid_value", "input[0]"),
+        (json!({"input": [101, -1]}), 422, "invalid_body", "input[1]"),
+        (json!({"input": ["a", 7]}), 422, "invalid_body", "input[1]"),
+        (
+            json!({"input": [[101], "a"]}),
+            422,
+            "invalid_body",
+            "input[1]",
+        ),
+        (
+            json!({"input": {"text": "a"}}),
+            422,
+            "invalid_body",
+            "an array of strings",
+        ),
+        (
+            json!({"input": [(0..300).map(|_| 1000).collect::<Vec<_>>()]}),
+            422,
+            "invalid_value",
+            "at most 256",
+        ),
+        (
+            json!({"input": "a", "model": "text-embedding-3-small"}),
+            404,
+            "model_not_found",
+            "all-minilm-l6-v2",
+        ),
         (
             json!({"input": "a", "dimensions": 0}),
             422,
@@ -316,4 +355,82 @@ async fn a_full_queue_answers_429_and_recovers() {
         .post("/embed", &json!({"inputs": ["after the storm"]}))
         .await;
     assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn openai_models_token_ids_and_large_requests() {
+    // 10 inputs are embedded 3 at a time (--max-inputs) in one request.
+    let server = Server::start(&["--max-inputs", "3", "--max-openai-inputs", "10"]).await;
+    let (status, list) = server.get_json("/v1/models").await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["object"], "list");
+    assert_eq!(list["data"].as_array().expect("data").len(), 1);
+    let model = &list["data"][0];
+    assert_eq!(model["id"], "all-minilm-l6-v2");
+    assert_eq!(model["object"], "model");
+    assert_eq!(model["owned_by"], "trawl");
+    assert_eq!(model["dimensions"], 384);
+    assert!(model["created"].as_u64().expect("created") > 0);
+    for id in [
+        "all-minilm-l6-v2",
+        "all-MiniLM-L6-v2",
+        "sentence-transformers%2Fall-MiniLM-L6-v2",
+    ] {
+        let (status, one) = server.get_json(&format!("/v1/models/{id}")).await;
+        assert_eq!(status, 200, "{id}: {one}");
+        assert_eq!(&one, model);
+    }
+    let (status, answer) = server.get_json("/v1/models/gpt-4o").await;
+    let message = assert_error(status, &answer, 404, "model_not_found");
+    assert!(message.contains("gpt-4o"), "{message}");
+
+    // Texts in one request, in order, equal to each embedded alone.
+    let texts: Vec<String> = (0..10)
+        .map(|i| format!("sentence number {i} about cats"))
+        .collect();
+    let body = json!({"input": texts, "model": "sentence-transformers/all-MiniLM-L6-v2"});
+    let (status, many) = server.post("/v1/embeddings", &body).await;
+    assert_eq!(status, 200, "{many}");
+    let data = many["data"].as_array().expect("data");
+    assert_eq!(data.len(), 10);
+    for (i, text) in texts.iter().enumerate() {
+        assert_eq!(data[i]["index"], i);
+        let (status, one) = server.post("/v1/embeddings", &json!({"input": text})).await;
+        assert_eq!(status, 200, "{one}");
+        let (a, b) = (
+            floats(&data[i]["embedding"]),
+            floats(&one["data"][0]["embedding"]),
+        );
+        assert!(
+            a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5),
+            "input {i} differs when embedded in a batch"
+        );
+    }
+
+    // Token ids of the model's own tokenizer give the text's embedding:
+    // "hello world" is [CLS] hello world [SEP] in all-MiniLM-L6-v2's vocabulary.
+    let (status, text) = server
+        .post("/v1/embeddings", &json!({"input": "hello world"}))
+        .await;
+    assert_eq!(status, 200, "{text}");
+    let (status, ids) = server
+        .post(
+            "/v1/embeddings",
+            &json!({"input": [[101, 7592, 2088, 102], [101, 7592, 102]]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{ids}");
+    assert_eq!(ids["usage"]["prompt_tokens"], 7);
+    let (a, b) = (
+        floats(&text["data"][0]["embedding"]),
+        floats(&ids["data"][0]["embedding"]),
+    );
+    assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5));
+    let c = floats(&ids["data"][1]["embedding"]);
+    assert!(a.iter().zip(&c).any(|(x, y)| (x - y).abs() > 1e-3));
+    let (status, one) = server
+        .post("/v1/embeddings", &json!({"input": [101, 7592, 2088, 102]}))
+        .await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(floats(&one["data"][0]["embedding"]), b);
 }

@@ -10,6 +10,7 @@ mod foundation;
 mod hostile;
 mod hybrid;
 mod ids;
+mod import;
 mod load;
 mod named;
 mod operations;

@@ -117,6 +117,21 @@ async fn api_keys_open_what_they_should_and_nothing_else() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["hits"][0]["id"], 1, "{body}");
+    for (path, body) in [
+        (
+            "/collections/docs/query",
+            json!({"vector": [1.0, 0.0, 0.0, 0.0]}),
+        ),
+        ("/collections/docs/points/scroll", json!({})),
+        ("/collections/docs/points/count", json!({})),
+        (
+            "/collections/docs/search/batch",
+            json!({"searches": [search.clone()]}),
+        ),
+    ] {
+        let (status, answer, _) = call(&server, Method::POST, path, read, Some(&body)).await;
+        assert_eq!(status, 200, "{path}: {answer}");
+    }
     let (status, body, _) = call(
         &server,
         Method::POST,
