@@ -26,8 +26,13 @@ test-rust:
 	cargo test --workspace --all-targets
 	cargo test --workspace --doc
 
+# The exporter's checks and the console in headless Chromium (tests/python), then
+# the Python client against the real binary (target/debug/trawl, built by test-rust).
 test-python:
+	./scripts/setup-test
 	.venv/bin/python -m pytest -q tests/python
+	.venv/bin/python -m pip install --quiet --disable-pip-version-check ./client/python/trawl-client
+	.venv/bin/python -m pytest -q client/python/trawl-client/tests
 
 # Uses the binaries `cargo test` built (target/debug); see docker/test.sh.
 test-docker:
