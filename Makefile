@@ -26,13 +26,18 @@ test-rust:
 	cargo test --workspace --all-targets
 	cargo test --workspace --doc
 
-# The exporter's checks and the console in headless Chromium (tests/python), then
-# the Python client against the real binary (target/debug/trawl, built by test-rust).
+# The exporter's checks, the docs' examples, the OpenAI SDK and the console in
+# headless Chromium (tests/python), then the Python client and the LangChain and
+# LlamaIndex stores (LangChain's standard suite included) against the real
+# binary (target/debug/trawl, built by test-rust).
 test-python:
 	./scripts/setup-test
 	.venv/bin/python -m pytest -q tests/python
-	.venv/bin/python -m pip install --quiet --disable-pip-version-check ./client/python/trawl-client
+	.venv/bin/python -m pip install --quiet --disable-pip-version-check ./client/python/trawl-client \
+		'./client/python/langchain-trawl[test]' './client/python/llama-index-vector-stores-trawl[test]'
 	.venv/bin/python -m pytest -q client/python/trawl-client/tests
+	.venv/bin/python -m pytest -q client/python/langchain-trawl/tests
+	.venv/bin/python -m pytest -q client/python/llama-index-vector-stores-trawl/tests
 
 # Uses the binaries `cargo test` built (target/debug); see docker/test.sh.
 test-docker:

@@ -105,6 +105,14 @@ def test_search_by_vector(trawl: Trawl, docs: str) -> None:
     assert len(hit.vector) == len(vector)
 
 
+def test_numpy_vectors_are_sent_as_lists(trawl: Trawl, docs: str) -> None:
+    np = pytest.importorskip("numpy")
+    vector = np.asarray(trawl.embed("The chef bakes fresh bread.").embeddings[0], dtype=np.float32)
+    hit = trawl.search(docs, vector=vector, limit=1).hits[0]
+    assert payload(hit)["text"] == "The chef bakes fresh bread."
+    assert hit.score == pytest.approx(1.0, abs=1e-3)
+
+
 def test_generated_models_as_arguments(trawl: Trawl, docs: str) -> None:
     condition = Filter(
         must=[

@@ -144,7 +144,8 @@ class Call(Generic[T]):
 
 def to_json(value: Any) -> Any:
     """The JSON form of a value: generated models through ``to_dict()``,
-    enums as their values, mappings and sequences item by item."""
+    enums as their values, mappings and sequences item by item, numpy arrays
+    and scalars through ``tolist()``."""
     if hasattr(value, "to_dict"):
         return value.to_dict()
     if isinstance(value, Enum):
@@ -153,6 +154,9 @@ def to_json(value: Any) -> Any:
         return {str(key): to_json(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_json(item) for item in value]
+    if hasattr(value, "tolist"):
+        # numpy arrays and scalars (vectors from most embedding libraries).
+        return value.tolist()
     return value
 
 
