@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The compose deployment, end to end, on a real Docker engine:
 #   build the image (from the binaries already built) -> compose up -> wait for
-#   the health check -> a short trawl-eval over the published port -> a 30 s
+#   the health check -> a short trawl-eval over the published port -> a 10 s
 #   trawl-load from the compose `load` profile -> kill -9 the container and
 #   start it again -> the collections, their point counts and a search's
 #   answer are unchanged -> compose down (volume removed).
@@ -88,9 +88,9 @@ say "trawl-eval: 30 SciFact queries over 300 documents"
 ndcg=$(json 'd["rows"][0]["ndcg@10"]' < "$work/eval-scifact.json")
 python3 -c "import sys; sys.exit(0 if $ndcg > 0.5 else 1)" || { say "nDCG@10 $ndcg on the subset is implausibly low"; exit 1; }
 
-say "trawl-load: 30 s of searches from the compose 'load' profile"
+say "trawl-load: 10 s of searches from the compose 'load' profile"
 compose --profile load run --rm trawl-load \
-  --url http://trawl:6390 --setup --workload search --concurrency 4 --duration 30s --json /tmp/load.json
+  --url http://trawl:6390 --setup --workload search --concurrency 4 --duration 10s --json /tmp/load.json
 
 snapshot() {
   for c in eval-scifact-float load; do
