@@ -29,7 +29,8 @@ else
 fi
 
 bin_dir=${TRAWL_BIN_DIR:-target/debug}
-export TRAWL_IMAGE=${TRAWL_IMAGE:-trawl:test}
+# A tag of this run's own, removed at the end (never a tag the user built).
+export TRAWL_IMAGE=trawl:test-$$
 project=trawl-test-$$
 export TRAWL_PORT
 TRAWL_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -49,7 +50,7 @@ cleanup() {
     compose logs --tail 40 trawl 2>&1 || true
   fi
   compose --profile load down -v --remove-orphans >/dev/null 2>&1 || true
-  # The test's own image goes too (TRAWL_KEEP_IMAGE=1 keeps it to look at).
+  # The run's own image goes too (TRAWL_KEEP_IMAGE=1 keeps it to look at).
   if [ -z "${TRAWL_KEEP_IMAGE:-}" ]; then
     docker image rm "$TRAWL_IMAGE" >/dev/null 2>&1 || true
   fi

@@ -150,6 +150,7 @@ def test_console_files_are_served_without_key_and_with_csp(server):
         assert response.headers["content-type"].startswith(kind), (path, response.headers["content-type"])
         csp = response.headers["content-security-policy"]
         assert "script-src 'self'" in csp and "style-src 'self'" in csp, csp
+        assert "frame-ancestors 'none'" in csp, csp
         assert body, path
     _, html = server.call("GET", "/console", key=None, raw=True)
     html = html.decode()

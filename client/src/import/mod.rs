@@ -95,10 +95,17 @@ struct Mapping {
     text: Vec<String>,
     vector: Option<String>,
     payload: Option<Vec<String>>,
+    /// The collection's full-text field, which holds the joined text: a
+    /// column of that name is left out of the default payload.
+    text_field: Option<String>,
 }
 
 impl Mapping {
-    fn settle(args: &ImportArgs, first: Option<&Record>) -> Result<Self> {
+    fn settle(
+        args: &ImportArgs,
+        first: Option<&Record>,
+        text_field: Option<String>,
+    ) -> Result<Self> {
         let has = |column: &str| first.is_some_and(|r| r.fields.contains_key(column));
         let id = match &args.id {
             Some(column) => Some(column.clone()),
@@ -119,11 +126,18 @@ impl Mapping {
             Vec::new()
         };
         ensure!(
+            args.text.is_empty() || args.vector.is_none(),
+            "give --text or --vector, not both: a point is embedded from its text by the server \
+             or carries its vector (name a text column in --payload to keep it, and to index it \
+             for lexical queries in a collection with a full-text index)"
+        );
+        ensure!(
             !text.is_empty() || args.vector.is_some(),
             "say which column(s) hold the text (--text) or the vector (--vector): the first record has no `text` column"
         );
         Ok(Self {
             id,
+            text_field: text_field.filter(|_| !text.is_empty()),
             text,
             vector: args.vector.clone(),
             payload: args.payload.clone(),
@@ -155,7 +169,16 @@ impl Mapping {
                 .iter()
                 .filter_map(|c| match fields.get(c) {
                     Some(Value::String(s)) => Some(s.clone()),
-                    Some(Value::Number(n)) => Some(n.to_string()),
+                    // A CSV cell such as `true` or `12` was typed on reading.
+                    Some(value @ (Value::Number(_) | Value::Bool(_))) => Some(value.to_string()),
+                    // Paragraphs as a list of strings.
+                    Some(Value::Array(parts)) => Some(
+                        parts
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ),
                     _ => None,
                 })
                 .collect::<Vec<_>>()
@@ -179,7 +202,6 @@ impl Mapping {
                         read::kind(other)
                     ));
                 }
-                None if point.contains_key("text") => {}
                 None => return Ok(None),
             }
         }
@@ -194,6 +216,7 @@ impl Mapping {
                     Some(*k) != self.id.as_ref()
                         && !self.text.contains(k)
                         && Some(*k) != self.vector.as_ref()
+                        && Some(*k) != self.text_field.as_ref()
                 })
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
@@ -288,7 +311,13 @@ pub async fn run(args: &ImportArgs) -> Result<Summary> {
     let mut probe = read::open(&args.file, format)?;
     let first = probe.iter.next().transpose()?;
     drop(probe);
-    let mapping = Mapping::settle(args, first.as_ref())?;
+    let mut mapping = Mapping::settle(args, first.as_ref(), None)?;
+    // The collection (created here with `--create`) says which payload field
+    // its full-text index reads, where the server stores the joined text.
+    mapping.text_field =
+        prepare_collection(&client, &collection_url, args, &mapping, first.as_ref())
+            .await?
+            .filter(|_| !mapping.text.is_empty());
 
     let metadata = std::fs::metadata(&args.file)?;
     let modified = metadata
@@ -330,7 +359,7 @@ pub async fn run(args: &ImportArgs) -> Result<Summary> {
                 );
             }
             eprintln!(
-                "import: resuming after record {} ({} points written before; progress in {})",
+                "import: resuming after {} records ({} points written before; progress in {})",
                 old.records_done,
                 old.points_written,
                 progress_path.display()
@@ -340,8 +369,6 @@ pub async fn run(args: &ImportArgs) -> Result<Summary> {
         _ => fresh,
     };
     let resumed_from = progress.records_done;
-
-    prepare_collection(&client, &collection_url, args, &mapping, first.as_ref()).await?;
 
     let records = read::open(&args.file, format)?;
     let bar = Bar::new(&records, args.quiet);
@@ -426,7 +453,9 @@ pub async fn run(args: &ImportArgs) -> Result<Summary> {
 
 /// Points of a run of records, and how many records they came from.
 struct Batch {
+    /// Its first and last records' numbers (lines for JSON Lines).
     first: u64,
+    last: u64,
     /// Where its last record ends in the file (see [`Record::end`]).
     end: u64,
     records: u64,
@@ -443,7 +472,7 @@ fn read_batches(
     mapping: &Mapping,
     tx: &tokio::sync::mpsc::Sender<Result<Batch>>,
 ) {
-    let mut batch = Batch::empty(skip + 1);
+    let mut batch = Batch::empty();
     for (n, record) in records.enumerate() {
         if (n as u64) < skip {
             continue;
@@ -455,7 +484,11 @@ fn read_batches(
                 return;
             }
         };
+        if batch.records == 0 {
+            batch.first = record.number;
+        }
         batch.records += 1;
+        batch.last = record.number;
         batch.end = record.end;
         match mapping.point(&record) {
             Ok(Some(point)) => {
@@ -469,14 +502,12 @@ fn read_batches(
                 return;
             }
         }
-        if batch.points.len() == size {
-            let next = Batch::empty(batch.first + batch.records);
-            if tx
-                .blocking_send(Ok(std::mem::replace(&mut batch, next)))
+        if batch.points.len() == size
+            && tx
+                .blocking_send(Ok(std::mem::replace(&mut batch, Batch::empty())))
                 .is_err()
-            {
-                return;
-            }
+        {
+            return;
         }
     }
     if batch.records > 0 {
@@ -485,9 +516,10 @@ fn read_batches(
 }
 
 impl Batch {
-    fn empty(first: u64) -> Self {
+    fn empty() -> Self {
         Self {
-            first,
+            first: 0,
+            last: 0,
             end: 0,
             records: 0,
             skipped: 0,
@@ -497,7 +529,12 @@ impl Batch {
     }
 }
 
-/// Sends one batch, retrying a busy or unreachable server; the retries made.
+/// Attempts of one batch before the import stops.
+const ATTEMPTS: u64 = 12;
+
+/// Sends one batch, retrying a busy, restarting or unreachable server (429,
+/// 502, 503 `overloaded` / `not_ready`, 504, transport errors: the upsert is
+/// idempotent by id); the retries made.
 async fn upsert(client: &reqwest::Client, collection_url: &str, batch: &Batch) -> Result<u64> {
     if batch.points.is_empty() {
         return Ok(0);
@@ -511,7 +548,7 @@ async fn upsert(client: &reqwest::Client, collection_url: &str, batch: &Batch) -
             .json(&body)
             .send()
             .await;
-        let retry_after = match sent {
+        let (retry_after, last) = match sent {
             Ok(response) if response.status().is_success() => return Ok(retries),
             Ok(response) => {
                 let status = response.status().as_u16();
@@ -522,20 +559,34 @@ async fn upsert(client: &reqwest::Client, collection_url: &str, batch: &Batch) -
                     .and_then(|v| v.parse::<u64>().ok())
                     .map(Duration::from_secs);
                 let answer: Value = response.json().await.unwrap_or(Value::Null);
-                if !matches!(status, 429 | 502 | 503 | 504) {
-                    bail!("{}", refusal(status, &answer, batch));
+                let code = answer["error"]["code"].as_str().unwrap_or("");
+                let passing = match status {
+                    429 | 502 | 504 => true,
+                    503 => matches!(code, "overloaded" | "not_ready"),
+                    _ => false,
+                };
+                if !passing {
+                    let mut message = refusal(status, &answer, batch);
+                    if code == "timeout" {
+                        message
+                            .push_str(" (a smaller --batch fits in the server's request timeout)");
+                    }
+                    bail!("{message}");
                 }
-                after
+                (after, refusal(status, &answer, batch))
             }
-            Err(error) if error.is_connect() || error.is_timeout() => None,
-            Err(error) => return Err(error).context("the upsert request failed"),
+            Err(error) if error.is_builder() => {
+                return Err(error).context("the upsert request could not be built");
+            }
+            // Refused, reset or timed-out connections: a restarting server.
+            Err(error) => (None, format!("{error:#}")),
         };
         retries += 1;
         ensure!(
-            retries <= 12,
-            "records {}..{}: the server stayed busy or unreachable through 12 retries",
+            retries < ATTEMPTS,
+            "records {}..{}: the server stayed busy or unreachable through {ATTEMPTS} attempts; the last: {last}",
             batch.first,
-            batch.first + batch.records - 1
+            batch.last
         );
         tokio::time::sleep(retry_after.unwrap_or(wait)).await;
         wait = (wait * 2).min(Duration::from_secs(10));
@@ -561,8 +612,7 @@ fn refusal(status: u16, answer: &Value, batch: &Batch) -> String {
         }
         None => format!(
             "records {}..{}: the server refused the batch ({status} {code}): {message}",
-            batch.first,
-            batch.first + batch.records - 1
+            batch.first, batch.last
         ),
     }
 }
@@ -592,21 +642,26 @@ async fn call(
     Ok(answer)
 }
 
-/// Checks that the collection exists (or creates it with `--create`).
+/// Checks that the collection exists (or creates it with `--create`); the
+/// payload field its full-text index reads, if it has one.
 async fn prepare_collection(
     client: &reqwest::Client,
     collection_url: &str,
     args: &ImportArgs,
     mapping: &Mapping,
     first: Option<&Record>,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let response = client
         .get(collection_url)
         .send()
         .await
         .with_context(|| format!("cannot reach {}", args.url))?;
+    let text_field = |info: &Value| info["text"]["field"].as_str().map(str::to_string);
     match response.status().as_u16() {
-        200 => Ok(()),
+        200 => {
+            let info: Value = response.json().await.unwrap_or(Value::Null);
+            Ok(text_field(&info))
+        }
         404 if args.create => {
             let body = if mapping.text.is_empty() {
                 let dims = first
@@ -622,7 +677,8 @@ async fn prepare_collection(
             };
             call(client, reqwest::Method::PUT, collection_url, Some(&body)).await?;
             eprintln!("import: created collection {:?}: {body}", args.collection);
-            Ok(())
+            let info = call(client, reqwest::Method::GET, collection_url, None).await?;
+            Ok(text_field(&info))
         }
         404 => bail!(
             "collection {:?} does not exist at {}; create it first or pass --create",

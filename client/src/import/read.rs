@@ -64,7 +64,9 @@ pub struct Records {
 pub fn open(path: &Path, format: Format) -> Result<Records> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let bytes = file.metadata()?.len();
-    let gzipped = path.extension().is_some_and(|e| e == "gz");
+    let gzipped = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
     let text = |file: File| -> Box<dyn Read + Send> {
         if gzipped {
             Box::new(flate2::read::MultiGzDecoder::new(file))

@@ -64,7 +64,7 @@ async fn file(state: &AppState, name: &str) -> Response {
             headers.insert(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(
-                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
+                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
                 ),
             );
             response

@@ -5,7 +5,8 @@
 //! chat front ends that list models first) work unchanged with
 //! `base_url=http://host:6390/v1` and the served model's id.
 
-use std::time::UNIX_EPOCH;
+use std::future::Future;
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -59,8 +60,8 @@ pub async fn embeddings(
     let encoded = match request.input {
         OpenAiInput::One(text) => run_texts(&state, vec![text]).await?,
         OpenAiInput::Many(texts) => run_texts(&state, texts).await?,
-        OpenAiInput::Tokens(ids) => run_ids(embedder, vec![ids]).await?,
-        OpenAiInput::ManyTokens(ids) => run_ids(embedder, ids).await?,
+        OpenAiInput::Tokens(ids) => run_ids(&state, embedder, vec![ids]).await?,
+        OpenAiInput::ManyTokens(ids) => run_ids(&state, embedder, ids).await?,
     };
     let tokens = encoded.iter().map(|e| e.n_tokens as u64).sum();
     let data = encoded
@@ -98,6 +99,29 @@ pub async fn embeddings(
     }))
 }
 
+/// How long a later chunk of a large request waits for room in the embedding
+/// queue: the first chunk's admission took the request, and refusing it
+/// half-way would throw away what the earlier chunks computed.
+const LATER_CHUNK_WAIT: Duration = Duration::from_secs(10);
+
+/// Runs `attempt`; for a later chunk (`first` false), a full queue is waited
+/// out for up to [`LATER_CHUNK_WAIT`] (the request timeout still applies).
+async fn admitted<T, F, Fut>(first: bool, mut attempt: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let deadline = Instant::now() + LATER_CHUNK_WAIT;
+    loop {
+        match attempt().await {
+            Err(ApiError::QueueFull(_)) if !first && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            answer => return answer,
+        }
+    }
+}
+
 /// Texts through the tokenizer and the queue, `--max-inputs` at a time (the
 /// OpenAI limit is larger than one queue admission is meant to be).
 async fn run_texts(
@@ -105,19 +129,17 @@ async fn run_texts(
     texts: Vec<String>,
 ) -> Result<Vec<trawl_encoders::Encoded>, ApiError> {
     let chunk = state.config().limits.max_inputs.max(1);
-    if texts.len() <= chunk {
-        return run_encoder(state, texts, false).await;
-    }
     let mut out = Vec::with_capacity(texts.len());
-    for part in texts.chunks(chunk) {
-        out.extend(run_encoder(state, part.to_vec(), false).await?);
+    for (n, part) in texts.chunks(chunk).enumerate() {
+        out.extend(admitted(n == 0, || run_encoder(state, part.to_vec(), false)).await?);
     }
     Ok(out)
 }
 
-/// Token-id inputs: checked against the vocabulary and the model's length,
-/// then fed to the model as given.
+/// Token-id inputs: every one checked against the vocabulary and the model's
+/// length first, then fed to the model as given, `--max-inputs` at a time.
 async fn run_ids(
+    state: &AppState,
     embedder: &Embedder,
     inputs: Vec<Vec<u32>>,
 ) -> Result<Vec<trawl_encoders::Encoded>, ApiError> {
@@ -160,15 +182,24 @@ async fn run_ids(
             truncated: false,
         });
     }
-    Ok(embedder.clone().embed_tokens(tokens, false).await?)
+    let chunk = state.config().limits.max_inputs.max(1);
+    let mut out = Vec::with_capacity(tokens.len());
+    for (n, part) in tokens.chunks(chunk).enumerate() {
+        let run = || async {
+            Ok::<_, ApiError>(embedder.clone().embed_tokens(part.to_vec(), false).await?)
+        };
+        out.extend(admitted(n == 0, run).await?);
+    }
+    Ok(out)
 }
 
-/// Whether `model` names the served model: its id, case aside, with or
-/// without an organisation prefix (`sentence-transformers/all-MiniLM-L6-v2`).
+/// Whether `model` names the served model: its id, case aside, or the same
+/// name with or without an organisation prefix on either side
+/// (`sentence-transformers/all-MiniLM-L6-v2` names `all-minilm-l6-v2`).
 fn served(embedder: &Embedder, model: &str) -> Result<(), ApiError> {
     let id = &embedder.spec().name;
-    let name = model.rsplit('/').next().unwrap_or(model);
-    if name.eq_ignore_ascii_case(id) {
+    let bare = |name: &str| name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
+    if model.eq_ignore_ascii_case(id) || bare(model) == bare(id) {
         Ok(())
     } else {
         Err(ApiError::ModelNotFound {

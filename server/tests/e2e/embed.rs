@@ -359,8 +359,17 @@ async fn a_full_queue_answers_429_and_recovers() {
 
 #[tokio::test]
 async fn openai_models_token_ids_and_large_requests() {
-    // 10 inputs are embedded 3 at a time (--max-inputs) in one request.
-    let server = Server::start(&["--max-inputs", "3", "--max-openai-inputs", "10"]).await;
+    // 10 inputs are embedded 3 at a time (--max-inputs) in one request,
+    // through a queue with room for 4 texts.
+    let server = Server::start(&[
+        "--max-inputs",
+        "3",
+        "--max-openai-inputs",
+        "10",
+        "--queue-capacity",
+        "4",
+    ])
+    .await;
     let (status, list) = server.get_json("/v1/models").await;
     assert_eq!(status, 200, "{list}");
     assert_eq!(list["object"], "list");
@@ -433,4 +442,10 @@ async fn openai_models_token_ids_and_large_requests() {
         .await;
     assert_eq!(status, 200, "{one}");
     assert_eq!(floats(&one["data"][0]["embedding"]), b);
+
+    // Ten token-id inputs go through the same small queue.
+    let ids: Vec<Vec<u32>> = (0..10).map(|i| vec![101, 7592 + i, 102]).collect();
+    let (status, many) = server.post("/v1/embeddings", &json!({"input": ids})).await;
+    assert_eq!(status, 200, "{many}");
+    assert_eq!(many["data"].as_array().expect("data").len(), 10);
 }

@@ -153,6 +153,27 @@ async fn json_lines_csv_and_parquet_become_points() {
     assert_eq!(status, 200, "{hits}");
     assert_eq!(hits["hits"][0]["id"], 3);
 
+    // Text from another column into a new collection whose full-text field
+    // is `text`: the file's own `text` column does not collide with it.
+    let notes = dir.0.join("notes.jsonl");
+    std::fs::write(
+        &notes,
+        "{\"id\": 1, \"summary\": \"Tides follow the moon.\", \"text\": \"A long article.\", \"flag\": true}\n",
+    )
+    .expect("write");
+    let out = import(
+        &server,
+        &dir.0,
+        &notes,
+        &["-c", "notes", "--create", "--text", "summary"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let one = point(&server, "notes", "1").await;
+    assert_eq!(
+        one["payload"],
+        json!({"text": "Tides follow the moon.", "flag": true})
+    );
+
     // Parquet (snappy pages), into the text collection.
     let parquet = dir.0.join("more.parquet");
     write_parquet(
@@ -211,6 +232,20 @@ async fn a_refused_record_stops_the_import_naming_it() {
     assert!(stderr.contains("after 4 records"), "{stderr}");
     // The first batch was written; nothing of the refused one.
     assert_eq!(count(&server, "vecs").await, 4);
+
+    // A point is embedded from its text or carries its vector, not both.
+    let out = import(
+        &server,
+        &dir.0,
+        &file,
+        &["-c", "vecs", "--vector", "v", "--text", "id"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--text or --vector"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // A missing collection is a clear error, before anything is read.
     let out = import(&server, &dir.0, &file, &["-c", "nope", "--vector", "v"]);
@@ -274,7 +309,7 @@ async fn a_killed_import_resumes_where_the_server_acknowledged() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains(&format!("resuming after record {done_before}")),
+        stderr.contains(&format!("resuming after {done_before} records")),
         "{stderr}"
     );
     let summary = text(&out.stdout);
