@@ -612,11 +612,16 @@ fn checkpoint(inner: &Inner) -> Result<()> {
         let set = inner.segments();
         let unsealed = !set.frozen.is_empty() || !set.appendable.read().live.is_empty();
         // Without unsealed live points, every record so far is covered.
+        // Coverage never goes back: an earlier checkpoint with nothing
+        // unsealed may have covered records past `sealed_lsn` (deletes of
+        // sealed points), whose effects are in the sealed segments' bitmaps
+        // now as then, and it cut the log through them.
         let lsn = if unsealed {
             inner.sealed_lsn.load(Ordering::Acquire)
         } else {
             inner.wal.last_lsn()
-        };
+        }
+        .max(inner.manifest_lsn.load(Ordering::Acquire));
         let segments = set
             .sealed
             .iter()
