@@ -1,13 +1,17 @@
 # Trawl: the two commands a new user needs are `make run` and `make test`.
 SHELL := /bin/bash
 ADDR ?= 127.0.0.1:6390
+# The release build of `make run`, also run by docker/build.sh (`make
+# docker-build`): one cargo call with one package set compiles every
+# dependency with the same features, so the image reuses what `make run` built.
+RELEASE_BINS = cargo build --release -p trawl-server -p trawl-client --bin trawl --bin trawl-load
 DATA_DIR ?= data
 
 .PHONY: run setup build test test-rust test-python test-docker docker-build lint fmt bench-encode eval clean
 
 ## run: set up (offline model export, ONNX Runtime), build release, serve on $(ADDR)
 run: setup
-	cargo build --release -p trawl-server
+	$(RELEASE_BINS)
 	./target/release/trawl serve --addr $(ADDR) --data-dir $(DATA_DIR)
 
 ## setup: Python venv, libonnxruntime, default model export + numpy cross-check (idempotent)

@@ -29,11 +29,10 @@ docker info >/dev/null 2>&1 || { echo "docker/build: no Docker engine answers (d
 
 if [ -z "${TRAWL_BIN_DIR:-}" ]; then
   ./scripts/setup
-  # Two builds, each with the package set `make run` and `make build` use:
-  # one cargo call naming both packages would unify their dependencies'
-  # features differently and compile the server again from scratch.
-  cargo build --release -p trawl-server
-  cargo build --release -p trawl-client --bin trawl-load
+  # Exactly `make run`'s build (RELEASE_BINS in the Makefile): the same
+  # package set compiles the dependencies with the same features, so what
+  # `make run` built is reused rather than compiled again.
+  cargo build --release -p trawl-server -p trawl-client --bin trawl --bin trawl-load
   bin_dir=target/release
 else
   bin_dir=$TRAWL_BIN_DIR
