@@ -185,17 +185,8 @@ pub(super) async fn call(
     url: &str,
     body: Option<&Value>,
 ) -> Result<Value> {
-    let mut request = client.request(method.clone(), url);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let response = request
-        .send()
-        .await
-        .with_context(|| format!("cannot reach {url}"))?;
-    let status = response.status();
-    let answer: Value = response.json().await.unwrap_or(Value::Null);
-    if !status.is_success() {
+    let (status, answer) = crate::load::setup::call(client, method.clone(), url, body).await?;
+    if !(200..300).contains(&status) {
         let message = answer["error"]["message"]
             .as_str()
             .map_or_else(|| answer.to_string(), str::to_string);
@@ -213,46 +204,31 @@ pub(super) async fn prepare_collection(
     mapping: &Mapping,
     first: Option<&Record>,
 ) -> Result<Option<String>> {
-    let response = client
-        .get(collection_url)
-        .send()
-        .await
-        .with_context(|| format!("cannot reach {}", args.url))?;
+    let base_url = args.url.trim_end_matches('/');
     let text_field = |info: &Value| info["text"]["field"].as_str().map(str::to_string);
-    match response.status().as_u16() {
-        200 => {
-            let info: Value = response.json().await.unwrap_or(Value::Null);
-            Ok(text_field(&info))
-        }
-        404 if args.create => {
-            let body = if mapping.text.is_empty() {
-                let dims = first
-                    .and_then(|r| mapping.vector.as_ref().and_then(|c| r.fields.get(c)))
-                    .and_then(Value::as_array)
-                    .map(Vec::len)
-                    .context(
-                        "--create: the first record holds no vector to take the dimension from",
-                    )?;
-                json!({"vector": {"dims": dims, "metric": "cosine"}})
-            } else {
-                json!({"vector": {"metric": "cosine"}, "text": {}})
-            };
-            call(client, reqwest::Method::PUT, collection_url, Some(&body)).await?;
-            eprintln!("import: created collection {:?}: {body}", args.collection);
-            let info = call(client, reqwest::Method::GET, collection_url, None).await?;
-            Ok(text_field(&info))
-        }
-        404 => bail!(
-            "collection {:?} does not exist at {}; create it first or pass --create",
-            args.collection,
-            args.url
-        ),
-        status => {
-            let answer: Value = response.json().await.unwrap_or(Value::Null);
-            bail!(
-                "GET {collection_url}: {status}: {}",
-                answer["error"]["message"].as_str().unwrap_or("")
-            )
-        }
+    if let Some(info) =
+        crate::load::setup::collection_info(client, base_url, &args.collection).await?
+    {
+        return Ok(text_field(&info));
     }
+    ensure!(
+        args.create,
+        "collection {:?} does not exist at {}; create it first or pass --create",
+        args.collection,
+        args.url
+    );
+    let body = if mapping.text.is_empty() {
+        let dims = first
+            .and_then(|r| mapping.vector.as_ref().and_then(|c| r.fields.get(c)))
+            .and_then(Value::as_array)
+            .map(Vec::len)
+            .context("--create: the first record holds no vector to take the dimension from")?;
+        json!({"vector": {"dims": dims, "metric": "cosine"}})
+    } else {
+        json!({"vector": {"metric": "cosine"}, "text": {}})
+    };
+    call(client, reqwest::Method::PUT, collection_url, Some(&body)).await?;
+    eprintln!("import: created collection {:?}: {body}", args.collection);
+    let info = call(client, reqwest::Method::GET, collection_url, None).await?;
+    Ok(text_field(&info))
 }
