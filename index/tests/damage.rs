@@ -91,11 +91,8 @@ struct History {
     deleted_for_good: Vec<u64>,
 }
 
-/// A data directory with `victim` (two checkpoints, then a log tail) and
-/// `bystander`; also returns a directory with the victim's manifest and
-/// segments after the first checkpoint, and its older log.
-fn build(root: &Path, rng: &mut Rng) -> (History, PathBuf, PathBuf) {
-    let store = Store::open(root, wal()).unwrap();
+/// `bystander`: 50 float points, which every damage case must leave serving.
+fn bystander(store: &Store, rng: &mut Rng) -> trawl_index::Collection {
     let bystander = store.create("bystander", config(Layout::Float)).unwrap();
     bystander
         .upsert(
@@ -108,6 +105,15 @@ fn build(root: &Path, rng: &mut Rng) -> (History, PathBuf, PathBuf) {
                 .collect(),
         )
         .unwrap();
+    bystander
+}
+
+/// A data directory with `victim` (two checkpoints, then a log tail) and
+/// `bystander`; also returns a directory with the victim's manifest and
+/// segments after the first checkpoint, and its older log.
+fn build(root: &Path, rng: &mut Rng) -> (History, PathBuf, PathBuf) {
+    let store = Store::open(root, wal()).unwrap();
+    let bystander = bystander(&store, rng);
     let mut victim_config = config(Layout::Binary { bits: 1 });
     victim_config.text = Some(trawl_index::text::TextConfig {
         field: "body".into(),
@@ -458,4 +464,90 @@ fn an_empty_stray_directory_does_not_stop_the_store() {
     assert_eq!(store.damaged()[0].0, "stray");
     store.delete("stray").unwrap();
     assert!(!work.0.join("collections/stray").exists());
+}
+
+#[test]
+fn value_graph_files_are_checked_like_the_others() {
+    let seed = 0xda3a_9e03;
+    println!("seed {seed:#x}");
+    let mut rng = Rng(seed);
+    let work = TempDir::new("damage-values");
+    let pristine = work.0.join("pristine");
+    let store = Store::open(&pristine, wal()).unwrap();
+    let bystander = bystander(&store, &mut rng);
+    // 80,000 points, a keyword of eight values: at `M` 8 each value's
+    // points in a sealed segment get a graph of their own.
+    let mut valued = config(Layout::Float);
+    valued.vectors.retain(|name, _| name.is_empty());
+    if let Some(v) = valued.vectors.get_mut("") {
+        v.hnsw = HnswParams {
+            m: 8,
+            ef_construction: 64,
+        };
+    }
+    valued
+        .payload_schema
+        .insert("group".into(), trawl_index::PayloadType::Keyword);
+    let c = store.create("valued", valued).unwrap();
+    for start in (0..80_000u64).step_by(10_000) {
+        let batch = (start..start + 10_000)
+            .map(|id| PointWrite {
+                vectors: BTreeMap::new(),
+                sparse: BTreeMap::new(),
+                id: PointId::Num(id),
+                vector: (0..DIMS).map(|_| rng.unit()).collect(),
+                payload: serde_json::json!({ "group": format!("g{}", id % 8) })
+                    .as_object()
+                    .cloned(),
+            })
+            .collect();
+        c.upsert(batch).unwrap();
+    }
+    c.wait_indexed();
+    store.close();
+    drop((c, bystander, store));
+    let segments = pristine.join("collections/valued/segments");
+    let with: Vec<String> = segment_names(&segments)
+        .into_iter()
+        .filter(|s| segments.join(s).join("values.bin").exists())
+        .collect();
+    assert!(!with.is_empty(), "value graphs were built");
+    let victim = format!("segments/{}/values.bin", with[with.len() - 1]);
+    let mut cases = vec![
+        Damage::Flip(0.0),
+        Damage::Flip(0.5),
+        Damage::Flip(1.0),
+        Damage::Truncate(0.5),
+        Damage::Delete,
+    ];
+    // Another segment's value graphs in place of this one's.
+    if with.len() > 1 {
+        cases.push(Damage::Older);
+    }
+    println!(
+        "{} segments with value graphs, {} cases",
+        with.len(),
+        cases.len()
+    );
+    for (i, how) in cases.into_iter().enumerate() {
+        let case = format!("{victim} {how:?}");
+        let root = work.0.join(format!("case-{i}"));
+        copy_dir(&pristine, &root);
+        let dir = root.join("collections/valued");
+        let older = dir.join("segments").join(&with[0]).join("values.bin");
+        damage(&dir.join(&victim), how, Some(&older));
+        let store = Store::open(&root, wal())
+            .unwrap_or_else(|e| panic!("{case}: the store did not open: {e}"));
+        assert_eq!(store.get("bystander").unwrap().len(), 50, "{case}");
+        match store.get("valued") {
+            Err(IndexError::CollectionDamaged { reason, .. }) => {
+                assert!(reason.contains("values.bin"), "{case}: {reason}");
+            }
+            Err(other) => panic!("{case}: unexpected error {other}"),
+            Ok(_) => panic!("{case}: a damaged value graph file was served"),
+        }
+        store.close();
+        drop(store);
+        let _ = std::fs::remove_dir_all(&root);
+    }
 }

@@ -450,6 +450,7 @@ impl SealedView for super::set::SealedEntry {
             live: &self.live,
             index: &self.index,
             graphs: &[],
+            values: &[],
             oversample: &[],
         }
     }

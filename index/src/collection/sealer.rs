@@ -351,9 +351,12 @@ struct Ready {
 }
 
 impl Ready {
-    fn new(sealed: Sealed, config: &CollectionConfig) -> Self {
+    fn new(mut sealed: Sealed, config: &CollectionConfig) -> Self {
         let schema = config.payload_schema.clone();
-        let index = segment::payload_index(&sealed.points, &sealed.points.live, &schema);
+        let index = match sealed.index.take() {
+            Some(index) if *index.schema() == schema => index,
+            _ => segment::payload_index(&sealed.points, &sealed.points.live, &schema),
+        };
         Self {
             sealed,
             index,

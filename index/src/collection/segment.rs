@@ -11,6 +11,10 @@
 //!   tokens.f32    STOK  f32 token rows          (multivector, mapped)
 //!   spans.bin     SSPN  count:u64 { start:u64 rows:u32 }*  (multivector, heap)
 //!   graph.bin     SGRF  the flat HNSW graph     (heap)
+//!   values.bin    SVAL  count:u32 { len:u32 [field, value]:json graph }*
+//!                       graphs over the points of payload values (heap;
+//!                       float layout, only when some value is worth one:
+//!                       see `ValueGraph`)
 //!   absent.bin    SABS  vectors:u32 { len:u32 roaring }*  (heap; only when
 //!                       some point lacks one of the collection's vectors)
 //!   text.bin      SFTX  the tantivy index of the points' texts  (mapped;
@@ -46,7 +50,7 @@ use super::store::{VectorStore, Vectors};
 use super::{CollectionConfig, Layout, VectorConfig};
 use crate::codes::Codes;
 use crate::error::Result;
-use crate::graph::{self, FlatGraph};
+use crate::graph::{self, BuildSpace, FlatGraph, HnswParams, SubsetGraph};
 use crate::payload_index::PayloadIndex;
 use crate::sparse::{self, SparseStore};
 use crate::storage::{
@@ -66,6 +70,7 @@ const TOKENS: (&str, [u8; 4]) = ("tokens.f32", *b"STOK");
 const SPANS: (&str, [u8; 4]) = ("spans.bin", *b"SSPN");
 const GRAPH: (&str, [u8; 4]) = ("graph.bin", *b"SGRF");
 const ABSENT: (&str, [u8; 4]) = ("absent.bin", *b"SABS");
+const VALUES: (&str, [u8; 4]) = ("values.bin", *b"SVAL");
 const SPARSE: (&str, [u8; 4]) = ("sparse.bin", sparse::KIND);
 
 /// A file of a segment as the manifest names it.
@@ -83,10 +88,26 @@ pub(crate) struct Sealed {
     pub(crate) points: Points,
     /// One graph per vector, in the config's order.
     pub(crate) graphs: Vec<FlatGraph>,
+    /// Per vector, graphs over the points of single payload values.
+    pub(crate) values: Vec<Vec<ValueGraph>>,
     pub(crate) files: Vec<FileFacts>,
     /// Per vector, compact layouts: the oversample its codes need
     /// ([`super::calibrate`]).
     pub(crate) oversample: Vec<Option<u16>>,
+    /// The payload index of every point, for the schema it was sealed
+    /// with, when sealing built one (taken by the segment set).
+    pub(crate) index: Option<PayloadIndex>,
+}
+
+/// A graph over the points of a segment holding one value of an indexed
+/// payload field ([`SubsetGraph`]): a filter that selects within the value
+/// walks it instead of the segment's graph. Built at sealing for the values
+/// [`super::search::worth_a_value_graph`] picks.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ValueGraph {
+    pub(crate) field: String,
+    pub(crate) value: serde_json::Value,
+    pub(crate) graph: SubsetGraph,
 }
 
 /// The file `file` of the vector named `name`: the name before the extension
@@ -192,7 +213,10 @@ impl Written {
     ) -> Result<Option<Sealed>> {
         let (id, tmp) = (self.id, self.tmp.clone());
         let mut points = open_points(&tmp, config, None)?;
+        let all: RoaringBitmap = (0..points.len() as Offset).collect();
+        let index = payload_index(&points, &all, &config.payload_schema);
         let mut graphs = Vec::with_capacity(config.vectors.len());
+        let mut values = Vec::with_capacity(config.vectors.len());
         let mut oversample = Vec::with_capacity(config.vectors.len());
         for (v, (name, vector)) in config.vectors.iter().enumerate() {
             let started = std::time::Instant::now();
@@ -205,7 +229,14 @@ impl Written {
                 }
                 None => graph::build_unless(&space, &offsets, vector.hnsw, id, cancelled),
             };
-            let Some(graph) = built else {
+            let value_graphs = match (vector.layout, built.is_some()) {
+                (Layout::Float, true) => {
+                    let holding: RoaringBitmap = offsets.iter().copied().collect();
+                    build_value_graphs(&space, &index, &holding, vector.hnsw, id, cancelled)
+                }
+                _ => Some(Vec::new()),
+            };
+            let (Some(graph), Some(value_graphs)) = (built, value_graphs) else {
                 drop(points);
                 if let Err(error) = std::fs::remove_dir_all(&tmp) {
                     tracing::warn!(%error, segment = id, "cannot remove a cancelled segment's files");
@@ -220,14 +251,27 @@ impl Written {
             let file = of_vector(GRAPH, name);
             write_file(&tmp.join(&file.0), file.1, VERSION, &body)?;
             self.names.push(file);
+            if !value_graphs.is_empty() {
+                let file = of_vector(VALUES, name);
+                write_file(
+                    &tmp.join(&file.0),
+                    file.1,
+                    VERSION,
+                    &encode_values(&value_graphs),
+                )?;
+                self.names.push(file);
+            }
             tracing::debug!(
                 segment = id,
                 vector = name.as_str(),
                 points = points.len(),
+                value_graphs = value_graphs.len(),
+                value_graph_points = value_graphs.iter().map(|g| g.graph.len()).sum::<usize>(),
                 seconds = started.elapsed().as_secs_f64(),
                 "segment graph built"
             );
             graphs.push(graph);
+            values.push(value_graphs);
         }
         let files = self
             .names
@@ -249,10 +293,90 @@ impl Written {
             dir,
             points,
             graphs,
+            values,
             files,
             oversample,
+            index: Some(index),
         }))
     }
+}
+
+/// The graphs over the points of each payload value of `index` worth one
+/// ([`super::search::worth_a_value_graph`]) among `holding` (the points
+/// with the vector), in `space`; `None` once `cancelled` says so.
+fn build_value_graphs(
+    space: &dyn BuildSpace,
+    index: &PayloadIndex,
+    holding: &RoaringBitmap,
+    params: HnswParams,
+    seed: u64,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Option<Vec<ValueGraph>> {
+    let total = holding.len() as usize;
+    let mut out = Vec::new();
+    for field in index.schema().keys() {
+        let Some(values) = index.values(field) else {
+            continue;
+        };
+        for (value, bitmap) in values {
+            let set = bitmap & holding;
+            if !super::search::worth_a_value_graph(set.len() as usize, total, params.m) {
+                continue;
+            }
+            let seed = seed ^ (out.len() as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let graph = SubsetGraph::build_unless(space, &set, params, seed, cancelled)?;
+            out.push(ValueGraph {
+                field: field.clone(),
+                value,
+                graph,
+            });
+        }
+    }
+    Some(out)
+}
+
+/// The body of a `values` file.
+fn encode_values(graphs: &[ValueGraph]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&(graphs.len() as u32).to_le_bytes());
+    for g in graphs {
+        let header = serde_json::to_vec(&(&g.field, &g.value)).unwrap_or_default();
+        body.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        body.extend_from_slice(&header);
+        g.graph.encode(&mut body);
+    }
+    body
+}
+
+/// Reads a `values` file of a segment of `span` points.
+fn read_values(path: &Path, kind: [u8; 4], span: usize) -> Result<Vec<ValueGraph>> {
+    let corrupt = |reason: &str| StorageError::corrupt(path, reason);
+    let (_, body) = read_file(path, kind, VERSION)?;
+    let mut r = Reader {
+        bytes: &body,
+        at: 0,
+    };
+    let count = r.u32().ok_or_else(|| corrupt("no count"))?;
+    let mut out = Vec::new();
+    for _ in 0..count {
+        let header = r
+            .u32()
+            .and_then(|len| r.take(len as usize))
+            .ok_or_else(|| corrupt("truncated"))?;
+        let (field, value): (String, serde_json::Value) = serde_json::from_slice(header)
+            .map_err(|_| corrupt("a value graph's field and value do not decode"))?;
+        let graph = SubsetGraph::decode(&mut r, span)
+            .ok_or_else(|| corrupt("a value graph does not decode or does not fit the segment"))?;
+        out.push(ValueGraph {
+            field,
+            value,
+            graph,
+        });
+    }
+    if r.at != body.len() {
+        return Err(corrupt("bytes after the last value graph").into());
+    }
+    Ok(out)
 }
 
 /// Streams the points' ids and payloads.
@@ -516,6 +640,7 @@ pub(crate) fn open(
     }
     let mut points = open_points(&dir, config, Some(files))?;
     let mut graphs = Vec::with_capacity(config.vectors.len());
+    let mut values = Vec::with_capacity(config.vectors.len());
     for name in config.vectors.keys() {
         let (file, kind) = of_vector(GRAPH, name);
         let graph_path = dir.join(file);
@@ -533,6 +658,12 @@ pub(crate) fn open(
                 )
             })?;
         graphs.push(graph);
+        let (file, kind) = of_vector(VALUES, name);
+        values.push(if files.iter().any(|f| f.name == file) {
+            read_values(&dir.join(file), kind, points.len())?
+        } else {
+            Vec::new()
+        });
     }
     points.live = (0..points.len() as Offset).collect();
     Ok(Sealed {
@@ -540,8 +671,10 @@ pub(crate) fn open(
         dir,
         points,
         graphs,
+        values,
         files: files.to_vec(),
         oversample: vec![None; config.vectors.len()],
+        index: None,
     })
 }
 

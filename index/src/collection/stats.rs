@@ -180,7 +180,14 @@ impl Collection {
                 .graphs
                 .iter()
                 .map(|g| g.ram_bytes() as u64)
-                .sum::<u64>();
+                .sum::<u64>()
+                + entry
+                    .segment
+                    .values
+                    .iter()
+                    .flatten()
+                    .map(|v| v.graph.ram_bytes() as u64)
+                    .sum::<u64>();
             memory.segments_file += entry.segment.disk_bytes().saturating_sub(mapped);
             indexed += entry.live.len();
         }

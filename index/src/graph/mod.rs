@@ -9,6 +9,7 @@
 
 mod build;
 mod flat;
+mod subset;
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use build::{BuildSpace, build, build_unless, extend_unless};
 pub use flat::FlatGraph;
 pub(crate) use flat::WordReader;
+pub use subset::SubsetGraph;
 
 use crate::codes::CodeSpec;
 use crate::distance::Metric;

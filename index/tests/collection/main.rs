@@ -20,6 +20,8 @@ const DIMS: usize = 32;
 
 /// Crash recovery: what a start-up finds after a `kill -9` between steps.
 mod recovery;
+/// Graphs over the points of single payload values.
+mod value_graphs;
 
 fn config() -> CollectionConfig {
     let mut payload_schema = BTreeMap::new();
