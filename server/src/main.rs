@@ -45,6 +45,9 @@ fn main() -> std::process::ExitCode {
     trawl_index::background::set_release_hook(purge_allocator);
     match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Its workers and blocking threads answer requests (searches run
+        // on the latter): short slices, so builds and writes yield to them.
+        .on_thread_start(trawl_index::background::prefer_short_slices)
         .build()
     {
         Ok(runtime) => runtime.block_on(run()),

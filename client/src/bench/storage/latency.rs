@@ -31,7 +31,7 @@ impl Bench {
         bodies: &[String],
     ) -> Result<Latencies> {
         let url = self.url("/search");
-        let idle = sequential_searches(&self.client, &url, bodies).await?;
+        let idle = searcher(&url, bodies).await?;
         let stop = Arc::new(AtomicBool::new(false));
         // The writer's bodies are drawn and encoded before the timed phase:
         // the server shares the machine's cores with this benchmark, and the
@@ -78,7 +78,7 @@ impl Bench {
             }
         });
         let started = Instant::now();
-        let loaded = sequential_searches(&self.client, &url, bodies).await;
+        let loaded = searcher(&url, bodies).await;
         stop.store(true, Ordering::Relaxed);
         let seconds = started.elapsed().as_secs_f64();
         let upserted = writer.await.context("the writer task panicked")??;
@@ -95,6 +95,31 @@ impl Bench {
             upserts_per_second: upserted as f64 / seconds,
         })
     }
+}
+
+/// [`sequential_searches`] on a thread of their own, with a client and
+/// runtime of their own, asking the kernel for the short scheduler slices
+/// the server's request threads ask for
+/// (`trawl_index::background::prefer_short_slices`). The benchmark shares
+/// the machine's cores with the server, and its searcher, woken when an
+/// answer arrives while the writer's threads (same process, same priority)
+/// hold the other core, would otherwise wait for the end of their slice:
+/// its own scheduling measured as the server's latency under writes.
+async fn searcher(url: &str, bodies: &[String]) -> Result<Latency> {
+    let (url, bodies) = (url.to_string(), bodies.to_vec());
+    tokio::task::spawn_blocking(move || {
+        trawl_index::background::prefer_short_slices();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("the searcher's runtime")?;
+        runtime.block_on(async {
+            let client = reqwest::Client::new();
+            sequential_searches(&client, &url, &bodies).await
+        })
+    })
+    .await
+    .context("the searcher panicked")?
 }
 
 /// [`LATENCY_SEARCHES`] searches one after the other, cycling through `bodies`.
