@@ -242,6 +242,7 @@ impl FlatGraph {
                 visited,
                 candidates,
                 results,
+                found,
                 ..
             } = &mut *scratch;
             let accepted = accept.is_none_or(|a| a(current));
@@ -258,13 +259,17 @@ impl FlatGraph {
                 if results.len() >= ef && score < worst {
                     break;
                 }
-                let links = self.links0(node);
-                for (i, &n) in links.iter().enumerate() {
-                    if let Some(&next) = links.get(i + 1) {
+                // The unvisited neighbours first, so that only vectors
+                // about to be scored are prefetched (a visited neighbour's
+                // 1.5 KB would be fetched for nothing).
+                found.clear();
+                found.extend(self.links0(node).iter().filter(|&&n| visited.insert(n)));
+                if let Some(&first) = found.first() {
+                    scorer.prefetch(first);
+                }
+                for (i, &n) in found.iter().enumerate() {
+                    if let Some(&next) = found.get(i + 1) {
                         scorer.prefetch(next);
-                    }
-                    if !visited.insert(n) {
-                        continue;
                     }
                     let s = sim(n);
                     let worst = results.peek().map_or(f32::NEG_INFINITY, |r| r.0.0);
