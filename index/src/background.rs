@@ -63,8 +63,8 @@ pub fn prefer_short_slices() {
 
 /// Sets the calling thread's normal (fair) scheduling: `nice` (`None`:
 /// keep the current value) and a slice of `slice_ns` (0: the kernel's
-/// default). Without `sched_setattr` (Linux before 3.14) only the nice
-/// value is set.
+/// default). Where `sched_setattr` fails (Linux before 3.14, or refused by
+/// a seccomp profile) only the nice value is set, by `setpriority`.
 fn set_fair_scheduling(nice: Option<i32>, slice_ns: u64) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     #[allow(unsafe_code)]
@@ -103,12 +103,11 @@ fn set_fair_scheduling(nice: Option<i32>, slice_ns: u64) -> std::io::Result<()> 
             return Ok(());
         }
         let error = std::io::Error::last_os_error();
-        if error.raw_os_error() != Some(libc::ENOSYS) {
-            return Err(error);
-        }
+        // Without the call (an old kernel, or a seccomp profile that
+        // refuses it) the nice value can still be set the older way.
         // SAFETY: plain system call on the calling thread's own id.
         if unsafe { libc::setpriority(libc::PRIO_PROCESS, tid, nice) } != 0 {
-            return Err(std::io::Error::last_os_error());
+            return Err(error);
         }
     }
     Ok(())
