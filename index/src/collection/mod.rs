@@ -35,6 +35,7 @@ mod snapshot;
 mod sparse_search;
 mod stats;
 pub(crate) mod store;
+mod value_graphs;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

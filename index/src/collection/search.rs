@@ -30,14 +30,13 @@ use roaring::RoaringBitmap;
 
 use super::multivector::{ChamferScorer, prepare_tokens};
 use super::point_ops::prepare_vector;
-use super::segment::ValueGraph;
 use super::set::SegmentSet;
 use super::store::VectorStore;
+use super::value_graphs::{self, ValueGraph};
 use super::{Collection, Layout, Points};
 use crate::distance::Metric;
 use crate::error::{IndexError, Result};
 use crate::filter::{Filter, FilterLimits};
-use crate::graph::SubsetGraph;
 use crate::graph::{EF_RANGE, FlatGraph, FloatScorer, Scorer};
 use crate::payload_index::PayloadIndex;
 use crate::planner::{self, Strategy};
@@ -52,35 +51,6 @@ pub const EXACT_THRESHOLD: usize = 4_096;
 const SCAN_PREFETCH: usize = 4;
 /// Default `ef` before the planner scales it.
 pub const DEFAULT_EF: usize = 64;
-/// Whether the `count` of `total` points of a float-layout segment that
-/// hold one payload value are worth a graph of their own
-/// ([`super::segment::ValueGraph`]), built at sealing: when the planner
-/// would walk the segment's graph for a filter matching exactly them (a
-/// scan of them costs more), and they are fewer than
-/// [`planner::WITHIN_EF_SHARE`] of the points, below which the walk inside
-/// the filter widens its beam and bridges over ever more rejected nodes.
-/// On 100,000 384-d vectors at `M` 16 that is ~9 % to 25 % of the points.
-pub(super) fn worth_a_value_graph(count: usize, total: usize, m: usize) -> bool {
-    let share = count as f64 / total.max(1) as f64;
-    count > EXACT_THRESHOLD
-        && share < planner::WITHIN_EF_SHARE
-        && matches!(
-            planner::choose(
-                &planner::CardinalityEstimation::exact(count),
-                total,
-                DEFAULT_LIMIT,
-                DEFAULT_EF,
-                EXACT_THRESHOLD,
-                m,
-                planner::FLOAT_WALK,
-            ),
-            Strategy::Graph { .. }
-        )
-}
-
-/// The `limit` the planner's thresholds are weighed for.
-const DEFAULT_LIMIT: usize = 10;
-
 /// Compact layouts: collections or filtered sets up to this size are scanned
 /// on their codes (a code scan costs a fraction of a float scan).
 pub const CODE_SCAN_THRESHOLD: usize = 8 * EXACT_THRESHOLD;
@@ -690,54 +660,6 @@ impl Ctx<'_> {
         (!short).then_some(found)
     }
 
-    /// The smallest value graph holding every point a resolved filter
-    /// matches, with that set; `None` unfiltered, for an unresolved filter,
-    /// or when none covers it.
-    fn value_graph(&self) -> Option<(&SubsetGraph, &RoaringBitmap)> {
-        let set = self.exact_set.filter(|_| !self.unfiltered)?;
-        self.values
-            .iter()
-            .map(|v| &v.graph)
-            .filter(|g| g.covers(set))
-            .min_by_key(|g| g.len())
-            .map(|g| (g, set))
-    }
-
-    /// [`Ctx::walk`] on a value graph covering the filter's matches `set`:
-    /// the planner weighs a walk of it (its own points the whole, `set` a
-    /// share of them) against a scan of `set`. Through every node when
-    /// only deleted points fall outside the filter, else only through
-    /// matches. `None` when the scan wins or the walk came back short.
-    fn walk_value_graph<S: Scorer>(
-        &self,
-        query: &SearchQuery<'_>,
-        scorer: &S,
-        k: usize,
-        graph: &SubsetGraph,
-        set: &RoaringBitmap,
-    ) -> Option<Vec<(Offset, f32)>> {
-        if query.exact {
-            return None;
-        }
-        let matched = set.len() as usize;
-        let strategy = planner::choose(
-            &planner::CardinalityEstimation::exact(matched),
-            graph.len(),
-            k,
-            query.ef.unwrap_or(DEFAULT_EF),
-            EXACT_THRESHOLD,
-            self.m,
-            planner::FLOAT_WALK,
-        );
-        let Strategy::Graph { ef } = strategy else {
-            return None;
-        };
-        let within = graph.set().intersection_len(self.live) > set.len();
-        let accept = |o: Offset| set.contains(o);
-        let found = graph.search(scorer, k, query.ef.unwrap_or(ef), &accept, within);
-        (found.len() >= k.min(matched)).then_some(found)
-    }
-
     /// The `k` best by `scorer` over every matching point.
     fn scan<S: Scorer>(&self, scorer: &S, k: usize) -> Vec<(Offset, f32)> {
         let mut top = TopK::new(k);
@@ -780,8 +702,12 @@ fn search_float(
     k: usize,
 ) -> Vec<(Offset, f32)> {
     let scorer = FloatScorer::new(vector, ctx.store.vectors().all(), metric);
-    let found = match ctx.value_graph() {
-        Some((graph, set)) => ctx.walk_value_graph(query, &scorer, k, graph, set),
+    let covering = ctx
+        .exact_set
+        .filter(|_| !ctx.unfiltered)
+        .and_then(|set| Some((value_graphs::covering(ctx.values, set)?, set)));
+    let found = match covering {
+        Some((graph, set)) => value_graphs::walk(graph, set, ctx.live, ctx.m, query, &scorer, k),
         None => match ctx.plan(query, k, EXACT_THRESHOLD, planner::FLOAT_WALK) {
             Strategy::Exact => None,
             Strategy::Graph { ef } => ctx.walk(&scorer, k, query.ef.unwrap_or(ef), true),

@@ -14,7 +14,7 @@
 //!   values.bin    SVAL  count:u32 { len:u32 [field, value]:json graph }*
 //!                       graphs over the points of payload values (heap;
 //!                       float layout, only when some value is worth one:
-//!                       see `ValueGraph`)
+//!                       see `value_graphs`)
 //!   absent.bin    SABS  vectors:u32 { len:u32 roaring }*  (heap; only when
 //!                       some point lacks one of the collection's vectors)
 //!   text.bin      SFTX  the tantivy index of the points' texts  (mapped;
@@ -47,10 +47,11 @@ use super::multivector::TokenStore;
 use super::points::{IdColumn, Payloads, Points, fde_of};
 use super::record::{Reader, put_id};
 use super::store::{VectorStore, Vectors};
+use super::value_graphs::{self, ValueGraph};
 use super::{CollectionConfig, Layout, VectorConfig};
 use crate::codes::Codes;
 use crate::error::Result;
-use crate::graph::{self, BuildSpace, FlatGraph, HnswParams, SubsetGraph};
+use crate::graph::{self, FlatGraph};
 use crate::payload_index::PayloadIndex;
 use crate::sparse::{self, SparseStore};
 use crate::storage::{
@@ -97,17 +98,6 @@ pub(crate) struct Sealed {
     /// The payload index of every point, for the schema it was sealed
     /// with, when sealing built one (taken by the segment set).
     pub(crate) index: Option<PayloadIndex>,
-}
-
-/// A graph over the points of a segment holding one value of an indexed
-/// payload field ([`SubsetGraph`]): a filter that selects within the value
-/// walks it instead of the segment's graph. Built at sealing for the values
-/// [`super::search::worth_a_value_graph`] picks.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ValueGraph {
-    pub(crate) field: String,
-    pub(crate) value: serde_json::Value,
-    pub(crate) graph: SubsetGraph,
 }
 
 /// The file `file` of the vector named `name`: the name before the extension
@@ -232,7 +222,7 @@ impl Written {
             let value_graphs = match (vector.layout, built.is_some()) {
                 (Layout::Float, true) => {
                     let holding: RoaringBitmap = offsets.iter().copied().collect();
-                    build_value_graphs(&space, &index, &holding, vector.hnsw, id, cancelled)
+                    value_graphs::build(&space, &index, &holding, vector.hnsw, id, cancelled)
                 }
                 _ => Some(Vec::new()),
             };
@@ -257,7 +247,7 @@ impl Written {
                     &tmp.join(&file.0),
                     file.1,
                     VERSION,
-                    &encode_values(&value_graphs),
+                    &value_graphs::encode(&value_graphs),
                 )?;
                 self.names.push(file);
             }
@@ -299,84 +289,6 @@ impl Written {
             index: Some(index),
         }))
     }
-}
-
-/// The graphs over the points of each payload value of `index` worth one
-/// ([`super::search::worth_a_value_graph`]) among `holding` (the points
-/// with the vector), in `space`; `None` once `cancelled` says so.
-fn build_value_graphs(
-    space: &dyn BuildSpace,
-    index: &PayloadIndex,
-    holding: &RoaringBitmap,
-    params: HnswParams,
-    seed: u64,
-    cancelled: &(dyn Fn() -> bool + Sync),
-) -> Option<Vec<ValueGraph>> {
-    let total = holding.len() as usize;
-    let mut out = Vec::new();
-    for field in index.schema().keys() {
-        let Some(values) = index.values(field) else {
-            continue;
-        };
-        for (value, bitmap) in values {
-            let set = bitmap & holding;
-            if !super::search::worth_a_value_graph(set.len() as usize, total, params.m) {
-                continue;
-            }
-            let seed = seed ^ (out.len() as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            let graph = SubsetGraph::build_unless(space, &set, params, seed, cancelled)?;
-            out.push(ValueGraph {
-                field: field.clone(),
-                value,
-                graph,
-            });
-        }
-    }
-    Some(out)
-}
-
-/// The body of a `values` file.
-fn encode_values(graphs: &[ValueGraph]) -> Vec<u8> {
-    let mut body = Vec::new();
-    body.extend_from_slice(&(graphs.len() as u32).to_le_bytes());
-    for g in graphs {
-        let header = serde_json::to_vec(&(&g.field, &g.value)).unwrap_or_default();
-        body.extend_from_slice(&(header.len() as u32).to_le_bytes());
-        body.extend_from_slice(&header);
-        g.graph.encode(&mut body);
-    }
-    body
-}
-
-/// Reads a `values` file of a segment of `span` points.
-fn read_values(path: &Path, kind: [u8; 4], span: usize) -> Result<Vec<ValueGraph>> {
-    let corrupt = |reason: &str| StorageError::corrupt(path, reason);
-    let (_, body) = read_file(path, kind, VERSION)?;
-    let mut r = Reader {
-        bytes: &body,
-        at: 0,
-    };
-    let count = r.u32().ok_or_else(|| corrupt("no count"))?;
-    let mut out = Vec::new();
-    for _ in 0..count {
-        let header = r
-            .u32()
-            .and_then(|len| r.take(len as usize))
-            .ok_or_else(|| corrupt("truncated"))?;
-        let (field, value): (String, serde_json::Value) = serde_json::from_slice(header)
-            .map_err(|_| corrupt("a value graph's field and value do not decode"))?;
-        let graph = SubsetGraph::decode(&mut r, span)
-            .ok_or_else(|| corrupt("a value graph does not decode or does not fit the segment"))?;
-        out.push(ValueGraph {
-            field,
-            value,
-            graph,
-        });
-    }
-    if r.at != body.len() {
-        return Err(corrupt("bytes after the last value graph").into());
-    }
-    Ok(out)
 }
 
 /// Streams the points' ids and payloads.
@@ -660,7 +572,7 @@ pub(crate) fn open(
         graphs.push(graph);
         let (file, kind) = of_vector(VALUES, name);
         values.push(if files.iter().any(|f| f.name == file) {
-            read_values(&dir.join(file), kind, points.len())?
+            value_graphs::read(&dir.join(file), kind, VERSION, points.len())?
         } else {
             Vec::new()
         });

@@ -18,7 +18,7 @@ use super::{DIMS, query, wal};
 const CLUSTERS: usize = 8;
 /// Points: a value's 10,000 (and half of them) are past the exact-scan
 /// threshold, and at `M` 8 the planner would walk rather than scan them
-/// (see `worth_a_value_graph`).
+/// (see `value_graphs::worth_a_graph` in the index).
 const POINTS: usize = 80_000;
 
 fn config() -> CollectionConfig {
