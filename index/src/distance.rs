@@ -50,12 +50,25 @@ impl Metric {
     #[inline]
     pub fn distance(self, a: &[f32], b: &[f32]) -> f32 {
         match self {
-            Self::Cosine => (1.0 - dot(a, b)).max(0.0),
-            Self::Dot => {
-                let s = dot(a, b);
-                if s <= 0.0 { 1.0 - s } else { 1.0 / (1.0 + s) }
-            }
+            Self::Cosine | Self::Dot => self.distance_of_dot(dot(a, b)),
             Self::L2 => l2_squared(a, b),
+        }
+    }
+
+    /// [`Metric::distance`] of two vectors whose dot product is `s`, for
+    /// cosine and dot (L2 needs the norms too: it answers `−s`, unclamped).
+    #[inline]
+    pub fn distance_of_dot(self, s: f32) -> f32 {
+        match self {
+            Self::Cosine => (1.0 - s).max(0.0),
+            Self::Dot => {
+                if s <= 0.0 {
+                    1.0 - s
+                } else {
+                    1.0 / (1.0 + s)
+                }
+            }
+            Self::L2 => -s,
         }
     }
 
@@ -83,6 +96,7 @@ struct Kernels {
     l2: Kernel,
     hamming: fn(&[u64], &[u64]) -> u32,
     planes: PlaneKernel,
+    dot_i8: fn(&[i8], &[i8]) -> i32,
 }
 
 type PlaneKernel = fn(&[u64], &[u64]) -> (u32, u32);
@@ -111,6 +125,11 @@ fn kernels() -> &'static Kernels {
                 } else {
                     plane_counts_scalar
                 },
+                dot_i8: if avx512 && std::arch::is_x86_feature_detected!("avx512bw") {
+                    x86::dot_i8_512
+                } else {
+                    x86::dot_i8
+                },
             };
         }
         Kernels {
@@ -118,6 +137,7 @@ fn kernels() -> &'static Kernels {
             l2: l2_squared_scalar,
             hamming: hamming_scalar,
             planes: plane_counts_scalar,
+            dot_i8: dot_i8_scalar,
         }
     })
 }
@@ -127,6 +147,22 @@ fn kernels() -> &'static Kernels {
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     debug_assert_eq!(a.len(), b.len());
     (kernels().dot)(a, b)
+}
+
+/// Dot product of two `i8` vectors (scalar-quantised), exact in `i32` for
+/// up to 2^17 components. Panics in debug builds if the lengths differ.
+#[inline]
+pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    debug_assert_eq!(a.len(), b.len());
+    (kernels().dot_i8)(a, b)
+}
+
+/// Portable [`dot_i8`].
+pub fn dot_i8_scalar(a: &[i8], b: &[i8]) -> i32 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| i32::from(x) * i32::from(y))
+        .sum()
 }
 
 /// Squared Euclidean distance.
@@ -162,6 +198,21 @@ pub fn prefetch_words(data: &[u64]) {
         for x in data.iter().step_by(8) {
             // SAFETY: as in `prefetch`.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(x).cast::<i8>()) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
+}
+
+/// Like [`prefetch`], for `i8` codes.
+#[inline]
+pub fn prefetch_bytes(data: &[i8]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        for x in data.iter().step_by(64) {
+            // SAFETY: as in `prefetch`.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(x)) };
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -333,6 +384,77 @@ mod x86 {
             _mm512_reduce_add_epi64(set) as u32,
             _mm512_reduce_add_epi64(weighted) as u32,
         )
+    }
+
+    /// [`super::dot_i8`] with AVX2. Only installed after run-time detection.
+    pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+        // SAFETY: `kernels()` installs this function only when AVX2 was detected.
+        unsafe { dot_i8_avx2(a, b) }
+    }
+
+    #[target_feature(enable = "avx2")]
+    unsafe fn dot_i8_avx2(a: &[i8], b: &[i8]) -> i32 {
+        use std::arch::x86_64::{
+            __m128i, _mm_loadu_si128, _mm256_add_epi32, _mm256_cvtepi8_epi16, _mm256_madd_epi16,
+            _mm256_setzero_si256, _mm256_storeu_si256,
+        };
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = _mm256_setzero_si256();
+        let mut i = 0;
+        // SAFETY (loads): i + 16 <= n bounds each 16-byte load inside both slices.
+        while i + 16 <= n {
+            let x = _mm256_cvtepi8_epi16(unsafe { _mm_loadu_si128(pa.add(i).cast::<__m128i>()) });
+            let y = _mm256_cvtepi8_epi16(unsafe { _mm_loadu_si128(pb.add(i).cast::<__m128i>()) });
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
+            i += 16;
+        }
+        let mut lanes = [0i32; 8];
+        // SAFETY: `lanes` holds 32 bytes.
+        unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), acc) };
+        lanes.iter().sum::<i32>() + super::dot_i8_scalar(&a[i..n], &b[i..n])
+    }
+
+    /// [`super::dot_i8`] with AVX-512BW. Only installed after run-time detection.
+    pub fn dot_i8_512(a: &[i8], b: &[i8]) -> i32 {
+        // SAFETY: `kernels()` installs this function only when AVX-512F and
+        // AVX-512BW (and AVX2, for the tail) were detected.
+        unsafe { dot_i8_avx512(a, b) }
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw,avx2")]
+    unsafe fn dot_i8_avx512(a: &[i8], b: &[i8]) -> i32 {
+        use std::arch::x86_64::{
+            __m256i, _mm256_loadu_si256, _mm512_add_epi32, _mm512_cvtepi8_epi16, _mm512_madd_epi16,
+            _mm512_reduce_add_epi32, _mm512_setzero_si512,
+        };
+        let n = a.len().min(b.len());
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = [_mm512_setzero_si512(); 2];
+        let mut i = 0;
+        // SAFETY (loads): i + 64 <= n, resp. i + 32 <= n, bound each 32-byte load inside both slices.
+        while i + 64 <= n {
+            for (k, slot) in acc.iter_mut().enumerate() {
+                let x = _mm512_cvtepi8_epi16(unsafe {
+                    _mm256_loadu_si256(pa.add(i + 32 * k).cast::<__m256i>())
+                });
+                let y = _mm512_cvtepi8_epi16(unsafe {
+                    _mm256_loadu_si256(pb.add(i + 32 * k).cast::<__m256i>())
+                });
+                *slot = _mm512_add_epi32(*slot, _mm512_madd_epi16(x, y));
+            }
+            i += 64;
+        }
+        while i + 32 <= n {
+            let x =
+                _mm512_cvtepi8_epi16(unsafe { _mm256_loadu_si256(pa.add(i).cast::<__m256i>()) });
+            let y =
+                _mm512_cvtepi8_epi16(unsafe { _mm256_loadu_si256(pb.add(i).cast::<__m256i>()) });
+            acc[0] = _mm512_add_epi32(acc[0], _mm512_madd_epi16(x, y));
+            i += 32;
+        }
+        let total = _mm512_reduce_add_epi32(_mm512_add_epi32(acc[0], acc[1]));
+        total + unsafe { dot_i8_avx2(&a[i..n], &b[i..n]) }
     }
 
     /// Dot product with AVX2 + FMA. Only installed after run-time detection of both.
@@ -507,6 +629,39 @@ mod tests {
                 ("l2_scalar", l2_squared_scalar(&a, &b)),
             ] {
                 assert!(close(got, want_l2), "{name} n={n}: {got} vs {want_l2}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_i8_kernel_is_exact_at_every_length() {
+        for n in (0..100).chain([127, 128, 129, 384, 768, 1000]) {
+            let (a, b) = vectors(n, n as u64 + 11);
+            // The extremes too: -128 * -128 summed is where i16 sums would wrap.
+            let q = |v: &[f32]| -> Vec<i8> {
+                v.iter()
+                    .map(|x| (x * 128.0).clamp(-128.0, 127.0) as i8)
+                    .collect()
+            };
+            let (mut a, b) = (q(&a), q(&b));
+            if n % 3 == 0 {
+                a.iter_mut().for_each(|x| *x = -128);
+            }
+            let want: i32 = a
+                .iter()
+                .zip(&b)
+                .map(|(&x, &y)| i32::from(x) * i32::from(y))
+                .sum();
+            assert_eq!(dot_i8(&a, &b), want, "installed n={n}");
+            assert_eq!(dot_i8_scalar(&a, &b), want, "scalar n={n}");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                assert_eq!(x86::dot_i8(&a, &b), want, "avx2 n={n}");
+                if std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512bw")
+                {
+                    assert_eq!(x86::dot_i8_512(&a, &b), want, "avx512 n={n}");
+                }
             }
         }
     }

@@ -11,6 +11,11 @@
 //!
 //! - `trawl`: the index's own builder (`trawl_index::graph::build`), which
 //!   reads the vectors where they are and builds straight into the flat graph.
+//! - `trawl-i8`: the same builder over the vectors quantised to bytes
+//!   (`trawl_index::graph::ByteSpace`), as sealing builds float segments.
+//! - `trawl-i8-grow`: `trawl-i8` over the first 40 % of the rows, then the
+//!   rest inserted into that graph (`extend_unless`, as a seal that takes in
+//!   the segment before does); both steps' times go to stderr.
 //! - `hnsw_rs`: the `hnsw_rs` builder as collections have used it: rows copied
 //!   in, inserted in parallel batches of 4,096, and the graph copied into the
 //!   flat form after each batch.
@@ -21,7 +26,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use clap::Args;
 use serde::Serialize;
-use trawl_index::graph::{BuildSpace, FloatScorer, Graph, Rows, Space};
+use trawl_index::graph::{BuildSpace, ByteSpace, FloatScorer, Graph, Rows, Space};
 use trawl_index::{HnswParams, Metric, Offset};
 
 use super::npy;
@@ -39,7 +44,7 @@ pub struct GraphArgs {
     /// The benchmark directory (`trawl-bench export` writes it).
     #[arg(long)]
     pub dir: PathBuf,
-    /// Builders to run, one after the other: `trawl`, `hnsw_rs`.
+    /// Builders to run, one after the other: `trawl`, `trawl-i8`, `trawl-i8-grow`, `hnsw_rs`.
     #[arg(long, default_value = "trawl,hnsw_rs")]
     pub builders: String,
     /// HNSW `M`.
@@ -141,12 +146,40 @@ pub fn run(args: &GraphArgs) -> Result<()> {
     for builder in args.builders.split(',').map(str::trim) {
         let rss0 = rss_mb();
         let started = Instant::now();
+        let points: Vec<Offset> = (0..n as Offset).collect();
+        let bytes = || {
+            ByteSpace::new(n, dims, Metric::Cosine, |o| {
+                &data[o as usize * dims..(o as usize + 1) * dims]
+            })
+        };
         let (graph, keep) = match builder {
-            "trawl" => {
-                let space = Floats { data, dims };
-                let points: Vec<Offset> = (0..n as Offset).collect();
+            "trawl" | "trawl-i8" => {
+                let graph = if builder == "trawl" {
+                    trawl_index::graph::build(&Floats { data, dims }, &points, params, 0x7ea1)
+                } else {
+                    trawl_index::graph::build(&bytes(), &points, params, 0x7ea1)
+                };
+                (graph, None)
+            }
+            "trawl-i8-grow" => {
+                let space = bytes();
+                let first = trawl_index::graph::build(&space, &points[..n * 2 / 5], params, 0x7ea1);
+                eprintln!(
+                    "graph: first 40 % in {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
+                let t = Instant::now();
+                let all = trawl_index::graph::extend_unless(
+                    &space,
+                    &points,
+                    params,
+                    0x7ea1,
+                    &first,
+                    &|| false,
+                );
+                eprintln!("graph: the rest in {:.1} s", t.elapsed().as_secs_f64());
                 (
-                    trawl_index::graph::build(&space, &points, params, 0x7ea1),
+                    all.unwrap_or_else(trawl_index::graph::FlatGraph::empty),
                     None,
                 )
             }
@@ -176,7 +209,9 @@ pub fn run(args: &GraphArgs) -> Result<()> {
                 // The builder stays alive beside the flat graph, as in a collection.
                 (flat, Some(g))
             }
-            other => bail!("unknown builder {other:?}: expected trawl or hnsw_rs"),
+            other => bail!(
+                "unknown builder {other:?}: expected trawl, trawl-i8, trawl-i8-grow or hnsw_rs"
+            ),
         };
         let build_s = started.elapsed().as_secs_f64();
         let ram_mb = rss_mb() - rss0;

@@ -18,7 +18,7 @@ use super::store::VectorStore;
 use super::{CollectionConfig, Layout, VectorConfig};
 use crate::codes::{CodeSpec, Codes};
 use crate::error::{IndexError, Result};
-use crate::graph::{BuildSpace, Space};
+use crate::graph::{BuildSpace, ByteSpace, Space};
 use crate::muvera::Fde;
 use crate::payload_index::PayloadIndex;
 use crate::sparse::{SparseStore, SparseVector};
@@ -527,12 +527,45 @@ impl Points {
                 .sum::<usize>()
     }
 
-    /// A view of vector `v` of the points in the graph's space, for building
-    /// its graph.
-    pub(crate) fn build_space(&self, v: usize, space: Space) -> PointsSpace<'_> {
-        PointsSpace {
-            store: &self.stores[v],
-            space,
+    /// Vector `v` of the points in the graph's space, for building its
+    /// graphs: full float vectors (float layout, multivector FDEs)
+    /// quantised to bytes for the build ([`ByteSpace`]: a quarter of the
+    /// memory traffic), codes and Matryoshka prefixes as they are.
+    pub(crate) fn build_space(&self, v: usize, space: Space) -> SegmentSpace<'_> {
+        let store = &self.stores[v];
+        match space {
+            Space::Floats { metric, .. } if store.codes().is_none() => {
+                let vectors = store.vectors();
+                let len = vectors.all().len() / vectors.dims().max(1);
+                SegmentSpace::Bytes(ByteSpace::new(len, vectors.dims(), metric, |o| {
+                    vectors.get(o)
+                }))
+            }
+            _ => SegmentSpace::Points(PointsSpace { store, space }),
+        }
+    }
+}
+
+/// What a segment's graphs are built over (see [`Points::build_space`]).
+pub(crate) enum SegmentSpace<'a> {
+    Points(PointsSpace<'a>),
+    Bytes(ByteSpace),
+}
+
+impl BuildSpace for SegmentSpace<'_> {
+    #[inline]
+    fn distance(&self, a: Offset, b: Offset) -> f32 {
+        match self {
+            Self::Points(space) => space.distance(a, b),
+            Self::Bytes(space) => space.distance(a, b),
+        }
+    }
+
+    #[inline]
+    fn prefetch(&self, a: Offset) {
+        match self {
+            Self::Points(space) => space.prefetch(a),
+            Self::Bytes(space) => space.prefetch(a),
         }
     }
 }

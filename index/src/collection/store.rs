@@ -53,7 +53,7 @@ impl Vectors {
         &self.all()[start..start + dims]
     }
 
-    fn dims(&self) -> usize {
+    pub(crate) fn dims(&self) -> usize {
         match self {
             Self::Heap { dims, .. } | Self::Mapped { dims, .. } => *dims,
             Self::File(file) => file.dims(),

@@ -8,6 +8,7 @@
 //! Searches run over flat copies of the graph ([`flat`]), never inside `hnsw_rs`.
 
 mod build;
+mod bytes;
 mod flat;
 mod subset;
 
@@ -19,6 +20,7 @@ use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
 pub use build::{BuildSpace, build, build_unless, extend_unless};
+pub use bytes::ByteSpace;
 pub use flat::FlatGraph;
 pub(crate) use flat::WordReader;
 pub use subset::SubsetGraph;
