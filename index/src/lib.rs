@@ -24,7 +24,7 @@ mod topk;
 mod types;
 
 pub use collection::{
-    Collection, CollectionConfig, CollectionStats, Count, IDLE_MERGE, Layout, MAX_DIMS,
+    Collection, CollectionConfig, CollectionStats, Count, FOLD_RATIO, IDLE_MERGE, Layout, MAX_DIMS,
     MAX_FACET_LIMIT, MAX_OVERSAMPLE, MAX_SCROLL_LIMIT, MAX_VECTOR_NAME, MemoryUsage, PayloadUpdate,
     PointWrite, ScoredPoint, ScrollPage, ScrollQuery, SealPolicy, SearchQuery, Selection,
     SparseSearch, StoredPoint, TextSearch, VectorConfig, json_len,

@@ -183,7 +183,12 @@ fn scroll_count_and_facet_agree_with_a_model_across_segments() {
     println!("seed {seed:#x}");
     let mut rng = Rng(seed);
     let dir = TempDir::new("browse-model");
-    let c = Collection::create("docs", &dir.0.join("docs"), config(), wal()).unwrap();
+    // Every batch a segment of its own (no seal takes in the one before).
+    let policy = SealPolicy {
+        fold_ratio: 0,
+        ..SealPolicy::default()
+    };
+    let c = Collection::create_with("docs", &dir.0.join("docs"), config(), wal(), policy).unwrap();
     let model = populate(&c, &mut rng);
     assert!(c.stats().segments >= 3, "several sealed segments");
 

@@ -159,6 +159,8 @@ fn points_hold_any_subset_of_named_vectors_each_searched_on_its_own() {
     let policy = SealPolicy {
         points: 300,
         bytes: 1 << 30,
+        // Segments of their own (no seal takes in the one before).
+        fold_ratio: 0,
     };
     let c =
         Collection::create_with("docs", &path, config(), WalOptions::default(), policy).unwrap();

@@ -66,6 +66,7 @@ fn open(dir: &TempDir) -> Store {
         SealPolicy {
             points: 300,
             bytes: 1 << 30,
+            fold_ratio: trawl_index::FOLD_RATIO,
         },
     )
     .unwrap()

@@ -206,6 +206,8 @@ fn pruned_sparse_search_equals_brute_force_over_segments() {
     let policy = SealPolicy {
         points: 300,
         bytes: 1 << 30,
+        // Segments of their own (no seal takes in the one before).
+        fold_ratio: 0,
     };
     let c =
         Collection::create_with("docs", &path, config(), WalOptions::default(), policy).unwrap();
@@ -361,6 +363,7 @@ fn a_collection_may_hold_sparse_vectors_only() {
     let policy = SealPolicy {
         points: 200,
         bytes: 1 << 30,
+        fold_ratio: trawl_index::FOLD_RATIO,
     };
     let c = Collection::create_with("s", &path, config, WalOptions::default(), policy).unwrap();
     let mut rng = Rng(77);

@@ -194,6 +194,7 @@ fn bm25_over_segments_equals_one_tantivy_index() {
     let policy = SealPolicy {
         points: 150,
         bytes: 1 << 30,
+        fold_ratio: trawl_index::FOLD_RATIO,
     };
     let c =
         Collection::create_with("docs", &path, config(), WalOptions::default(), policy).unwrap();

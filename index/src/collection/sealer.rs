@@ -8,7 +8,11 @@
 //!   (writers wait while a whole segment is frozen and the appendable one is
 //!   full: see `Collection::wait_for_room`). An appendable segment that
 //!   has not reached its size is sealed too after [`IDLE`] without writes,
-//!   so every point ends up behind a graph.
+//!   so every point ends up behind a graph. A seal takes in the newest
+//!   sealed segment while that one holds at most
+//!   [`super::SealPolicy::fold_ratio`] times the points sealed (its graph
+//!   kept, only the new points inserted; see [`foldable`]): a load sealed in
+//!   steps ends as one segment whose graph was built once.
 //! - **Merge** (the optimiser): segments whose deleted share passed
 //!   [`VACUUM_RATIO`] are rewritten without their deleted points, and when
 //!   there are more than [`MAX_SEGMENTS`] the smallest are merged once
@@ -276,21 +280,41 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
     let id = inner.next_segment.fetch_add(1, Ordering::AcqRel);
     let root = inner.dir.join(segment::DIR);
     let started = Instant::now();
+    let incoming: u64 = frozen.iter().map(|f| f.live.len()).sum();
+    let fold = foldable(&inner.segments().sealed, incoming, inner.policy.fold_ratio);
     // Frozen points never change (deletions go to the set's bitmaps), so
     // their read locks are never contended; the graph is then built from
     // the new files.
     let (written, lives) = {
         let guards: Vec<_> = frozen.iter().map(|f| f.points.read()).collect();
-        let lives: Vec<Arc<RoaringBitmap>> = frozen.iter().map(|f| Arc::clone(&f.live)).collect();
-        let sources: Vec<Source<'_>> = guards
+        let lives: Vec<Arc<RoaringBitmap>> = fold
             .iter()
+            .map(|e| Arc::clone(&e.live))
+            .chain(frozen.iter().map(|f| Arc::clone(&f.live)))
+            .collect();
+        let points = fold
+            .iter()
+            .map(|e| &e.segment.points)
+            .chain(guards.iter().map(|g| &**g));
+        let sources: Vec<Source<'_>> = points
             .zip(&lives)
-            .map(|(g, live)| Source { points: g, live })
+            .map(|(points, live)| Source { points, live })
             .collect();
         (segment::write(&root, id, &config, &sources)?, lives)
     };
+    if let Some(e) = &fold {
+        for store in &e.segment.points.stores {
+            store.release_rerank_file();
+        }
+        e.segment.points.payloads.release_resident();
+    }
+    let start = fold
+        .as_ref()
+        .and_then(|e| reusable_graph(std::slice::from_ref(e)));
     let stopped = || inner.signal.is_stopped();
-    let Some(sealed) = background::pool().install(|| written.seal(&config, None, &stopped))? else {
+    let Some(sealed) =
+        background::pool().install(|| written.seal(&config, start.as_deref(), &stopped))?
+    else {
         // Shutting down: the frozen points are replayed from the log at the next start.
         return Ok(false);
     };
@@ -313,11 +337,30 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
                 "the frozen segments changed while they were sealed",
             ));
         }
+        let folded = match &fold {
+            Some(e) => Some(
+                current
+                    .sealed
+                    .iter()
+                    .find(|c| Arc::ptr_eq(&c.segment, &e.segment))
+                    .ok_or_else(|| {
+                        internal(inner, "a folded segment left the set while it was sealed")
+                    })?,
+            ),
+            None => None,
+        };
         let before: Vec<&RoaringBitmap> = lives.iter().map(|l| &**l).collect();
-        let now: Vec<&RoaringBitmap> = current.frozen.iter().map(|f| &*f.live).collect();
+        let now: Vec<&RoaringBitmap> = folded
+            .iter()
+            .map(|c| &*c.live)
+            .chain(current.frozen.iter().map(|f| &*f.live))
+            .collect();
         let entry = ready.entry(inner, &before, &now);
         let mut next = (*current).clone();
         next.frozen.drain(..frozen.len());
+        if let Some(e) = &fold {
+            next.sealed.retain(|c| !Arc::ptr_eq(&c.segment, &e.segment));
+        }
         next.sealed.extend(entry);
         inner.sealed_lsn.store(lsn, Ordering::Release);
         *inner.set.write() = Arc::new(next);
@@ -332,14 +375,35 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
         collection = %inner.name,
         segment = id,
         points,
+        folded = fold.as_ref().map_or(0, |e| e.live.len()),
         %oversample,
         seconds = started.elapsed().as_secs_f64(),
         "segment sealed"
     );
-    drop(frozen);
+    drop((frozen, fold));
     background::release_freed_memory();
     checkpoint(inner)?;
     Ok(true)
+}
+
+/// The newest sealed segment, when a seal of `incoming` points should take
+/// its points in too (its graph kept, only the new points inserted): a
+/// load faster than the sealer, sealed in steps, then ends as one segment
+/// whose graph was built once, instead of several segments merged later
+/// (which inserts most points a second time). Only while that segment holds
+/// at most `ratio` ([`super::SealPolicy::fold_ratio`]) times the incoming points (so a point is
+/// rewritten a few times at most, and a trickle of small seals never
+/// rewrites a large segment) and few enough of its points were deleted for
+/// its graph to be reused ([`REUSE_MIN_LIVE`]).
+fn foldable(sealed: &[SealedEntry], incoming: u64, ratio: u64) -> Option<SealedEntry> {
+    let newest = sealed.last()?;
+    let (live, total) = (newest.live.len(), newest.segment.points.len() as u64);
+    let reusable = live as f64 >= REUSE_MIN_LIVE * total as f64;
+    (live > 0
+        && reusable
+        && live <= ratio.saturating_mul(incoming)
+        && live + incoming <= MAX_MERGED_POINTS)
+        .then(|| newest.clone())
 }
 
 /// A segment just written, with its payload index built before the writer

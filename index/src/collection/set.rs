@@ -60,13 +60,22 @@ pub struct SealPolicy {
     pub points: usize,
     /// Bytes of stored vectors (token vectors included) in the appendable segment.
     pub bytes: usize,
+    /// A seal takes in the newest sealed segment (keeping its graph) while
+    /// that segment holds at most this many times the points sealed; 0
+    /// never (see the sealer's `foldable`).
+    pub fold_ratio: u64,
 }
+
+/// [`SealPolicy::fold_ratio`]'s default: a point is rewritten by seals a
+/// few times at most.
+pub const FOLD_RATIO: u64 = 4;
 
 impl Default for SealPolicy {
     fn default() -> Self {
         Self {
             points: 20_000,
             bytes: 32 << 20,
+            fold_ratio: FOLD_RATIO,
         }
     }
 }

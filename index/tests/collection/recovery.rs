@@ -69,6 +69,7 @@ fn a_later_checkpoint_never_covers_less_of_the_log() {
     let policy = trawl_index::SealPolicy {
         points: 2_000,
         bytes: 1 << 30,
+        fold_ratio: trawl_index::FOLD_RATIO,
     };
     let path = dir.0.join("docs");
     let c = Collection::create_with("docs", &path, config(), wal(), policy).unwrap();

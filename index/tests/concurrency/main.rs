@@ -176,6 +176,7 @@ fn mix(mut x: u64) -> u64 {
 const POLICY: SealPolicy = SealPolicy {
     points: 400,
     bytes: 1 << 20,
+    fold_ratio: trawl_index::FOLD_RATIO,
 };
 
 fn config(sc: &Scenario) -> CollectionConfig {
