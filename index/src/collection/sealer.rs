@@ -42,7 +42,7 @@ use roaring::RoaringBitmap;
 
 use super::manifest::{self, Manifest, SegmentFacts};
 use super::segment::{self, Sealed, Source};
-use super::set::SealedEntry;
+use super::set::{SealedEntry, SegmentSet};
 use super::{CollectionConfig, Inner, snapshot};
 use crate::background;
 use crate::error::Result;
@@ -302,12 +302,7 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
             .collect();
         (segment::write(&root, id, &config, &sources)?, lives)
     };
-    if let Some(e) = &fold {
-        for store in &e.segment.points.stores {
-            store.release_rerank_file();
-        }
-        e.segment.points.payloads.release_resident();
-    }
+    release_read_files(fold.iter());
     let start = fold
         .as_ref()
         .and_then(|e| reusable_graph(std::slice::from_ref(e)));
@@ -338,21 +333,12 @@ fn seal_frozen(inner: &Inner) -> Result<bool> {
             ));
         }
         let folded = match &fold {
-            Some(e) => Some(
-                current
-                    .sealed
-                    .iter()
-                    .find(|c| Arc::ptr_eq(&c.segment, &e.segment))
-                    .ok_or_else(|| {
-                        internal(inner, "a folded segment left the set while it was sealed")
-                    })?,
-            ),
+            Some(e) => Some(current_live(inner, &current, e, "a folded segment")?),
             None => None,
         };
         let before: Vec<&RoaringBitmap> = lives.iter().map(|l| &**l).collect();
         let now: Vec<&RoaringBitmap> = folded
-            .iter()
-            .map(|c| &*c.live)
+            .into_iter()
             .chain(current.frozen.iter().map(|f| &*f.live))
             .collect();
         let entry = ready.entry(inner, &before, &now);
@@ -579,15 +565,7 @@ fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
         })
         .collect();
     let written = segment::write(&inner.dir.join(segment::DIR), id, &config, &sources)?;
-    // Their files were read whole: out of the resident set again (until
-    // the swap, searches read a few pages of them; the float layout walks
-    // its vectors, which stay).
-    for e in &entries {
-        for store in &e.segment.points.stores {
-            store.release_rerank_file();
-        }
-        e.segment.points.payloads.release_resident();
-    }
+    release_read_files(&entries);
     let cancelled = || {
         inner.signal.is_stopped()
             || (plan != Plan::Needed && inner.stalled.load(Ordering::Acquire) > 0)
@@ -611,18 +589,10 @@ fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
     {
         let _writer = inner.write_lock.lock();
         let current = inner.segments();
-        let mut now = Vec::with_capacity(entries.len());
-        for e in &entries {
-            let live = current
-                .sealed
-                .iter()
-                .find(|c| Arc::ptr_eq(&c.segment, &e.segment))
-                .map(|c| &*c.live)
-                .ok_or_else(|| {
-                    internal(inner, "a merged segment left the set while it was merged")
-                })?;
-            now.push(live);
-        }
+        let now = entries
+            .iter()
+            .map(|e| current_live(inner, &current, e, "a merged segment"))
+            .collect::<Result<Vec<_>>>()?;
         let before: Vec<&RoaringBitmap> = entries.iter().map(|e| &*e.live).collect();
         let entry = ready.entry(inner, &before, &now);
         let mut next = (*current).clone();
@@ -645,6 +615,40 @@ fn merge(inner: &Inner, plan: Plan) -> Result<bool> {
     background::release_freed_memory();
     checkpoint(inner)?;
     Ok(true)
+}
+
+/// Moves the files of segments just read whole (the sources of a seal or
+/// merge) out of the resident set again: until the swap, searches read a
+/// few pages of them (the float layout walks its vectors, which stay).
+fn release_read_files<'a>(entries: impl IntoIterator<Item = &'a SealedEntry>) {
+    for e in entries {
+        for store in &e.segment.points.stores {
+            store.release_rerank_file();
+        }
+        e.segment.points.payloads.release_resident();
+    }
+}
+
+/// The current deletion bitmap of `source`, a segment taken in by a seal or
+/// merge (taken under the writer lock, to carry deletions made meanwhile
+/// over); an internal error naming `what` if it left the set meanwhile.
+fn current_live<'a>(
+    inner: &Inner,
+    current: &'a SegmentSet,
+    source: &SealedEntry,
+    what: &str,
+) -> Result<&'a RoaringBitmap> {
+    current
+        .sealed
+        .iter()
+        .find(|c| Arc::ptr_eq(&c.segment, &source.segment))
+        .map(|c| &*c.live)
+        .ok_or_else(|| {
+            internal(
+                inner,
+                &format!("{what} left the set while it was rewritten"),
+            )
+        })
 }
 
 /// The graph of a merge's largest source, renumbered as its live points'
