@@ -21,6 +21,7 @@ mod browse;
 mod calibrate;
 mod config;
 mod lexical;
+mod log;
 mod manifest;
 pub(crate) mod multivector;
 mod payload_ops;
@@ -31,6 +32,7 @@ mod sealer;
 mod search;
 mod segment;
 mod set;
+mod shard;
 mod snapshot;
 mod sparse_search;
 mod stats;
@@ -69,7 +71,9 @@ pub(crate) struct Inner {
     pub(crate) config: RwLock<CollectionConfig>,
     /// What searches read; replaced whole by writers and the sealer.
     pub(crate) set: RwLock<Arc<SegmentSet>>,
-    pub(crate) wal: Wal,
+    /// The collection's own write-ahead log, or a shard's position in its
+    /// Raft log.
+    pub(crate) wal: log::Log,
     /// Serialises writers so that the log's order is the order of application.
     pub(crate) write_lock: Mutex<()>,
     /// Serialises sealing, merging and manifest writes.
@@ -149,18 +153,7 @@ impl Collection {
         wal: WalOptions,
         policy: SealPolicy,
     ) -> Result<Self> {
-        config.validate()?;
-        let io = |source| crate::storage::StorageError::Io {
-            path: dir.to_path_buf(),
-            source,
-        };
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let json =
-            serde_json::to_vec_pretty(&config).map_err(|e| IndexError::InvalidParameter {
-                field: "config".into(),
-                reason: e.to_string(),
-            })?;
-        crate::storage::write_file(&dir.join(CONFIG_FILE), *b"CONF", 1, &json)?;
+        write_config(dir, &config)?;
         // The log exists from the start: `open` refuses a collection without one.
         drop(Wal::open(&dir.join(WAL_FILE), wal.clone())?);
         Self::open_with(name, dir, wal, policy)
@@ -195,6 +188,19 @@ impl Collection {
         wal_options: WalOptions,
         policy: SealPolicy,
     ) -> Result<Arc<Inner>> {
+        Self::open_files(name, dir, Some(wal_options), policy)
+    }
+
+    /// Opens a collection's files: with `wal_options`, its own log too (and
+    /// replays it); without, as a shard whose records come from its Raft log
+    /// (nothing replayed here: the Raft log applies what follows the
+    /// manifest again).
+    fn open_files(
+        name: &str,
+        dir: &Path,
+        wal_options: Option<WalOptions>,
+        policy: SealPolicy,
+    ) -> Result<Arc<Inner>> {
         let started = std::time::Instant::now();
         let (_, json) = crate::storage::read_file(&dir.join(CONFIG_FILE), *b"CONF", 1)?;
         let config: CollectionConfig =
@@ -208,17 +214,22 @@ impl Collection {
         // always has one (`create` makes it): a missing log is lost data,
         // never a fresh start.
         let wal_path = dir.join(WAL_FILE);
-        if !wal_path
-            .try_exists()
-            .map_err(|e| StorageError::io(&wal_path, e))?
-        {
-            return Err(StorageError::corrupt(
-                &wal_path,
-                "the write-ahead log is missing: acknowledged writes may be lost",
-            )
-            .into());
-        }
-        let (wal, recovered) = Wal::open(&wal_path, wal_options)?;
+        let opened = match wal_options {
+            Some(options) => {
+                if !wal_path
+                    .try_exists()
+                    .map_err(|e| StorageError::io(&wal_path, e))?
+                {
+                    return Err(StorageError::corrupt(
+                        &wal_path,
+                        "the write-ahead log is missing: acknowledged writes may be lost",
+                    )
+                    .into());
+                }
+                Some(Wal::open(&wal_path, options)?)
+            }
+            None => None,
+        };
         remove_appendable_files(dir)?;
         let mut config = config;
         let stored = manifest::read(dir)?;
@@ -240,7 +251,8 @@ impl Collection {
             // manifest: the log was never cut and holds every write; the
             // next checkpoint removes them) or the sign of a lost manifest
             // (the log was cut: refused below, the records it dropped named).
-            if stray > 0 && !dir.join(manifest::FILE).exists() && recovered.base_lsn == 0 {
+            let cut = opened.as_ref().is_some_and(|(_, r)| r.base_lsn > 0);
+            if stray > 0 && !dir.join(manifest::FILE).exists() && !cut {
                 tracing::warn!(
                     collection = name,
                     segments = stray,
@@ -286,46 +298,14 @@ impl Collection {
         if old_format {
             covered = snapshot::load(dir, &mut config, &mut set, policy)?;
         }
-        if recovered.base_lsn > covered {
-            // The log was cut after a newer manifest than the one here: the
-            // records in between are in neither.
-            return Err(crate::storage::StorageError::Corrupt {
-                path: dir.join(manifest::FILE),
-                reason: format!(
-                    "the log starts after record {} but the manifest covers only up to {covered}: records {}..={} are lost (the manifest is missing or older than the log)",
-                    recovered.base_lsn,
-                    covered + 1,
-                    recovered.base_lsn
-                ),
+        let (wal, replayed) = match opened {
+            Some((wal, recovered)) => {
+                let replayed =
+                    replay(dir, &wal, recovered, covered, &mut config, &mut set, policy)?;
+                (log::Log::Own(Box::new(wal)), replayed)
             }
-            .into());
-        }
-        if wal.last_lsn() < covered {
-            // A log younger than the manifest would number new writes below
-            // it, and the next replay would skip them.
-            return Err(crate::storage::StorageError::Corrupt {
-                path: dir.join(WAL_FILE),
-                reason: format!(
-                    "the log ends at record {} but the manifest covers up to {covered}: the log was lost or replaced",
-                    wal.last_lsn()
-                ),
-            }
-            .into());
-        }
-        let mut replayed = 0usize;
-        for (lsn, bytes) in recovered.records {
-            if lsn <= covered {
-                continue;
-            }
-            let record = record::Record::decode(&bytes).ok_or_else(|| {
-                crate::storage::StorageError::Corrupt {
-                    path: dir.join(WAL_FILE),
-                    reason: format!("record {lsn} passed its checksum but does not decode"),
-                }
-            })?;
-            set.apply(&mut config, record, lsn, policy)?;
-            replayed += 1;
-        }
+            None => (log::Log::shard(covered), 0),
+        };
         tracing::info!(
             collection = name,
             points = set.len(),
@@ -417,6 +397,74 @@ impl Collection {
             tracing::error!(%error, collection = %self.inner.name, "flush failed");
         }
     }
+}
+
+/// Checks `config` and writes it into `dir` (created if missing): the first
+/// file of a new collection.
+fn write_config(dir: &Path, config: &CollectionConfig) -> Result<()> {
+    config.validate()?;
+    std::fs::create_dir_all(dir).map_err(|e| StorageError::io(dir, e))?;
+    let json = serde_json::to_vec_pretty(config).map_err(|e| IndexError::InvalidParameter {
+        field: "config".into(),
+        reason: e.to_string(),
+    })?;
+    crate::storage::write_file(&dir.join(CONFIG_FILE), *b"CONF", 1, &json)?;
+    Ok(())
+}
+
+/// Checks a collection's own log against the manifest (which covers its
+/// records through `covered`) and applies the records after it to `set`;
+/// returns how many.
+fn replay(
+    dir: &Path,
+    wal: &Wal,
+    recovered: crate::storage::Recovered,
+    covered: u64,
+    config: &mut CollectionConfig,
+    set: &mut SegmentSet,
+    policy: SealPolicy,
+) -> Result<usize> {
+    if recovered.base_lsn > covered {
+        // The log was cut after a newer manifest than the one here: the
+        // records in between are in neither.
+        return Err(crate::storage::StorageError::Corrupt {
+            path: dir.join(manifest::FILE),
+            reason: format!(
+                "the log starts after record {} but the manifest covers only up to {covered}: records {}..={} are lost (the manifest is missing or older than the log)",
+                recovered.base_lsn,
+                covered + 1,
+                recovered.base_lsn
+            ),
+        }
+        .into());
+    }
+    if wal.last_lsn() < covered {
+        // A log younger than the manifest would number new writes below
+        // it, and the next replay would skip them.
+        return Err(crate::storage::StorageError::Corrupt {
+            path: dir.join(WAL_FILE),
+            reason: format!(
+                "the log ends at record {} but the manifest covers up to {covered}: the log was lost or replaced",
+                wal.last_lsn()
+            ),
+        }
+        .into());
+    }
+    let mut replayed = 0usize;
+    for (lsn, bytes) in recovered.records {
+        if lsn <= covered {
+            continue;
+        }
+        let record = record::Record::decode(&bytes).ok_or_else(|| {
+            crate::storage::StorageError::Corrupt {
+                path: dir.join(WAL_FILE),
+                reason: format!("record {lsn} passed its checksum but does not decode"),
+            }
+        })?;
+        set.apply(config, record, lsn, policy)?;
+        replayed += 1;
+    }
+    Ok(replayed)
 }
 
 /// Removes the token files of appendable segments left by the last run

@@ -122,35 +122,43 @@ impl Collection {
 
     /// Inserts or replaces points; durable when it returns.
     pub fn upsert(&self, points: Vec<PointWrite>) -> Result<usize> {
+        let n = points.len();
+        // Each chunk is durable before the next is written; the call
+        // returns once all are.
+        for chunk in self.upsert_chunks(points)? {
+            self.wait_for_room(chunk.len());
+            self.write(Record::Upsert(chunk))?;
+        }
+        Ok(n)
+    }
+
+    /// `points` checked and prepared as logged, in chunks of one record
+    /// each that fit the log's record limit (with room to spare): a batch
+    /// of token sets easily outgrows it.
+    pub(super) fn upsert_chunks(&self, points: Vec<PointWrite>) -> Result<Vec<Vec<LoggedPoint>>> {
         let config = self.inner.config.read().clone();
         let logged = points
             .into_iter()
             .enumerate()
             .map(|(i, p)| logged_point(&config, i, p))
             .collect::<Result<Vec<_>>>()?;
-        let n = logged.len();
-        if n == 0 {
-            return Ok(0);
-        }
-        // One record per chunk that fits the log's record limit (with room
-        // to spare): a batch of token sets easily outgrows it. Each chunk is
-        // durable before the next is written; the call returns once all are.
         let budget = self.inner.wal.max_record_bytes() / 2;
+        let mut chunks = Vec::new();
         let mut chunk = Vec::new();
         let mut bytes = 0;
         for point in logged {
             let size = record_bytes(&point);
             if !chunk.is_empty() && bytes + size > budget {
-                self.wait_for_room(chunk.len());
-                self.write(Record::Upsert(std::mem::take(&mut chunk)))?;
+                chunks.push(std::mem::take(&mut chunk));
                 bytes = 0;
             }
             bytes += size;
             chunk.push(point);
         }
-        self.wait_for_room(chunk.len());
-        self.write(Record::Upsert(chunk))?;
-        Ok(n)
+        if !chunk.is_empty() {
+            chunks.push(chunk);
+        }
+        Ok(chunks)
     }
 
     /// Deletes points by id; returns how many existed (an id listed twice
@@ -294,13 +302,44 @@ impl Collection {
             return Ok(());
         }
         self.inner.check_live()?;
-        let full = |e: StorageError| IndexError::from(e).in_collection(&self.inner.name);
-        let current = self.inner.segments();
-        if let Record::Upsert(batch) = &record {
-            // Room for the vectors first: once logged, applying must not run out of disk.
-            current.appendable.write().reserve(batch).map_err(full)?;
+        let Some(wal) = self.inner.wal.own() else {
+            return Err(IndexError::InvalidParameter {
+                field: "collection".into(),
+                reason: format!(
+                    "{} is a shard: its writes are applied from its Raft log",
+                    self.inner.name
+                ),
+            });
+        };
+        self.reserve_for(&record)?;
+        let lsn = wal.append(&record.encode()).map_err(self.full())?;
+        self.apply_locked(record, lsn)
+    }
+
+    /// Storage errors as errors of this collection (a full disk names it).
+    fn full(&self) -> impl Fn(StorageError) -> IndexError + '_ {
+        |e| IndexError::from(e).in_collection(&self.inner.name)
+    }
+
+    /// Room for an upsert's vectors, made before it is logged: once logged,
+    /// applying must not run out of disk. The caller holds the writer lock.
+    pub(super) fn reserve_for(&self, record: &Record) -> Result<()> {
+        if let Record::Upsert(batch) = record {
+            let current = self.inner.segments();
+            current
+                .appendable
+                .write()
+                .reserve(batch)
+                .map_err(self.full())?;
         }
-        let lsn = self.inner.wal.append(&record.encode()).map_err(full)?;
+        Ok(())
+    }
+
+    /// Applies a logged `record` (log record `lsn`) and publishes the new
+    /// segment set; the caller holds the writer lock.
+    pub(super) fn apply_locked(&self, record: Record, lsn: u64) -> Result<()> {
+        let full = self.full();
+        let current = self.inner.segments();
         let mut next = (*current).clone();
         let applied = if matches!(record, Record::CreateIndex(..)) {
             let mut config = self.inner.config.write();

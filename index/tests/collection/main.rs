@@ -22,6 +22,8 @@ const DIMS: usize = 32;
 mod fold;
 /// Crash recovery: what a start-up finds after a `kill -9` between steps.
 mod recovery;
+/// A collection as a shard of a cluster, its log a Raft log.
+mod shard;
 /// Graphs over the points of single payload values.
 mod value_graphs;
 
