@@ -71,13 +71,14 @@ impl Collection {
         let Log::Shard { applied, .. } = &self.inner.wal else {
             return Err(not_a_shard(&self.inner.name));
         };
+        // Entries applied before a restart come again: skipped undecoded.
+        if lsn <= applied.load(Ordering::Acquire) {
+            return Ok(false);
+        }
         let record = Record::decode(record).ok_or_else(|| IndexError::InvalidParameter {
             field: "record".into(),
             reason: format!("entry {lsn} of the shard's log is not a record of this collection"),
         })?;
-        if lsn <= applied.load(Ordering::Acquire) {
-            return Ok(false);
-        }
         if let Record::Upsert(batch) = &record {
             self.wait_for_room(batch.len());
         }
