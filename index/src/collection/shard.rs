@@ -113,6 +113,21 @@ impl Collection {
         self.inner.wal.last_lsn()
     }
 
+    /// Checkpoints (seals every point applied, writes the manifest), then
+    /// writes into `dest` (a new directory) what a replica needs to open at
+    /// that checkpoint: `config.json`, `manifest.bin` and hard links to (or
+    /// copies of) the sealed segments' files. Returns the last index of the
+    /// shard's log the manifest covers: a Raft snapshot of the shard is
+    /// these files at that index. No point passes through the heap.
+    pub fn checkpoint_into(&self, dest: &Path) -> Result<u64> {
+        if !self.is_shard() {
+            return Err(not_a_shard(&self.inner.name));
+        }
+        let (lsn, _) = self.link_checkpoint(dest)?;
+        crate::storage::sync_dir(dest)?;
+        Ok(lsn)
+    }
+
     /// The index through which the manifest on disk covers the shard's
     /// log: the Raft log may be purged through it.
     pub fn durable_lsn(&self) -> u64 {

@@ -73,6 +73,29 @@ impl Collection {
     /// through the heap; writers wait only while the log's tail is copied.
     pub(crate) fn capture(&self, dest: &Path) -> Result<SnapshotInfo> {
         let inner = &self.inner;
+        let (stored_lsn, mut bytes) = self.link_checkpoint(dest)?;
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |e| StorageError::io(&path, e)
+        };
+        // Under the writer lock no write is half-applied: the points counted
+        // are those of the records copied.
+        let (lsn, points) = {
+            let _writer = inner.write_lock.lock();
+            let wal = dest.join(super::WAL_FILE);
+            let lsn = inner.wal.copy_after(stored_lsn, &wal)?;
+            bytes += std::fs::metadata(&wal).map_err(io(&wal))?.len();
+            (lsn, inner.segments().len())
+        };
+        sync_dir(dest)?;
+        Ok(SnapshotInfo { points, lsn, bytes })
+    }
+
+    /// Checkpoints, then writes into `dest` (a new directory) `config.json`,
+    /// `manifest.bin` and hard links to (or copies of) the sealed segments'
+    /// files; returns the last record the manifest covers and the bytes.
+    pub(crate) fn link_checkpoint(&self, dest: &Path) -> Result<(u64, u64)> {
+        let inner = &self.inner;
         sealer::flush(inner).map_err(|e| e.in_collection(&inner.name))?;
         let _one = inner.maintenance.lock();
         inner.check_live()?;
@@ -112,17 +135,7 @@ impl Collection {
                 .and_then(|f| f.sync_all())
                 .map_err(io(&b))?;
         }
-        // Under the writer lock no write is half-applied: the points counted
-        // are those of the records copied.
-        let (lsn, points) = {
-            let _writer = inner.write_lock.lock();
-            let wal = dest.join(super::WAL_FILE);
-            let lsn = inner.wal.copy_after(stored.lsn, &wal)?;
-            bytes += std::fs::metadata(&wal).map_err(io(&wal))?.len();
-            (lsn, inner.segments().len())
-        };
-        sync_dir(dest)?;
-        Ok(SnapshotInfo { points, lsn, bytes })
+        Ok((stored.lsn, bytes))
     }
 }
 
