@@ -46,6 +46,12 @@ impl LogStore {
         })
     }
 
+    /// How many handles share the files (openraft's tasks hold some until
+    /// they end): the directory stays locked until the last one is dropped.
+    pub fn handles(&self) -> usize {
+        Arc::strong_count(&self.log)
+    }
+
     fn lock(&self) -> MutexGuard<'_, RaftLog<Records>> {
         // A panic while the log was held leaves its in-memory state as the
         // last call left it; the files are checksummed records either way.
