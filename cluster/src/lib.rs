@@ -5,8 +5,9 @@
 //! log on disk ([`log::LogStore`]), which is the shard's write-ahead log;
 //! its state machine, the shard's collection ([`ShardMachine`]); a replica
 //! ([`Shard`]); and an in-process transport with injected faults
-//! ([`local`]) for the tests.
+//! ([`local`]) for the tests; the HTTP transport between nodes ([`http`]).
 
+pub mod http;
 pub mod local;
 pub mod log;
 pub mod machine;

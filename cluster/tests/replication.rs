@@ -3,10 +3,12 @@
 //! and nodes cut off, stopped and restarted: every acknowledged write is on
 //! every replica at the end, no acknowledged delete comes back, a cut-off
 //! leader acknowledges nothing, the replicas answer searches identically,
-//! and a replica far behind catches up by installing a snapshot.
+//! and a replica far behind catches up by installing a snapshot, through
+//! the in-process transport and through the HTTP one on loopback ports
+//! (streamed in small chunks).
 //!
-//! Everything is real but the wire: openraft members, the shard logs on
-//! disk, the collections' segments.
+//! Everything is real but, in-process, the wire: openraft members, the
+//! shard logs on disk, the collections' segments.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use openraft::{BasicNode, SnapshotPolicy};
 use serde_json::json;
+use trawl_cluster::http::{Groups, HttpNetwork};
 use trawl_cluster::local::{Faults, LocalNetwork};
 use trawl_cluster::{NodeId, Shard, ShardError, ShardOptions};
 use trawl_index::filter::FilterLimits;
@@ -81,16 +84,28 @@ fn points(ids: std::ops::Range<u64>, rng: &mut Rng) -> Vec<PointWrite> {
     .collect()
 }
 
+/// How the members reach each other.
+enum Transport {
+    Local(LocalNetwork),
+    /// Each node's groups, served on its own loopback port.
+    Http {
+        client: reqwest::Client,
+        nodes: BTreeMap<NodeId, Groups>,
+    },
+}
+
+const GROUP: &str = "docs.0";
+
 struct Cluster {
     dir: tempfile::TempDir,
-    network: LocalNetwork,
+    transport: Transport,
     options: ShardOptions,
     shards: BTreeMap<NodeId, Arc<Shard>>,
     ids: Vec<NodeId>,
 }
 
 impl Cluster {
-    async fn start(seed: u64, faults: Faults, snapshot_every: u64) -> Self {
+    async fn start(seed: u64, faults: Faults, snapshot_every: u64, http: bool) -> Self {
         let raft = openraft::Config {
             cluster_name: "test".into(),
             heartbeat_interval: 50,
@@ -98,7 +113,28 @@ impl Cluster {
             election_timeout_max: 400,
             snapshot_policy: SnapshotPolicy::LogsSinceLast(snapshot_every),
             max_in_snapshot_log_to_keep: 0,
+            // Over HTTP a snapshot goes in many chunks.
+            snapshot_max_chunk_size: 64 << 10,
             ..Default::default()
+        };
+        let ids = vec![1, 2, 3];
+        let mut addresses = BTreeMap::new();
+        let transport = if http {
+            let mut nodes = BTreeMap::new();
+            for &id in &ids {
+                let groups = Groups::default();
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addresses.insert(id, listener.local_addr().unwrap().to_string());
+                let app = trawl_cluster::http::router(groups.clone());
+                tokio::spawn(async move { axum::serve(listener, app).await });
+                nodes.insert(id, groups);
+            }
+            Transport::Http {
+                client: reqwest::Client::new(),
+                nodes,
+            }
+        } else {
+            Transport::Local(LocalNetwork::new(seed, faults))
         };
         let options = ShardOptions {
             name: "docs/0".into(),
@@ -112,10 +148,10 @@ impl Cluster {
         };
         let mut cluster = Self {
             dir: tempfile::tempdir().unwrap(),
-            network: LocalNetwork::new(seed, faults),
+            transport,
             options,
             shards: BTreeMap::new(),
-            ids: vec![1, 2, 3],
+            ids,
         };
         for id in cluster.ids.clone() {
             cluster.open(id).await;
@@ -123,7 +159,13 @@ impl Cluster {
         let members: BTreeMap<NodeId, BasicNode> = cluster
             .ids
             .iter()
-            .map(|&id| (id, BasicNode::new(format!("node-{id}"))))
+            .map(|&id| {
+                let addr = addresses
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("node-{id}"));
+                (id, BasicNode::new(addr))
+            })
             .collect();
         cluster.shards[&1].raft().initialize(members).await.unwrap();
         cluster
@@ -131,17 +173,41 @@ impl Cluster {
 
     async fn open(&mut self, id: NodeId) {
         let root = self.dir.path().join(format!("node-{id}"));
-        let shard = Shard::open(id, &root, &self.options, self.network.node(id))
-            .await
-            .unwrap();
-        self.network.register(id, shard.raft().clone());
+        let shard = match &self.transport {
+            Transport::Local(network) => {
+                let shard = Shard::open(id, &root, &self.options, network.node(id))
+                    .await
+                    .unwrap();
+                network.register(id, shard.raft().clone());
+                shard
+            }
+            Transport::Http { client, nodes } => {
+                let network = HttpNetwork::new(GROUP, client.clone());
+                let shard = Shard::open(id, &root, &self.options, network)
+                    .await
+                    .unwrap();
+                nodes[&id].insert(GROUP, shard.raft().clone());
+                shard
+            }
+        };
         self.shards.insert(id, Arc::new(shard));
+    }
+
+    /// The in-process network (the tests that inject faults use it).
+    fn network(&self) -> &LocalNetwork {
+        match &self.transport {
+            Transport::Local(network) => network,
+            Transport::Http { .. } => panic!("faults are injected in-process only"),
+        }
     }
 
     /// Stops node `id` as a crash would leave it: unreachable, its member
     /// stopped (the files stay as they are).
     async fn stop(&mut self, id: NodeId) {
-        self.network.unregister(id);
+        match &self.transport {
+            Transport::Local(network) => network.unregister(id),
+            Transport::Http { nodes, .. } => nodes[&id].remove(GROUP),
+        }
         let shard = self.shards.remove(&id).unwrap();
         shard.shutdown().await.unwrap();
     }
@@ -285,7 +351,7 @@ async fn acknowledged_writes_survive_lost_messages_a_cut_off_leader_and_a_restar
         loss: 0.05,
         max_delay: Duration::from_millis(4),
     };
-    let mut cluster = Cluster::start(seed, faults, 1_000).await;
+    let mut cluster = Cluster::start(seed, faults, 1_000, false).await;
     let (mut live, mut deleted) = (BTreeSet::new(), BTreeSet::new());
     let mut next = 0u64;
     let (mut refused, mut linearizable_reads) = (0, 0);
@@ -294,7 +360,7 @@ async fn acknowledged_writes_survive_lost_messages_a_cut_off_leader_and_a_restar
             // The leader is cut off: it must acknowledge nothing, and the
             // other two elect a leader of their own.
             let old = cluster.leader(Duration::from_secs(10)).await;
-            cluster.network.isolate(old, &cluster.ids);
+            cluster.network().isolate(old, &cluster.ids);
             let batch = points(1_000_000..1_000_010, &mut rng);
             let started = Instant::now();
             let answer = cluster.shards[&old].upsert(batch).await;
@@ -323,7 +389,7 @@ async fn acknowledged_writes_survive_lost_messages_a_cut_off_leader_and_a_restar
             }
         }
         if round == 24 {
-            cluster.network.heal();
+            cluster.network().heal();
         }
         if round == 28 {
             // A member restarts from its files.
@@ -369,7 +435,7 @@ async fn acknowledged_writes_survive_lost_messages_a_cut_off_leader_and_a_restar
             }
         }
     }
-    cluster.network.set_faults(Faults::default());
+    cluster.network().set_faults(Faults::default());
     cluster.settle().await;
     // Writes refused may still have been applied (a majority had them after
     // all): those points count as live where they are. Only refused
@@ -395,7 +461,7 @@ async fn acknowledged_writes_survive_lost_messages_a_cut_off_leader_and_a_restar
         .map(|_| (0..DIMS).map(|_| rng.unit()).collect())
         .collect();
     cluster.check(&live, &deleted, &queries);
-    let traffic = cluster.network.traffic();
+    let traffic = cluster.network().traffic();
     println!(
         "{} points acknowledged, {} deleted, {refused} writes refused, {linearizable_reads} linearizable reads; {} messages, {} lost",
         live.len(),
@@ -409,11 +475,20 @@ async fn acknowledged_writes_survive_lost_messages_a_cut_off_leader_and_a_restar
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_replica_far_behind_installs_a_snapshot_and_restarts_lose_nothing() {
+    far_behind(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn over_http_a_replica_far_behind_installs_a_streamed_snapshot() {
+    far_behind(true).await;
+}
+
+async fn far_behind(http: bool) {
     let seed = seed(0x5eed_05a9);
     let mut rng = Rng(seed | 1);
     // A snapshot every 20 entries, the log purged behind it: a replica
     // that missed them can only catch up by installing one.
-    let mut cluster = Cluster::start(seed, Faults::default(), 20).await;
+    let mut cluster = Cluster::start(seed, Faults::default(), 20, http).await;
     let mut live = BTreeSet::new();
     let mut write = |range: std::ops::Range<u64>| {
         live.extend(range.clone());
