@@ -295,6 +295,18 @@ impl ShardMachine {
     }
 }
 
+/// Creates the file a snapshot being received is written to (read back
+/// when it is installed).
+pub(crate) async fn create_incoming(path: &Path) -> io::Result<tokio::fs::File> {
+    tokio::fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .await
+}
+
 fn remove_path(path: &Path) -> io::Result<()> {
     if path.is_dir() {
         std::fs::remove_dir_all(path)
@@ -467,6 +479,7 @@ impl ShardMachine {
             }
             out.push(Applied {
                 index: log_id.index,
+                refused: None,
             });
         }
         Ok(out)
@@ -633,12 +646,7 @@ impl RaftStateMachine<TypeConfig> for ShardMachine {
     ) -> Result<Box<tokio::fs::File>, StorageError<NodeId>> {
         self.next_file += 1;
         let path = self.snapshot_path(&format!("incoming-{}.tar", self.next_file));
-        let file = tokio::fs::File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
+        let file = create_incoming(&path)
             .await
             .map_err(|e| snapshot_error(None, ErrorVerb::Write, e))?;
         Ok(Box::new(file))

@@ -69,4 +69,7 @@ impl fmt::Debug for Command {
 pub struct Applied {
     /// The entry's index in the log.
     pub index: u64,
+    /// Why the entry changed nothing (a metadata change that does not
+    /// apply, such as creating a collection that exists).
+    pub refused: Option<String>,
 }

@@ -1,182 +1,37 @@
 //! openraft's storage conformance suite (`openraft::testing::Suite`) against
-//! the shard log on real files, and the log across a reopen.
+//! the shard log on real files with the metadata group's state machine, and
+//! the log across a reopen.
 //!
-//! The suite drives a log store and a state machine together. The state
-//! machine here keeps the applied records in memory and writes its
-//! snapshots to real files: it stands in for the shard's segment store
-//! (the suite checks the log store's side of their contract and the
-//! snapshot plumbing, not the segments).
+//! The suite drives a log store and a state machine together; the metadata
+//! machine takes any entry (one that is not a metadata command changes
+//! nothing) and snapshots to real files. The shard's own machine (its
+//! collection) is exercised by `replication.rs` and `nodes.rs`: the suite's
+//! entries are not records of a collection.
 
 use std::collections::BTreeSet;
 use std::io;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
-use openraft::storage::{RaftLogStorage, RaftSnapshotBuilder, RaftStateMachine, Snapshot};
+use openraft::storage::RaftLogStorage;
 use openraft::testing::{StoreBuilder, Suite};
 use openraft::{
-    AnyError, BasicNode, CommittedLeaderId, EntryPayload, LeaderId, Membership, SnapshotMeta,
-    StorageError, StorageIOError, StoredMembership,
+    AnyError, CommittedLeaderId, EntryPayload, LeaderId, Membership, StorageError, StorageIOError,
 };
-use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use trawl_cluster::{Applied, Command, Entry, LogId, LogStore, NodeId, TypeConfig, Vote};
+use trawl_cluster::meta::MetaMachine;
+use trawl_cluster::{Command, Entry, LogId, LogStore, NodeId, TypeConfig, Vote};
 
-/// What the test machine has applied, as its snapshot files hold it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct State {
-    applied: Option<LogId>,
-    membership: StoredMembership<NodeId, BasicNode>,
-    records: Vec<Vec<u8>>,
-}
-
-struct Machine {
-    dir: PathBuf,
-    state: State,
-    current: Current,
-    next: Arc<AtomicU64>,
-}
-
-/// The newest snapshot built or installed: its description and its file.
-type Current = Arc<Mutex<Option<(SnapshotMeta<NodeId, BasicNode>, PathBuf)>>>;
+struct OnDisk;
 
 fn io_error(e: io::Error) -> StorageError<NodeId> {
     StorageIOError::write_state_machine(AnyError::new(&e)).into()
 }
 
-impl Machine {
-    fn path(&self) -> PathBuf {
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        self.dir.join(format!("snapshot-{n}"))
-    }
-}
-
-struct Builder {
-    path: PathBuf,
-    state: State,
-    current: Current,
-}
-
-impl RaftSnapshotBuilder<TypeConfig> for Builder {
-    async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError<NodeId>> {
-        let bytes = serde_json::to_vec(&self.state).map_err(|e| io_error(io::Error::other(e)))?;
-        tokio::fs::write(&self.path, &bytes)
-            .await
-            .map_err(io_error)?;
-        let meta = SnapshotMeta {
-            last_log_id: self.state.applied,
-            last_membership: self.state.membership.clone(),
-            snapshot_id: self.path.display().to_string(),
-        };
-        let file = tokio::fs::File::open(&self.path).await.map_err(io_error)?;
-        *self.current.lock().unwrap() = Some((meta.clone(), self.path.clone()));
-        Ok(Snapshot {
-            meta,
-            snapshot: Box::new(file),
-        })
-    }
-}
-
-impl RaftStateMachine<TypeConfig> for Machine {
-    type SnapshotBuilder = Builder;
-
-    async fn applied_state(
-        &mut self,
-    ) -> Result<(Option<LogId>, StoredMembership<NodeId, BasicNode>), StorageError<NodeId>> {
-        Ok((self.state.applied, self.state.membership.clone()))
-    }
-
-    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Applied>, StorageError<NodeId>>
-    where
-        I: IntoIterator<Item = Entry> + openraft::OptionalSend,
-        I::IntoIter: openraft::OptionalSend,
-    {
-        let mut out = Vec::new();
-        for e in entries {
-            self.state.applied = Some(e.log_id);
-            match e.payload {
-                EntryPayload::Blank => {}
-                EntryPayload::Normal(command) => self.state.records.push(command.record),
-                EntryPayload::Membership(m) => {
-                    self.state.membership = StoredMembership::new(Some(e.log_id), m);
-                }
-            }
-            out.push(Applied {
-                index: e.log_id.index,
-            });
-        }
-        Ok(out)
-    }
-
-    async fn get_snapshot_builder(&mut self) -> Builder {
-        Builder {
-            path: self.path(),
-            state: self.state.clone(),
-            current: Arc::clone(&self.current),
-        }
-    }
-
-    async fn begin_receiving_snapshot(
-        &mut self,
-    ) -> Result<Box<tokio::fs::File>, StorageError<NodeId>> {
-        let file = tokio::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(self.path())
-            .await
-            .map_err(io_error)?;
-        Ok(Box::new(file))
-    }
-
-    async fn install_snapshot(
-        &mut self,
-        meta: &SnapshotMeta<NodeId, BasicNode>,
-        mut snapshot: Box<tokio::fs::File>,
-    ) -> Result<(), StorageError<NodeId>> {
-        snapshot.rewind().await.map_err(io_error)?;
-        let mut bytes = Vec::new();
-        snapshot.read_to_end(&mut bytes).await.map_err(io_error)?;
-        let state: State =
-            serde_json::from_slice(&bytes).map_err(|e| io_error(io::Error::other(e)))?;
-        self.state = State {
-            applied: meta.last_log_id,
-            membership: meta.last_membership.clone(),
-            records: state.records,
-        };
-        let path = self.path();
-        tokio::fs::write(&path, &bytes).await.map_err(io_error)?;
-        *self.current.lock().unwrap() = Some((meta.clone(), path));
-        Ok(())
-    }
-
-    async fn get_current_snapshot(
-        &mut self,
-    ) -> Result<Option<Snapshot<TypeConfig>>, StorageError<NodeId>> {
-        let Some((meta, path)) = self.current.lock().unwrap().clone() else {
-            return Ok(None);
-        };
-        let file = tokio::fs::File::open(path).await.map_err(io_error)?;
-        Ok(Some(Snapshot {
-            meta,
-            snapshot: Box::new(file),
-        }))
-    }
-}
-
-struct OnDisk;
-
-impl StoreBuilder<TypeConfig, LogStore, Machine, tempfile::TempDir> for OnDisk {
-    async fn build(&self) -> Result<(tempfile::TempDir, LogStore, Machine), StorageError<NodeId>> {
+impl StoreBuilder<TypeConfig, LogStore, MetaMachine, tempfile::TempDir> for OnDisk {
+    async fn build(
+        &self,
+    ) -> Result<(tempfile::TempDir, LogStore, MetaMachine), StorageError<NodeId>> {
         let dir = tempfile::tempdir().map_err(io_error)?;
         let log = LogStore::open(&dir.path().join("log")).map_err(io_error)?;
-        let machine = Machine {
-            dir: dir.path().to_path_buf(),
-            state: State::default(),
-            current: Current::default(),
-            next: Arc::new(AtomicU64::new(0)),
-        };
+        let (machine, _) = MetaMachine::open(&dir.path().join("state")).map_err(io_error)?;
         Ok((dir, log, machine))
     }
 }

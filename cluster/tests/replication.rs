@@ -20,12 +20,11 @@ use trawl_cluster::http::{Groups, HttpNetwork};
 use trawl_cluster::local::{Faults, LocalNetwork};
 use trawl_cluster::{NodeId, Shard, ShardError, ShardOptions};
 use trawl_index::filter::FilterLimits;
-use trawl_index::{
-    CollectionConfig, HnswParams, Layout, Metric, Payload, PointId, PointWrite, SealPolicy,
-    SearchQuery, VectorConfig,
-};
+use trawl_index::{Payload, PointId, PointWrite, SealPolicy, SearchQuery};
 
-const DIMS: usize = 16;
+mod common;
+
+use common::{DIMS, config};
 
 struct Rng(u64);
 
@@ -48,25 +47,6 @@ fn seed(default: u64) -> u64 {
         .unwrap_or(default);
     println!("seed {seed:#x} (TRAWL_CLUSTER_SEED={seed:x} replays this run's faults)");
     seed
-}
-
-fn config() -> CollectionConfig {
-    CollectionConfig {
-        text: None,
-        sparse: Default::default(),
-        vectors: BTreeMap::from([(
-            String::new(),
-            VectorConfig {
-                dims: DIMS,
-                metric: Metric::Cosine,
-                layout: Layout::Float,
-                hnsw: HnswParams::default(),
-                muvera: None,
-                encoder: None,
-            },
-        )]),
-        payload_schema: Default::default(),
-    }
 }
 
 fn points(ids: std::ops::Range<u64>, rng: &mut Rng) -> Vec<PointWrite> {

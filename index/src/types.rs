@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 /// of 1 to [`MAX_STRING_ID_BYTES`] bytes, kept exactly as given. Ids of
 /// different kinds never equal each other, and sort numbers first, then
 /// UUIDs, then strings (by their bytes).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "WireId", try_from = "WireId")]
 pub enum PointId {
     /// An unsigned integer id.
     Num(u64),
@@ -16,6 +17,39 @@ pub enum PointId {
     Uuid(uuid::Uuid),
     /// A string id (cheap to clone).
     Str(std::sync::Arc<str>),
+}
+
+/// A point id between processes (a cluster node forwards points): the kind
+/// is kept, so a string that looks like a number stays a string.
+#[derive(Serialize, Deserialize)]
+enum WireId {
+    Num(u64),
+    Uuid(uuid::Uuid),
+    Str(String),
+}
+
+impl From<PointId> for WireId {
+    fn from(id: PointId) -> Self {
+        match id {
+            PointId::Num(n) => Self::Num(n),
+            PointId::Uuid(u) => Self::Uuid(u),
+            PointId::Str(s) => Self::Str(s.to_string()),
+        }
+    }
+}
+
+impl TryFrom<WireId> for PointId {
+    type Error = String;
+
+    fn try_from(id: WireId) -> Result<Self, String> {
+        match id {
+            WireId::Num(n) => Ok(Self::Num(n)),
+            WireId::Uuid(u) => Ok(Self::Uuid(u)),
+            WireId::Str(s) => {
+                Self::string(&s).ok_or_else(|| format!("a string id of {} bytes", s.len()))
+            }
+        }
+    }
 }
 
 /// Longest string id, in bytes of UTF-8.
@@ -73,5 +107,26 @@ impl PayloadType {
             Self::Bool => "bool",
             Self::Text => "text",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_keep_their_kind_between_processes() {
+        let ids = [
+            PointId::Num(7),
+            PointId::Uuid(uuid::Uuid::from_u128(7)),
+            PointId::string("7").unwrap(),
+        ];
+        for id in ids {
+            let json = serde_json::to_string(&id).unwrap();
+            assert_eq!(serde_json::from_str::<PointId>(&json).unwrap(), id, "{json}");
+        }
+        let long = format!("{{\"Str\":\"{}\"}}", "x".repeat(MAX_STRING_ID_BYTES + 1));
+        assert!(serde_json::from_str::<PointId>(&long).is_err());
+        assert!(serde_json::from_str::<PointId>(r#"{"Str":""}"#).is_err());
     }
 }

@@ -29,8 +29,9 @@ const STALL_REPORT: std::time::Duration = std::time::Duration::from_secs(1);
 /// Stored vectors by name (`""`: the unnamed vector).
 pub type NamedVectors = BTreeMap<String, Vec<f32>>;
 
-/// A point to write.
-#[derive(Debug, Clone, PartialEq)]
+/// A point to write (serialisable: a cluster node forwards the points it
+/// embedded to the shard's leader).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PointWrite {
     /// Its id.
     pub id: PointId,
