@@ -123,7 +123,11 @@ mod tests {
         ];
         for id in ids {
             let json = serde_json::to_string(&id).unwrap();
-            assert_eq!(serde_json::from_str::<PointId>(&json).unwrap(), id, "{json}");
+            assert_eq!(
+                serde_json::from_str::<PointId>(&json).unwrap(),
+                id,
+                "{json}"
+            );
         }
         let long = format!("{{\"Str\":\"{}\"}}", "x".repeat(MAX_STRING_ID_BYTES + 1));
         assert!(serde_json::from_str::<PointId>(&long).is_err());

@@ -339,13 +339,21 @@ async fn lexical_and_hybrid_queries_fuse_stages_and_survive_kill_9() {
     // The same points (scores may move a little: the snapshot's flush merges
     // segments, and replaced points' old texts leave the statistics then).
     assert_eq!(ids(&copied), ids(&after), "{copied} {after}");
+    // The scores after the crash: BM25's statistics count a replaced text
+    // until its segment is merged away, and whether the sealer merged
+    // before the kill is a matter of timing (1 run in ~6 here: 1.0631
+    // after against 1.1908 before for the top hit). The order stays.
     for (a, b) in after["hits"]
         .as_array()
         .unwrap()
         .iter()
         .zip(before["hits"].as_array().unwrap())
     {
-        assert!((a["score"].as_f64().unwrap() - b["score"].as_f64().unwrap()).abs() < 1e-5);
+        let (a, b) = (a["score"].as_f64().unwrap(), b["score"].as_f64().unwrap());
+        assert!(
+            (a - b).abs() <= 0.2 * b,
+            "score {a} after the crash, {b} before\n{before}\n{after}"
+        );
     }
 }
 
