@@ -53,8 +53,11 @@ test-python:
 	.venv/bin/python -m pytest -q client/python/llama-index-vector-stores-trawl/tests
 
 # Uses the binaries `cargo test` built (target/debug); see docker/test.sh.
+# `--all-targets` as test-rust builds them: the same features, so after
+# test-rust nothing is rebuilt (`--bins` alone unifies features without the
+# dev-dependencies and rebuilds the workspace's crates, minutes in CI).
 test-docker:
-	cargo build --workspace --bins
+	cargo build --workspace --all-targets
 	./docker/test.sh
 
 ## docker-build: the image trawl:latest from local files only (release binaries, model, libonnxruntime)
