@@ -21,5 +21,6 @@ pub mod types;
 pub use log::LogStore;
 pub use machine::ShardMachine;
 pub use node::{Node, NodeError, NodeOptions};
+pub use openraft::{Config as RaftConfig, SnapshotPolicy};
 pub use shard::{Shard, ShardError, ShardOptions};
 pub use types::{Applied, Command, Entry, LogId, NodeId, TypeConfig, Vote};

@@ -14,6 +14,7 @@
 
 mod aliases;
 mod browse;
+mod cluster;
 mod collections;
 mod embed;
 mod error;
@@ -30,6 +31,7 @@ pub use browse::{
     CountRequest, CountResponse, FacetRequest, FacetResponse, FacetValue, ScrollRequest,
     ScrollResponse,
 };
+pub use cluster::{ClusterCollection, ClusterNode, ClusterReplica, ClusterShard, ClusterStatus};
 pub use collections::{
     CollectionAck, CollectionInfo, CollectionList, CollectionSummary, CreateCollection, HnswConfig,
     MemoryInfo, Metric, MuveraConfig, PayloadIndexType, RecoverCollection, SparseKind,

@@ -22,8 +22,8 @@ use crate::body::{self, BodyRules};
 use crate::error::{ApiError, BodyLimit};
 use crate::metrics;
 use crate::routes::{
-    aliases, browse, collections, console, embed, health, openai, operations, points, query,
-    search, snapshots, upsert,
+    aliases, browse, cluster, collections, console, embed, health, openai, operations, points,
+    query, search, snapshots, upsert,
 };
 use crate::state::AppState;
 
@@ -114,6 +114,7 @@ fn ops_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))
+        .routes(routes!(cluster::cluster_status))
 }
 
 /// The OpenAPI document of every route, generated from the handlers.

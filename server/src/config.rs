@@ -69,6 +69,77 @@ pub struct Config {
     /// API keys.
     #[command(flatten)]
     pub auth: AuthConfig,
+    /// Cluster membership (none: a single node).
+    #[command(flatten)]
+    pub cluster: ClusterConfig,
+}
+
+/// A node of a cluster (see docs/cluster.md). Without these flags the server
+/// is a single node, its storage exactly as before.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterConfig {
+    /// This node's id in the cluster: a positive integer, unique, never
+    /// reused for another node.
+    #[arg(long, env = "TRAWL_NODE_ID", value_parser = clap::value_parser!(u64).range(1..))]
+    pub node_id: Option<u64>,
+    /// The address the cluster's Raft traffic and forwarded requests use on
+    /// this node, `host:port` as the other nodes reach it (it listens on
+    /// that port on every interface), apart from the API's `--addr`.
+    #[arg(long, env = "TRAWL_CLUSTER_ADDR")]
+    pub cluster_addr: Option<String>,
+    /// The cluster's first members, this node included:
+    /// `1=host:port,2=host:port,3=host:port` (cluster addresses). The
+    /// cluster forms once, whichever node starts first; later starts find
+    /// it formed.
+    #[arg(long, env = "TRAWL_PEERS")]
+    pub peers: Option<String>,
+}
+
+impl ClusterConfig {
+    /// The peers by id, checked against the node's own id and address;
+    /// `None` for a single node.
+    pub fn members(&self) -> Result<Option<std::collections::BTreeMap<u64, String>>, String> {
+        let (id, addr, peers) = match (self.node_id, &self.cluster_addr, &self.peers) {
+            (None, None, None) => return Ok(None),
+            (Some(id), Some(addr), Some(peers)) => (id, addr, peers),
+            _ => {
+                return Err(
+                    "--node-id, --cluster-addr and --peers go together: give all three for a cluster node, none for a single node".into(),
+                );
+            }
+        };
+        let mut members = std::collections::BTreeMap::new();
+        for part in peers.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (peer, peer_addr) = part
+                .split_once('=')
+                .ok_or_else(|| format!("--peers: {part:?} is not id=host:port"))?;
+            let peer: u64 = peer
+                .trim()
+                .parse()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| format!("--peers: {peer:?} is not a positive node id"))?;
+            let peer_addr = peer_addr.trim();
+            if peer_addr
+                .rsplit_once(':')
+                .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+            {
+                return Err(format!(
+                    "--peers: {peer_addr:?} (node {peer}) is not host:port"
+                ));
+            }
+            if members.insert(peer, peer_addr.to_string()).is_some() {
+                return Err(format!("--peers names node {peer} twice"));
+            }
+        }
+        match members.get(&id) {
+            None => Err(format!("--peers does not name this node (--node-id {id})")),
+            Some(own) if own != addr => Err(format!(
+                "--peers gives node {id} the address {own}, --cluster-addr says {addr}"
+            )),
+            Some(_) => Ok(Some(members)),
+        }
+    }
 }
 
 /// API keys (see docs/configuration.md, Security). Values never appear in
@@ -291,6 +362,7 @@ pub struct LimitsConfig {
 impl Config {
     /// Checks what clap cannot: files exist, numbers are in range.
     pub fn validate(&self) -> Result<(), String> {
+        self.cluster.members()?;
         if self.auth.read_only_api_key.is_some() && self.auth.api_key.is_none() {
             return Err(
                 "--read-only-api-key needs --api-key as well, or nothing could write".into(),
@@ -428,6 +500,62 @@ impl Config {
         trawl_index::filter::FilterLimits {
             max_depth: self.limits.max_filter_depth,
             max_conditions: self.limits.max_filter_conditions,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClusterConfig;
+
+    fn cluster(id: Option<u64>, addr: Option<&str>, peers: Option<&str>) -> ClusterConfig {
+        ClusterConfig {
+            node_id: id,
+            cluster_addr: addr.map(String::from),
+            peers: peers.map(String::from),
+        }
+    }
+
+    #[test]
+    fn cluster_flags_are_all_or_nothing_and_name_this_node() {
+        assert_eq!(cluster(None, None, None).members(), Ok(None));
+        let peers = "1=a:7001, 2=b:7002,3=c:7003";
+        let members = cluster(Some(2), Some("b:7002"), Some(peers))
+            .members()
+            .unwrap()
+            .unwrap();
+        assert_eq!(members.len(), 3);
+        assert_eq!(members[&3], "c:7003");
+        for (config, says) in [
+            (cluster(Some(1), None, None), "go together"),
+            (cluster(None, Some("a:7001"), Some(peers)), "go together"),
+            (
+                cluster(Some(4), Some("d:7004"), Some(peers)),
+                "does not name this node",
+            ),
+            (
+                cluster(Some(1), Some("a:7999"), Some(peers)),
+                "--cluster-addr says",
+            ),
+            (
+                cluster(Some(1), Some("a:7001"), Some("1=a:7001,1=b:7002")),
+                "twice",
+            ),
+            (
+                cluster(Some(1), Some("a:7001"), Some("1=a:7001,x=b:7002")),
+                "positive node id",
+            ),
+            (
+                cluster(Some(1), Some("a:7001"), Some("1=a:7001,2=b")),
+                "host:port",
+            ),
+            (
+                cluster(Some(1), Some("a:7001"), Some("1=a:7001,2:b:7002")),
+                "id=host:port",
+            ),
+        ] {
+            let error = config.members().unwrap_err();
+            assert!(error.contains(says), "{config:?}: {error}");
         }
     }
 }

@@ -48,6 +48,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "listening");
     let state = AppState::new(config);
     let grace = app::shutdown_grace(&state);
+    if let Some(peers) = state
+        .config()
+        .cluster
+        .members()
+        .map_err(anyhow::Error::msg)?
+    {
+        let api = listener.local_addr()?.to_string();
+        let node = start_cluster(state.config(), peers, api).await?;
+        state.set_cluster(node);
+    }
 
     let load_failure = Arc::new(std::sync::Mutex::new(None::<anyhow::Error>));
     let stop = Arc::new(tokio::sync::Notify::new());
@@ -82,6 +92,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
     let timeouts = connection::Timeouts::from(&state.config().clients);
+    let cluster = state.cluster().cloned();
     let server = connection::serve(listener, router(state), timeouts, async move {
         stopping.await;
         let _ = stopped_tx.send(());
@@ -96,6 +107,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             }
         } => tracing::warn!(seconds = grace.as_secs(), "grace period over; dropping open requests"),
     }
+    if let Some(node) = cluster {
+        node.shutdown().await;
+    }
     let failure = load_failure.lock().ok().and_then(|mut slot| slot.take());
     match failure {
         Some(error) => Err(error),
@@ -104,6 +118,54 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Starts this node's cluster side: the metadata group (formed with
+/// `peers` the first time), the replicas placed here, the cluster address.
+async fn start_cluster(
+    config: &Config,
+    peers: std::collections::BTreeMap<u64, String>,
+    api: String,
+) -> anyhow::Result<Arc<trawl_cluster::Node>> {
+    let cluster = &config.cluster;
+    let raft = openraft_config()?;
+    // A write waiting for a majority gives up before the request's own
+    // timeout, so that it answers its own 503.
+    let timeout = std::time::Duration::from_secs(config.http.request_timeout_secs).mul_f64(0.8);
+    let options = trawl_cluster::NodeOptions {
+        id: cluster.node_id.context("--node-id")?,
+        dir: config.storage.data_dir.join("cluster"),
+        cluster_addr: cluster.cluster_addr.clone().context("--cluster-addr")?,
+        api_addr: Some(api),
+        peers,
+        raft,
+        timeout,
+        policy: trawl_index::SealPolicy {
+            points: config.storage.segment_points as usize,
+            ..trawl_index::SealPolicy::default()
+        },
+    };
+    let node = trawl_cluster::Node::start(options)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the cluster node: {e}"))?;
+    tracing::info!(node = node.id(), "cluster node started");
+    Ok(node)
+}
+
+/// Raft timing for every group: a heartbeat every 200 ms, an election after
+/// 1 to 2 s without one; a snapshot every 10,000 entries.
+fn openraft_config() -> anyhow::Result<Arc<trawl_cluster::RaftConfig>> {
+    let config = trawl_cluster::RaftConfig {
+        cluster_name: "trawl".into(),
+        heartbeat_interval: 200,
+        election_timeout_min: 1_000,
+        election_timeout_max: 2_000,
+        snapshot_policy: trawl_cluster::SnapshotPolicy::LogsSinceLast(10_000),
+        ..Default::default()
+    };
+    Ok(Arc::new(
+        config.validate().map_err(|e| anyhow::anyhow!("{e}"))?,
+    ))
 }
 
 fn open_store(state: &AppState) -> anyhow::Result<()> {

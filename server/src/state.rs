@@ -24,6 +24,7 @@ struct Inner {
     store: OnceLock<Arc<Store>>,
     operations: OnceLock<Arc<Operations>>,
     storage_open: AtomicBool,
+    cluster: OnceLock<Arc<trawl_cluster::Node>>,
 }
 
 impl AppState {
@@ -37,6 +38,7 @@ impl AppState {
                 store: OnceLock::new(),
                 operations: OnceLock::new(),
                 storage_open: AtomicBool::new(false),
+                cluster: OnceLock::new(),
             }),
         }
     }
@@ -85,6 +87,16 @@ impl AppState {
     /// Installs the queue of writes (before the store).
     pub fn set_operations(&self, operations: Arc<Operations>) {
         let _ = self.inner.operations.set(operations);
+    }
+
+    /// This node's cluster side, when it runs as a cluster node.
+    pub fn cluster(&self) -> Option<&Arc<trawl_cluster::Node>> {
+        self.inner.cluster.get()
+    }
+
+    /// Sets the cluster side (once, at start-up).
+    pub fn set_cluster(&self, node: Arc<trawl_cluster::Node>) {
+        let _ = self.inner.cluster.set(node);
     }
 
     /// Installs the opened store and marks storage open.

@@ -148,7 +148,18 @@ impl Node {
     /// its addresses and opens the replicas placed on it.
     pub async fn start(options: NodeOptions) -> Result<Arc<Self>, NodeError> {
         let internal = |e: std::io::Error| NodeError::Internal(e.to_string());
-        let listener = tokio::net::TcpListener::bind(&options.cluster_addr)
+        // The port of the address the others use, on every interface.
+        let port = options
+            .cluster_addr
+            .rsplit_once(':')
+            .and_then(|(_, port)| port.parse::<u16>().ok())
+            .ok_or_else(|| {
+                NodeError::BadRequest(format!(
+                    "the cluster address {} has no port",
+                    options.cluster_addr
+                ))
+            })?;
+        let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
             .await
             .map_err(|e| {
                 NodeError::Internal(format!(

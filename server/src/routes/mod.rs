@@ -2,6 +2,7 @@
 
 pub mod aliases;
 pub mod browse;
+pub mod cluster;
 pub mod collections;
 pub mod console;
 pub mod embed;

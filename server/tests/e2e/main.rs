@@ -3,6 +3,7 @@
 
 mod aliases;
 mod browse;
+mod cluster;
 mod collections;
 mod crash;
 mod embed;

@@ -6,6 +6,11 @@ from .alias_list import AliasList
 from .batch_search_request import BatchSearchRequest
 from .batch_search_response import BatchSearchResponse
 from .binary_encoding import BinaryEncoding
+from .cluster_collection import ClusterCollection
+from .cluster_node import ClusterNode
+from .cluster_replica import ClusterReplica
+from .cluster_shard import ClusterShard
+from .cluster_status import ClusterStatus
 from .collection_ack import CollectionAck
 from .collection_info import CollectionInfo
 from .collection_info_payload_indexes import CollectionInfoPayloadIndexes
@@ -107,6 +112,11 @@ __all__ = (
     "BatchSearchRequest",
     "BatchSearchResponse",
     "BinaryEncoding",
+    "ClusterCollection",
+    "ClusterNode",
+    "ClusterReplica",
+    "ClusterShard",
+    "ClusterStatus",
     "CollectionAck",
     "CollectionInfo",
     "CollectionInfoPayloadIndexes",
