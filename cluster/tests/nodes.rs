@@ -19,15 +19,7 @@ mod common;
 use common::{DIMS, config};
 
 fn vector(i: u64) -> Vec<f32> {
-    let mut x = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..DIMS)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-        })
-        .collect()
+    common::vector(i, DIMS)
 }
 
 fn points(ids: std::ops::Range<u64>) -> Vec<PointWrite> {

@@ -194,6 +194,13 @@ impl Node {
         });
         let app =
             crate::http::router(node.groups.clone()).merge(internal_routes(Arc::clone(&node)));
+        // Without TCP_NODELAY an answer waits for the sender's delayed ACK
+        // (tens of milliseconds per Raft round trip).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::warn!(%error, "TCP_NODELAY on a cluster connection");
+            }
+        });
         let server = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {
                 tracing::error!(%error, "the cluster address stopped serving");
