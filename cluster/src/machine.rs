@@ -166,7 +166,7 @@ fn snapshot_error(
 }
 
 /// Writes `bytes` to `path` through a temporary file, fsynced and renamed.
-fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension("tmp");
     {
         let mut f = std::fs::File::create(&tmp)?;

@@ -157,15 +157,8 @@ impl MetaMachine {
 /// Writes the image as the current snapshot (through a temporary file).
 fn save(dir: &Path, image: &Image) -> io::Result<PathBuf> {
     let bytes = serde_json::to_vec(image).map_err(io::Error::other)?;
-    let tmp = dir.join(format!("{CURRENT}.tmp"));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        io::Write::write_all(&mut f, &bytes)?;
-        f.sync_all()?;
-    }
     let path = dir.join(CURRENT);
-    std::fs::rename(&tmp, &path)?;
-    std::fs::File::open(dir)?.sync_all()?;
+    crate::machine::write_atomic(&path, &bytes)?;
     Ok(path)
 }
 

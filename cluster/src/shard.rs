@@ -190,13 +190,11 @@ impl Shard {
 
     /// Refuses at once when this replica knows it does not lead.
     fn leader_check(&self) -> Result<(), ShardError> {
-        let metrics = self.raft.metrics().borrow().clone();
-        if metrics.current_leader == Some(self.id) {
+        let leader = self.raft.metrics().borrow().current_leader;
+        if leader == Some(self.id) {
             Ok(())
         } else {
-            Err(ShardError::NotLeader {
-                leader: metrics.current_leader,
-            })
+            Err(ShardError::NotLeader { leader })
         }
     }
 
